@@ -1,0 +1,218 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+export type ConnectionName = 'sqlite' | 'database' | 'redis' | 'memory';
+export type RetryBackoff = 'fixed' | 'exponential';
+
+/** The settings of the seed's `JobConfig`, plus where the jobs are stored. */
+export interface JobConfig {
+  connection: ConnectionName;
+  databaseUrl: string | null;
+  redisUrl: string | null;
+  /** SQLite file of the default store. */
+  sqlitePath: string;
+  defaultQueue: string;
+  maxAttempts: number;
+  /** Seconds between retries (the base of the exponential backoff when that is chosen). */
+  retryDelay: number;
+  retryBackoff: RetryBackoff;
+  /** Seconds one attempt may run. */
+  timeout: number;
+  workerConcurrency: number;
+  maxPayloadBytes: number;
+  /** Seconds running jobs get to finish when a worker stops. */
+  shutdownGraceSeconds: number;
+  /** How often an idle worker looks for due work when no wake-up arrives. */
+  pollIntervalMs: number;
+  /** Heartbeat window: a dead worker's jobs are due again this long (plus the grace) after its last heartbeat. */
+  leaseSeconds: number;
+  leaseGraceSeconds: number;
+}
+
+interface Setting {
+  env: string;
+  key: keyof JobConfig;
+  schema: z.ZodType;
+  accepts: string;
+}
+
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeNumber = z.coerce.number().nonnegative().finite();
+const positiveNumber = z.coerce.number().positive().finite();
+
+const SETTINGS: Setting[] = [
+  {
+    env: 'JOB_WORKER_CONCURRENCY',
+    key: 'workerConcurrency',
+    schema: positiveInt.max(10_000),
+    accepts: 'a whole number from 1 to 10000',
+  },
+  {
+    env: 'JOB_MAX_RETRY_ATTEMPTS',
+    key: 'maxAttempts',
+    schema: positiveInt.max(1_000_000),
+    accepts: 'a whole number from 1',
+  },
+  { env: 'JOB_RETRY_DELAY', key: 'retryDelay', schema: nonNegativeNumber, accepts: 'seconds, 0 or more' },
+  {
+    env: 'JOB_RETRY_BACKOFF',
+    key: 'retryBackoff',
+    schema: z.enum(['fixed', 'exponential']),
+    accepts: "'fixed' or 'exponential'",
+  },
+  {
+    env: 'JOB_DEFAULT_TIMEOUT',
+    key: 'timeout',
+    schema: positiveNumber.max(2_000_000),
+    accepts: 'seconds above 0',
+  },
+  {
+    env: 'JOB_DEFAULT_QUEUE',
+    key: 'defaultQueue',
+    schema: z.string().regex(/^[A-Za-z0-9\-_.:]{1,255}$/),
+    accepts: '1 to 255 letters, digits or - _ . :',
+  },
+  {
+    env: 'JOB_MAX_PAYLOAD_BYTES',
+    key: 'maxPayloadBytes',
+    schema: positiveInt,
+    accepts: 'a whole number of bytes above 0',
+  },
+  {
+    env: 'JOB_SHUTDOWN_GRACE',
+    key: 'shutdownGraceSeconds',
+    schema: nonNegativeNumber,
+    accepts: 'seconds, 0 or more',
+  },
+  {
+    env: 'JOB_POLL_INTERVAL_MS',
+    key: 'pollIntervalMs',
+    schema: positiveInt.min(5),
+    accepts: 'milliseconds, 5 or more',
+  },
+  { env: 'JOB_LEASE_SECONDS', key: 'leaseSeconds', schema: positiveNumber, accepts: 'seconds above 0' },
+  {
+    env: 'JOB_LEASE_GRACE_SECONDS',
+    key: 'leaseGraceSeconds',
+    schema: nonNegativeNumber,
+    accepts: 'seconds, 0 or more',
+  },
+  { env: 'JOBWRIGHT_SQLITE_PATH', key: 'sqlitePath', schema: z.string().min(1), accepts: 'a file path' },
+];
+
+export const DEFAULT_CONFIG: JobConfig = {
+  connection: 'sqlite',
+  databaseUrl: null,
+  redisUrl: null,
+  sqlitePath: './storage/jobs.sqlite',
+  defaultQueue: 'default',
+  maxAttempts: 3,
+  retryDelay: 60,
+  retryBackoff: 'fixed',
+  timeout: 300,
+  workerConcurrency: 5,
+  maxPayloadBytes: 1024 * 1024,
+  shutdownGraceSeconds: 30,
+  pollIntervalMs: 1000,
+  leaseSeconds: 30,
+  leaseGraceSeconds: 5,
+};
+
+const CONNECTIONS: ConnectionName[] = ['sqlite', 'database', 'redis', 'memory'];
+
+/**
+ * Reads the configuration from environment variables, on top of `overrides` (from
+ * `jobwright.config.ts`). A bad value throws a `ConfigError` naming the variable and what it
+ * accepts; nothing falls back silently.
+ */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  overrides: Partial<JobConfig> = {},
+): JobConfig {
+  const config: JobConfig = { ...DEFAULT_CONFIG, ...overrides };
+  for (const setting of SETTINGS) {
+    const raw = env[setting.env];
+    if (raw === undefined || raw.trim() === '') continue;
+    const parsed = setting.schema.safeParse(raw.trim());
+    if (!parsed.success) {
+      throw new ConfigError(
+        'INVALID_CONFIG',
+        `${setting.env}=${JSON.stringify(raw)} is not valid: use ${setting.accepts}`,
+      );
+    }
+    (config as unknown as Record<string, unknown>)[setting.key] = parsed.data;
+  }
+  const databaseUrl = nonEmpty(env.DATABASE_URL) ?? config.databaseUrl;
+  const redisUrl = nonEmpty(env.REDIS_URL) ?? config.redisUrl;
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError(
+      'INVALID_CONFIG',
+      'DATABASE_URL must be a postgres:// or postgresql:// connection string',
+    );
+  }
+  if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) {
+    throw new ConfigError('INVALID_CONFIG', 'REDIS_URL must be a redis:// or rediss:// URL');
+  }
+  config.databaseUrl = databaseUrl;
+  config.redisUrl = redisUrl;
+  const explicit = nonEmpty(env.QUEUE_CONNECTION);
+  if (explicit !== null) {
+    if (!CONNECTIONS.includes(explicit as ConnectionName)) {
+      throw new ConfigError(
+        'INVALID_CONFIG',
+        `QUEUE_CONNECTION=${JSON.stringify(explicit)} is not valid: use one of ${CONNECTIONS.join(', ')}`,
+      );
+    }
+    config.connection = explicit as ConnectionName;
+  } else if (!overrides.connection) {
+    config.connection = databaseUrl ? 'database' : redisUrl ? 'redis' : 'sqlite';
+  }
+  if (config.connection === 'database' && !config.databaseUrl) {
+    throw new ConfigError(
+      'INVALID_CONFIG',
+      'QUEUE_CONNECTION=database needs DATABASE_URL=postgres://user@host/db',
+    );
+  }
+  if (config.connection === 'redis' && !config.redisUrl) {
+    throw new ConfigError('INVALID_CONFIG', 'QUEUE_CONNECTION=redis needs REDIS_URL=redis://host:6379');
+  }
+  return config;
+}
+
+function nonEmpty(value: string | undefined): string | null {
+  return value === undefined || value.trim() === '' ? null : value.trim();
+}
+
+/** Exponential backoff with full jitter between half and all of the step: base·2^(attempt-1), capped. */
+export function exponentialBackoff(attempt: number, baseSeconds: number, capSeconds = 3600): number {
+  const step = Math.min(capSeconds, baseSeconds * 2 ** Math.max(0, attempt - 1));
+  return step / 2 + Math.random() * (step / 2);
+}
+
+/** The job defaults a config implies. */
+export interface JobDefaults {
+  defaultQueue: string;
+  maxAttempts: number;
+  timeout: number | null;
+  retryDelay(attempt: number): number;
+}
+
+export function defaultsOf(config: JobConfig): JobDefaults {
+  return {
+    defaultQueue: config.defaultQueue,
+    maxAttempts: config.maxAttempts,
+    timeout: config.timeout,
+    retryDelay: (attempt) =>
+      config.retryBackoff === 'exponential'
+        ? exponentialBackoff(attempt, config.retryDelay)
+        : config.retryDelay,
+  };
+}
+
+let cachedDefaults: JobDefaults | undefined;
+
+/** Defaults from the environment, read once; what `Job`'s default methods return. */
+export function jobDefaults(): JobDefaults {
+  cachedDefaults ??= defaultsOf(loadConfig());
+  return cachedDefaults;
+}

@@ -1,0 +1,539 @@
+import { randomUUID } from 'node:crypto';
+import { monotonicFactory } from 'ulid';
+import { defaultsOf, type JobConfig, type JobDefaults, loadConfig } from './config.js';
+import type {
+  ActivityEntry,
+  NewJob,
+  QueueDriver,
+  StoredJob,
+  ThroughputBucket,
+  WorkerInfo,
+} from './drivers/contract.js';
+import { InvalidJobError, JobTimeoutError, JobwrightError } from './errors.js';
+import { JobEventEmitter } from './events.js';
+import { type Job, type JobClass, type JobContext, type JobRecord, resolveJobSettings } from './job.js';
+import { decodePayload, encodePayload } from './payload.js';
+import { globalRegistry, JobRegistry } from './registry.js';
+import {
+  assertMaxAttempts,
+  assertPriority,
+  assertQueueName,
+  assertSeconds,
+  assertTimeout,
+} from './validation.js';
+import { encodeMeta, type JobMeta, toLink } from './worker/chain.js';
+import { QueueWorker } from './worker/queue-worker.js';
+import { describeError, type JobMiddleware, type RunnerDeps, toError } from './worker/run-job.js';
+
+export interface DispatchOptions {
+  /** Seconds to wait before the job is due. */
+  delay?: number;
+  queue?: string;
+  priority?: number;
+  /** A store transaction to enqueue in (PostgreSQL: a pg client inside BEGIN). */
+  tx?: unknown;
+}
+
+export interface QueueStats {
+  queueName: string;
+  pendingJobs: number;
+  processingJobs: number;
+  retryingJobs: number;
+  completedJobs: number;
+  failedJobs: number;
+  /** Concurrency of the live workers on this queue, summed across all processes. */
+  workersCount: number;
+  /** Age in ms of the oldest due job still waiting, or null. */
+  oldestPendingMs: number | null;
+}
+
+export interface JobDispatcherOptions {
+  /** Job classes this dispatcher's workers can run, besides those of `registerJobs`. */
+  jobs?: JobClass[];
+  /** Settings; defaults to `loadConfig()` of the environment. */
+  config?: Partial<JobConfig>;
+  middleware?: JobMiddleware[];
+}
+
+export interface ListJobsOptions {
+  queue?: string;
+  status?: JobRecord['status'];
+  search?: string;
+  limit?: number;
+  offset?: number;
+  order?: 'newest' | 'oldest';
+}
+
+const nextUlid = monotonicFactory();
+
+/** A driver, or a function that makes one on first use (the global dispatcher's lazy store). */
+export type DriverSource = QueueDriver | (() => Promise<QueueDriver>);
+
+/**
+ * Puts jobs on queues and runs workers over them. One dispatcher owns one driver; `close()`
+ * stops its workers gracefully and closes the driver.
+ */
+export class JobDispatcher {
+  readonly events = new JobEventEmitter();
+  readonly config: JobConfig;
+  readonly registry: JobRegistry;
+  private readonly defaults: JobDefaults;
+  private readonly middleware: JobMiddleware[];
+  private readonly workers = new Map<string, QueueWorker>();
+  private driverPromise: Promise<QueueDriver> | undefined;
+  private readonly source: DriverSource;
+  private closed = false;
+
+  constructor(driver: DriverSource, options: JobDispatcherOptions = {}) {
+    this.source = driver;
+    this.config = loadConfig(process.env, options.config ?? {});
+    if (options.config) Object.assign(this.config, options.config);
+    this.defaults = defaultsOf(this.config);
+    this.registry = new JobRegistry(globalRegistry);
+    if (options.jobs) this.registry.register(options.jobs);
+    this.middleware = [...(options.middleware ?? [])];
+  }
+
+  /** Listens to job and worker events. */
+  on: JobEventEmitter['on'] = (event, listener) => {
+    this.events.on(event, listener);
+    return this.events;
+  };
+
+  /** Adds a wrapper around every job run by this dispatcher's workers. */
+  use(middleware: JobMiddleware): this {
+    this.middleware.push(middleware);
+    return this;
+  }
+
+  /** Registers job classes with this dispatcher only. */
+  register(classes: JobClass[]): this {
+    this.registry.register(classes);
+    return this;
+  }
+
+  /** The store, migrated on first use. */
+  async driver(): Promise<QueueDriver> {
+    if (this.closed)
+      throw new JobwrightError('DISPATCHER_CLOSED', 'This dispatcher was closed: make a new one');
+    this.driverPromise ??= (async () => {
+      const driver = typeof this.source === 'function' ? await this.source() : this.source;
+      await driver.migrate();
+      return driver;
+    })();
+    try {
+      return await this.driverPromise;
+    } catch (error) {
+      this.driverPromise = undefined;
+      throw error;
+    }
+  }
+
+  /** Queues a job (or runs it inline when `shouldQueue()` is false); resolves with its id. */
+  async dispatch(job: Job, options: DispatchOptions = {}): Promise<string> {
+    if (!job.shouldQueue()) return this.runInline(job);
+    const row = this.prepare(job, options);
+    const driver = await this.driver();
+    await driver.enqueue({ jobs: [row], tx: options.tx });
+    this.emitDispatched(row);
+    return row.id;
+  }
+
+  /** The seed's name for `dispatch`. */
+  dispatchJob(job: Job, options: DispatchOptions = {}): Promise<string> {
+    return this.dispatch(job, options);
+  }
+
+  /** Queues many jobs in one round trip where the store allows; resolves with their ids in order. */
+  async dispatchMany(jobs: Job[], options: DispatchOptions = {}): Promise<string[]> {
+    const ids: string[] = new Array(jobs.length);
+    const rows: NewJob[] = [];
+    const inline: Array<[number, Job]> = [];
+    jobs.forEach((job, i) => {
+      if (!job.shouldQueue()) inline.push([i, job]);
+      else {
+        const row = this.prepare(job, options);
+        rows.push(row);
+        ids[i] = row.id;
+      }
+    });
+    if (rows.length > 0) {
+      const driver = await this.driver();
+      await driver.enqueue({ jobs: rows, tx: options.tx });
+      for (const row of rows) this.emitDispatched(row);
+    }
+    for (const [i, job] of inline) ids[i] = await this.runInline(job);
+    return ids;
+  }
+
+  /**
+   * Stores a chain: the first job now, each next one when the one before it completed. A
+   * failure ends the chain. Resolves with every job's id once the chain is stored.
+   */
+  async chain(jobs: Job[], options: Omit<DispatchOptions, 'delay'> = {}): Promise<string[]> {
+    if (jobs.length === 0) return [];
+    const rows = jobs.map((job) => {
+      if (!job.shouldQueue()) {
+        throw new InvalidJobError(
+          'INLINE_JOB_IN_CHAIN',
+          `${job.jobName()} runs inline (shouldQueue() is false) and cannot be part of a chain`,
+        );
+      }
+      return this.prepare(job, options);
+    });
+    const [first, ...rest] = rows;
+    const meta: JobMeta = {
+      ...(first!.meta ? (JSON.parse(first!.meta) as JobMeta) : {}),
+      chain: rest.map(toLink),
+    };
+    const head = { ...first!, meta: encodeMeta(meta) };
+    const driver = await this.driver();
+    await driver.enqueue({ jobs: [head], tx: options.tx });
+    this.emitDispatched(head);
+    return rows.map((r) => r.id);
+  }
+
+  /** Starts `concurrency` concurrent slots working `queue` in this process. */
+  async startWorker(queue: string, concurrency = this.config.workerConcurrency): Promise<void> {
+    assertQueueName(queue);
+    if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+      throw new InvalidJobError(
+        'INVALID_CONCURRENCY',
+        `Invalid concurrency ${concurrency}: use a whole number from 1`,
+      );
+    }
+    if (this.workers.has(queue)) {
+      throw new JobwrightError(
+        'WORKER_RUNNING',
+        `A worker already runs queue '${queue}' in this dispatcher: stop it first`,
+      );
+    }
+    const driver = await this.driver();
+    const leaseMs = (this.config.leaseSeconds + this.config.leaseGraceSeconds) * 1000;
+    const worker = new QueueWorker(
+      {
+        queue,
+        concurrency,
+        workerId: `${queue}@${process.pid}-${randomUUID().slice(0, 8)}`,
+        leaseMs,
+        pollIntervalMs: this.config.pollIntervalMs,
+        recoverIntervalMs: Math.max(this.config.pollIntervalMs, Math.min(5000, leaseMs / 2)),
+      },
+      this.runnerDeps(driver),
+    );
+    this.workers.set(queue, worker);
+    try {
+      await worker.start();
+    } catch (error) {
+      this.workers.delete(queue);
+      await worker.stop(0).catch(() => {});
+      throw error;
+    }
+  }
+
+  /** Stops the worker of `queue` gracefully; resolves with how many unfinished jobs were put back. */
+  async stopWorker(queue: string, options: { graceSeconds?: number } = {}): Promise<number> {
+    const worker = this.workers.get(queue);
+    if (!worker) return 0;
+    this.workers.delete(queue);
+    return worker.stop((options.graceSeconds ?? this.config.shutdownGraceSeconds) * 1000);
+  }
+
+  /** Queues that have a worker in this dispatcher. */
+  runningQueues(): string[] {
+    return [...this.workers.keys()];
+  }
+
+  /** Asks the workers to look for due work now rather than at their next poll. */
+  wake(queue?: string): void {
+    for (const [name, worker] of this.workers) if (!queue || name === queue) worker.wake();
+  }
+
+  async stats(queue: string): Promise<QueueStats> {
+    assertQueueName(queue);
+    const driver = await this.driver();
+    const [counts, workers] = await Promise.all([driver.counts({ queue }), driver.workers()]);
+    const c = counts.find((q) => q.queueName === queue);
+    return {
+      queueName: queue,
+      pendingJobs: c?.pendingJobs ?? 0,
+      processingJobs: c?.processingJobs ?? 0,
+      retryingJobs: c?.retryingJobs ?? 0,
+      completedJobs: c?.completedJobs ?? 0,
+      failedJobs: c?.failedJobs ?? 0,
+      workersCount: sumConcurrency(workers, queue),
+      oldestPendingMs: c?.oldestPendingMs ?? null,
+    };
+  }
+
+  /** Stats of every queue the store knows of. */
+  async allStats(): Promise<QueueStats[]> {
+    const driver = await this.driver();
+    const [counts, workers] = await Promise.all([driver.counts({}), driver.workers()]);
+    const names = new Set([...counts.map((c) => c.queueName), ...workers.flatMap((w) => w.queues)]);
+    return [...names].sort().map((queueName) => {
+      const c = counts.find((q) => q.queueName === queueName);
+      return {
+        queueName,
+        pendingJobs: c?.pendingJobs ?? 0,
+        processingJobs: c?.processingJobs ?? 0,
+        retryingJobs: c?.retryingJobs ?? 0,
+        completedJobs: c?.completedJobs ?? 0,
+        failedJobs: c?.failedJobs ?? 0,
+        workersCount: sumConcurrency(workers, queueName),
+        oldestPendingMs: c?.oldestPendingMs ?? null,
+      };
+    });
+  }
+
+  async find(id: string): Promise<JobRecord | null> {
+    if (typeof id !== 'string' || id.length === 0 || id.length > 64) return null;
+    const row = await (await this.driver()).find({ id });
+    return row ? toRecord(row) : null;
+  }
+
+  async failedJobs(options: { queue?: string; limit?: number; offset?: number } = {}): Promise<JobRecord[]> {
+    return (await this.jobs({ ...options, status: 'failed', limit: options.limit ?? 1000 })).jobs;
+  }
+
+  /** Lists jobs by queue, status and text, newest first; for the CLI and the dashboard. */
+  async jobs(options: ListJobsOptions = {}): Promise<{ jobs: JobRecord[]; total: number }> {
+    if (options.queue !== undefined) assertQueueName(options.queue);
+    const limit = clamp(options.limit ?? 50, 1, 1000);
+    const offset = clamp(options.offset ?? 0, 0, Number.MAX_SAFE_INTEGER);
+    const result = await (await this.driver()).list({
+      queue: options.queue,
+      status: options.status,
+      search: options.search?.slice(0, 200) || undefined,
+      limit,
+      offset,
+      order: options.order,
+    });
+    return { jobs: result.jobs.map(toRecord), total: result.total };
+  }
+
+  /** Retries one failed job by id, or all failed jobs (of one queue); resolves with how many. */
+  async retryFailed(idOrAll: string | string[], options: { queue?: string } = {}): Promise<number> {
+    if (options.queue !== undefined) assertQueueName(options.queue);
+    const ids = idOrAll === 'all' ? 'all' : Array.isArray(idOrAll) ? idOrAll : [idOrAll];
+    const count = await (await this.driver()).retryFailed({ ids, queue: options.queue });
+    this.wake(options.queue);
+    return count;
+  }
+
+  async clearFailed(options: { queue?: string } = {}): Promise<number> {
+    if (options.queue !== undefined) assertQueueName(options.queue);
+    return (await this.driver()).clearFailed({ queue: options.queue });
+  }
+
+  /** Removes finished jobs older than `olderThanSeconds`. */
+  async prune(options: {
+    olderThanSeconds: number;
+    statuses?: Array<'completed' | 'failed'>;
+    queue?: string;
+  }): Promise<number> {
+    assertSeconds('olderThanSeconds', options.olderThanSeconds);
+    if (options.queue !== undefined) assertQueueName(options.queue);
+    return (await this.driver()).prune({
+      olderThanMs: options.olderThanSeconds * 1000,
+      statuses: options.statuses ?? ['completed', 'failed'],
+      queue: options.queue,
+    });
+  }
+
+  /** Live workers across every process on this store. */
+  async liveWorkers(): Promise<WorkerInfo[]> {
+    return (await this.driver()).workers();
+  }
+
+  async activity(options: { jobId?: string; limit?: number } = {}): Promise<ActivityEntry[]> {
+    return (await this.driver()).activity({
+      jobId: options.jobId,
+      limit: clamp(options.limit ?? 50, 1, 1000),
+    });
+  }
+
+  async throughput(options: { queue?: string; minutes?: number } = {}): Promise<ThroughputBucket[]> {
+    return (await this.driver()).throughput({
+      queue: options.queue,
+      minutes: clamp(options.minutes ?? 60, 1, 24 * 60),
+    });
+  }
+
+  async pause(queue: string): Promise<void> {
+    assertQueueName(queue);
+    const driver = await this.driver();
+    if (!driver.pauseQueue) throw unsupported(driver, 'pausing queues');
+    await driver.pauseQueue({ queue });
+  }
+
+  async resume(queue: string): Promise<void> {
+    assertQueueName(queue);
+    const driver = await this.driver();
+    if (!driver.resumeQueue) throw unsupported(driver, 'pausing queues');
+    await driver.resumeQueue({ queue });
+    this.wake(queue);
+  }
+
+  async pausedQueues(): Promise<string[]> {
+    const driver = await this.driver();
+    return driver.pausedQueues ? driver.pausedQueues() : [];
+  }
+
+  /** Stops every worker gracefully, then closes the store connection. */
+  async close(options: { graceSeconds?: number } = {}): Promise<void> {
+    if (this.closed) return;
+    await Promise.all([...this.workers.keys()].map((queue) => this.stopWorker(queue, options)));
+    this.closed = true;
+    if (this.driverPromise) {
+      const driver = await this.driverPromise.catch(() => null);
+      await driver?.close();
+    }
+  }
+
+  /** Validates a job and turns it into a row to store; throws before anything is stored. */
+  private prepare(job: Job, options: DispatchOptions): NewJob {
+    const jobName = job.jobName();
+    // Workers of this dispatcher can run what it dispatches without a separate registration.
+    if (!this.registry.get(jobName)) this.registry.register([job.constructor as JobClass]);
+    const settings = resolveJobSettings(job, this.defaults);
+    const queueName = assertQueueName(options.queue ?? settings.queueName);
+    const priority = assertPriority(options.priority ?? job.priority());
+    const maxAttempts = assertMaxAttempts(settings.maxAttempts);
+    const timeoutSeconds = assertTimeout(settings.timeout);
+    const delay = options.delay === undefined ? 0 : assertSeconds('delay', options.delay);
+    const availableAt = options.delay === undefined ? job.availableAt() : null;
+    if (availableAt !== null && !(availableAt instanceof Date && Number.isFinite(availableAt.getTime()))) {
+      throw new InvalidJobError(
+        'INVALID_AVAILABLE_AT',
+        `${jobName}.availableAt() must return a valid Date or null`,
+      );
+    }
+    return {
+      id: nextUlid(),
+      queueName,
+      jobName,
+      payload: encodePayload(job.serialize(), this.config.maxPayloadBytes),
+      maxAttempts,
+      priority,
+      timeoutSeconds,
+      delayMs: delay * 1000,
+      availableAt,
+      meta: null,
+    };
+  }
+
+  private emitDispatched(row: NewJob): void {
+    if (!this.events.hasListeners('job:dispatched')) return;
+    this.events.emit('job:dispatched', {
+      jobId: row.id,
+      jobName: row.jobName,
+      queueName: row.queueName,
+      attempt: 0,
+      maxAttempts: row.maxAttempts,
+      delayMs: row.availableAt ? Math.max(0, row.availableAt.getTime() - Date.now()) : row.delayMs,
+    });
+  }
+
+  /** Runs a job that should not be queued, now, through the same middleware and timeout. */
+  private async runInline(job: Job): Promise<string> {
+    const id = nextUlid();
+    const settings = resolveJobSettings(job, this.defaults);
+    const timeout = assertTimeout(settings.timeout);
+    const controller = new AbortController();
+    const ctx: JobContext = {
+      signal: controller.signal,
+      attempt: 1,
+      maxAttempts: 1,
+      jobId: id,
+      queueName: settings.queueName,
+    };
+    const record: StoredJob = inlineRecord(id, job, settings.queueName, timeout);
+    const run = (index: number): Promise<void> => {
+      const mw = this.middleware[index];
+      if (!mw) return Promise.resolve().then(() => job.handle(ctx));
+      return mw(job, ctx, record, () => run(index + 1));
+    };
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        run(0),
+        new Promise<never>((_, reject) => {
+          if (timeout === null) return;
+          timer = setTimeout(() => {
+            const error = new JobTimeoutError(timeout);
+            controller.abort(error);
+            reject(error);
+          }, timeout * 1000);
+        }),
+      ]);
+    } catch (cause) {
+      const error = toError(cause);
+      await job.failed(error);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+    return id;
+  }
+
+  private runnerDeps(driver: QueueDriver): RunnerDeps {
+    return {
+      driver,
+      registry: this.registry,
+      events: this.events,
+      defaults: this.defaults,
+      middleware: this.middleware,
+    };
+  }
+}
+
+function inlineRecord(id: string, job: Job, queueName: string, timeout: number | null): StoredJob {
+  const now = new Date();
+  return {
+    id,
+    queueName,
+    jobName: job.jobName(),
+    payload: '{}',
+    attempts: 1,
+    maxAttempts: 1,
+    status: 'processing',
+    priority: job.priority(),
+    availableAt: now,
+    reservedAt: now,
+    processedAt: null,
+    failedAt: null,
+    errorMessage: null,
+    timeoutSeconds: timeout,
+    createdAt: now,
+    updatedAt: now,
+    meta: null,
+  };
+}
+
+function sumConcurrency(workers: WorkerInfo[], queue: string): number {
+  return workers.filter((w) => w.queues.includes(queue)).reduce((sum, w) => sum + w.concurrency, 0);
+}
+
+function clamp(value: number, min: number, max: number): number {
+  const n = Number.isFinite(value) ? Math.trunc(value) : min;
+  return Math.min(max, Math.max(min, n));
+}
+
+function unsupported(driver: QueueDriver, what: string): JobwrightError {
+  return new JobwrightError('UNSUPPORTED', `The ${driver.name} driver does not support ${what}`);
+}
+
+/** A stored row as users see it: the payload parsed (the raw text when it is damaged). */
+export function toRecord(row: StoredJob): JobRecord {
+  let payload: unknown;
+  try {
+    payload = decodePayload(row.payload);
+  } catch {
+    payload = row.payload;
+  }
+  const { meta: _meta, ...rest } = row;
+  return { ...rest, payload };
+}
+
+export { describeError };

@@ -1,0 +1,20 @@
+import type { JobConfig } from '../config.js';
+import { ConfigError } from '../errors.js';
+import type { QueueDriver } from './contract.js';
+import { MemoryQueueDriver } from './memory/memory-driver.js';
+
+/**
+ * Makes the driver a config names. Store clients are imported only here, on demand, so that
+ * importing jobwright never needs an optional peer dependency.
+ */
+export async function createDriver(config: JobConfig): Promise<QueueDriver> {
+  switch (config.connection) {
+    case 'memory':
+      return new MemoryQueueDriver();
+    default:
+      throw new ConfigError(
+        'UNKNOWN_CONNECTION',
+        `The '${config.connection}' connection is not available in this build`,
+      );
+  }
+}

@@ -1,0 +1,509 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type {
+  ActivityEntry,
+  CompleteParams,
+  DriverCapabilities,
+  EnqueueParams,
+  FailParams,
+  HeartbeatParams,
+  HeartbeatResult,
+  LeaseRef,
+  ListParams,
+  ListResult,
+  NewActivityEntry,
+  NewJob,
+  PruneParams,
+  QueueCounts,
+  QueueDriver,
+  QueueFilter,
+  RecoverParams,
+  RecoverResult,
+  RegisterWorkerParams,
+  ReleaseParams,
+  ReservedJob,
+  ReserveParams,
+  RetryFailedParams,
+  RetryParams,
+  StoredJob,
+  ThroughputBucket,
+  TransitionResult,
+  WakeListener,
+  WorkerInfo,
+} from '../contract.js';
+import { MinHeap } from './min-heap.js';
+
+interface MemoryRow extends StoredJob {
+  leaseToken: string | null;
+  leaseExpiresAt: number | null;
+  /** Bumped whenever the row enters a heap; heap entries with an older seq are stale. */
+  seq: number;
+}
+
+interface HeapEntry {
+  row: MemoryRow;
+  seq: number;
+}
+
+interface QueueState {
+  ready: MinHeap<HeapEntry>;
+  delayed: MinHeap<HeapEntry>;
+  processing: Set<MemoryRow>;
+}
+
+export interface MemoryQueueDriverOptions {
+  /** The store's clock in ms; tests inject a controllable one. */
+  clock?: () => number;
+}
+
+const MINUTE = 60_000;
+
+/**
+ * Keeps jobs in this process's memory: for tests and development. Nothing survives the
+ * process, and only this process can work the queue.
+ */
+export class MemoryQueueDriver implements QueueDriver {
+  readonly name = 'memory';
+  readonly capabilities: DriverCapabilities = {
+    durable: false,
+    multiProcess: false,
+    crossProcessWakeups: false,
+    transactionalEnqueue: false,
+    pause: true,
+  };
+
+  private readonly clock: () => number;
+  private readonly rows = new Map<string, MemoryRow>();
+  private readonly queues = new Map<string, QueueState>();
+  private readonly paused = new Set<string>();
+  private readonly workerRegistry = new Map<string, { info: WorkerInfo; expiresAt: number }>();
+  private readonly activityLog: ActivityEntry[] = [];
+  private readonly finishedPerMinute = new Map<string, Map<number, { completed: number; failed: number }>>();
+  private readonly wakeups = new EventEmitter();
+
+  constructor(options: MemoryQueueDriverOptions = {}) {
+    this.clock = options.clock ?? Date.now;
+    this.wakeups.setMaxListeners(0);
+  }
+
+  async migrate(): Promise<void> {}
+
+  async enqueue({ jobs }: EnqueueParams): Promise<void> {
+    const now = this.clock();
+    for (const job of jobs) this.insert(job, now);
+    for (const queue of new Set(jobs.map((j) => j.queueName))) this.wakeups.emit('wake', queue);
+  }
+
+  async reserve({ queue, limit, leaseMs }: ReserveParams): Promise<ReservedJob[]> {
+    if (this.paused.has(queue)) return [];
+    const state = this.queues.get(queue);
+    if (!state) return [];
+    const now = this.clock();
+    this.promoteDue(state, now);
+    const reserved: ReservedJob[] = [];
+    while (reserved.length < limit) {
+      const entry = state.ready.pop();
+      if (!entry) break;
+      const row = entry.row;
+      if (entry.seq !== row.seq || (row.status !== 'pending' && row.status !== 'retrying')) continue;
+      row.status = 'processing';
+      row.attempts += 1;
+      row.reservedAt = new Date(now);
+      row.updatedAt = row.reservedAt;
+      row.leaseToken = randomUUID();
+      row.leaseExpiresAt = now + leaseMs;
+      state.processing.add(row);
+      reserved.push({ ...publicRow(row), leaseToken: row.leaseToken });
+    }
+    return reserved;
+  }
+
+  async complete({ id, leaseToken, next }: CompleteParams): Promise<TransitionResult> {
+    const row = this.leased(id, leaseToken);
+    if (!row) return { ok: false };
+    const now = this.clock();
+    this.finish(row, 'completed', now);
+    row.processedAt = new Date(now);
+    this.countFinished(row.queueName, now, 'completed');
+    if (next && next.length > 0) await this.enqueue({ jobs: next });
+    return { ok: true };
+  }
+
+  async retry({ id, leaseToken, delayMs, error }: RetryParams): Promise<TransitionResult> {
+    const row = this.leased(id, leaseToken);
+    if (!row) return { ok: false };
+    const now = this.clock();
+    this.finish(row, 'retrying', now);
+    row.errorMessage = error;
+    this.schedule(row, now + delayMs, now);
+    return { ok: true };
+  }
+
+  async fail({ id, leaseToken, error }: FailParams): Promise<TransitionResult> {
+    const row = this.leased(id, leaseToken);
+    if (!row) return { ok: false };
+    const now = this.clock();
+    this.finish(row, 'failed', now);
+    row.errorMessage = error;
+    row.failedAt = new Date(now);
+    this.countFinished(row.queueName, now, 'failed');
+    return { ok: true };
+  }
+
+  async release({ id, leaseToken, delayMs = 0 }: ReleaseParams): Promise<TransitionResult> {
+    const row = this.leased(id, leaseToken);
+    if (!row) return { ok: false };
+    const now = this.clock();
+    this.finish(row, row.attempts > 1 ? 'retrying' : 'pending', now);
+    row.attempts -= 1;
+    this.schedule(row, now + delayMs, now);
+    return { ok: true };
+  }
+
+  async heartbeat({ leases, leaseMs }: HeartbeatParams): Promise<HeartbeatResult> {
+    const now = this.clock();
+    const lost: string[] = [];
+    for (const lease of leases) {
+      const row = this.leased(lease.id, lease.leaseToken);
+      if (row) row.leaseExpiresAt = now + leaseMs;
+      else lost.push(lease.id);
+    }
+    return { lost };
+  }
+
+  async recoverExpired({ queue, limit }: RecoverParams): Promise<RecoverResult> {
+    const now = this.clock();
+    const result: RecoverResult = { requeued: [], failed: [] };
+    const states = queue
+      ? [this.queues.get(queue)].filter((s) => s !== undefined)
+      : [...this.queues.values()];
+    for (const state of states) {
+      for (const row of state.processing) {
+        if (result.requeued.length + result.failed.length >= limit) return result;
+        if (row.leaseExpiresAt === null || row.leaseExpiresAt > now) continue;
+        const error = `Worker died during attempt ${row.attempts}/${row.maxAttempts} (its lease expired)`;
+        row.errorMessage = error;
+        if (row.attempts >= row.maxAttempts) {
+          this.finish(row, 'failed', now);
+          row.failedAt = new Date(now);
+          this.countFinished(row.queueName, now, 'failed');
+          result.failed.push(publicRow(row));
+        } else {
+          this.finish(row, 'retrying', now);
+          this.schedule(row, now, now);
+          result.requeued.push(row.id);
+        }
+      }
+    }
+    return result;
+  }
+
+  async find({ id }: { id: string }): Promise<StoredJob | null> {
+    const row = this.rows.get(id);
+    return row ? publicRow(row) : null;
+  }
+
+  async list({ queue, status, search, limit, offset, order = 'newest' }: ListParams): Promise<ListResult> {
+    let rows = [...this.rows.values()].filter(
+      (r) =>
+        (!queue || r.queueName === queue) &&
+        (!status || r.status === status) &&
+        (!search || r.id === search || r.jobName.includes(search) || r.payload.includes(search)),
+    );
+    rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    if (order === 'newest') rows.reverse();
+    const total = rows.length;
+    rows = rows.slice(offset, offset + limit);
+    return { jobs: rows.map(publicRow), total };
+  }
+
+  async retryFailed({ ids, queue }: RetryFailedParams): Promise<number> {
+    const now = this.clock();
+    const candidates = ids === 'all' ? [...this.rows.values()] : ids.map((id) => this.rows.get(id));
+    let count = 0;
+    for (const row of candidates) {
+      if (!row || row.status !== 'failed' || (queue && row.queueName !== queue)) continue;
+      row.status = 'pending';
+      row.attempts = 0;
+      row.failedAt = null;
+      row.errorMessage = null;
+      row.updatedAt = new Date(now);
+      this.schedule(row, now, now);
+      count++;
+      this.wakeups.emit('wake', row.queueName);
+    }
+    return count;
+  }
+
+  async clearFailed({ queue }: QueueFilter): Promise<number> {
+    return this.removeWhere((r) => r.status === 'failed' && (!queue || r.queueName === queue));
+  }
+
+  async prune({ statuses, olderThanMs, queue }: PruneParams): Promise<number> {
+    const cutoff = this.clock() - olderThanMs;
+    return this.removeWhere(
+      (r) =>
+        (statuses as string[]).includes(r.status) &&
+        (!queue || r.queueName === queue) &&
+        (r.processedAt ?? r.failedAt ?? r.updatedAt).getTime() < cutoff,
+    );
+  }
+
+  async counts({ queue }: QueueFilter): Promise<QueueCounts[]> {
+    const now = this.clock();
+    const byQueue = new Map<string, QueueCounts>();
+    const ensure = (name: string) => {
+      let c = byQueue.get(name);
+      if (!c) {
+        c = emptyCounts(name);
+        byQueue.set(name, c);
+      }
+      return c;
+    };
+    if (queue) ensure(queue);
+    for (const row of this.rows.values()) {
+      if (queue && row.queueName !== queue) continue;
+      const c = ensure(row.queueName);
+      if (row.status === 'pending') c.pendingJobs++;
+      else if (row.status === 'processing') c.processingJobs++;
+      else if (row.status === 'retrying') c.retryingJobs++;
+      else if (row.status === 'completed') c.completedJobs++;
+      else if (row.status === 'failed') c.failedJobs++;
+      if ((row.status === 'pending' || row.status === 'retrying') && row.availableAt.getTime() <= now) {
+        const age = now - row.availableAt.getTime();
+        c.oldestPendingMs = Math.max(c.oldestPendingMs ?? 0, age);
+      }
+    }
+    return [...byQueue.values()].sort((a, b) => a.queueName.localeCompare(b.queueName));
+  }
+
+  async registerWorker(params: RegisterWorkerParams): Promise<void> {
+    const now = this.clock();
+    const existing = this.workerRegistry.get(params.workerId);
+    this.workerRegistry.set(params.workerId, {
+      info: {
+        workerId: params.workerId,
+        host: params.host,
+        pid: params.pid,
+        queues: [...params.queues],
+        concurrency: params.concurrency,
+        startedAt: existing?.info.startedAt ?? new Date(now),
+        lastHeartbeatAt: new Date(now),
+        jobsDone: params.jobsDone,
+      },
+      expiresAt: now + params.ttlMs,
+    });
+  }
+
+  async unregisterWorker({ workerId }: { workerId: string }): Promise<void> {
+    this.workerRegistry.delete(workerId);
+  }
+
+  async workers(): Promise<WorkerInfo[]> {
+    const now = this.clock();
+    const live: WorkerInfo[] = [];
+    for (const [id, entry] of this.workerRegistry) {
+      if (entry.expiresAt <= now) this.workerRegistry.delete(id);
+      else live.push({ ...entry.info, queues: [...entry.info.queues] });
+    }
+    return live;
+  }
+
+  async logActivity({ entries }: { entries: NewActivityEntry[] }): Promise<void> {
+    const createdAt = new Date(this.clock());
+    for (const entry of entries) this.activityLog.push({ ...entry, createdAt });
+    // Bounded so a long-lived development process does not grow without end.
+    if (this.activityLog.length > 100_000) this.activityLog.splice(0, this.activityLog.length - 100_000);
+  }
+
+  async activity({ jobId, limit }: { jobId?: string; limit: number }): Promise<ActivityEntry[]> {
+    const out: ActivityEntry[] = [];
+    for (let i = this.activityLog.length - 1; i >= 0 && out.length < limit; i--) {
+      const entry = this.activityLog[i]!;
+      if (!jobId || entry.jobId === jobId) out.push({ ...entry });
+    }
+    return out;
+  }
+
+  async throughput({ queue, minutes }: { queue?: string; minutes: number }): Promise<ThroughputBucket[]> {
+    const currentMinute = Math.floor(this.clock() / MINUTE) * MINUTE;
+    const buckets: ThroughputBucket[] = [];
+    for (let m = currentMinute - (minutes - 1) * MINUTE; m <= currentMinute; m += MINUTE) {
+      let completed = 0;
+      let failed = 0;
+      for (const [name, perMinute] of this.finishedPerMinute) {
+        if (queue && name !== queue) continue;
+        const b = perMinute.get(m);
+        completed += b?.completed ?? 0;
+        failed += b?.failed ?? 0;
+      }
+      buckets.push({ minute: new Date(m), completed, failed });
+    }
+    return buckets;
+  }
+
+  async pauseQueue({ queue }: { queue: string }): Promise<void> {
+    this.paused.add(queue);
+  }
+
+  async resumeQueue({ queue }: { queue: string }): Promise<void> {
+    this.paused.delete(queue);
+    this.wakeups.emit('wake', queue);
+  }
+
+  async pausedQueues(): Promise<string[]> {
+    return [...this.paused].sort();
+  }
+
+  async subscribe(listener: WakeListener): Promise<() => void> {
+    this.wakeups.on('wake', listener);
+    return () => this.wakeups.off('wake', listener);
+  }
+
+  async close(): Promise<void> {
+    this.wakeups.removeAllListeners();
+  }
+
+  private insert(job: NewJob, now: number): void {
+    const availableAt = job.availableAt ? job.availableAt.getTime() : now + job.delayMs;
+    const row: MemoryRow = {
+      id: job.id,
+      queueName: job.queueName,
+      jobName: job.jobName,
+      payload: job.payload,
+      attempts: 0,
+      maxAttempts: job.maxAttempts,
+      status: 'pending',
+      priority: job.priority,
+      availableAt: new Date(availableAt),
+      reservedAt: null,
+      processedAt: null,
+      failedAt: null,
+      errorMessage: null,
+      timeoutSeconds: job.timeoutSeconds,
+      createdAt: new Date(now),
+      updatedAt: new Date(now),
+      meta: job.meta,
+      leaseToken: null,
+      leaseExpiresAt: null,
+      seq: 0,
+    };
+    this.rows.set(row.id, row);
+    this.schedule(row, availableAt, now);
+  }
+
+  /** Puts a waiting row in its queue's ready or delayed heap. */
+  private schedule(row: MemoryRow, dueAt: number, now: number): void {
+    row.availableAt = new Date(dueAt);
+    row.seq += 1;
+    const state = this.queueState(row.queueName);
+    const entry = { row, seq: row.seq };
+    if (dueAt <= now) state.ready.push(entry);
+    else state.delayed.push(entry);
+  }
+
+  private promoteDue(state: QueueState, now: number): void {
+    for (
+      let top = state.delayed.peek();
+      top && top.row.availableAt.getTime() <= now;
+      top = state.delayed.peek()
+    ) {
+      state.delayed.pop();
+      if (top.seq === top.row.seq) state.ready.push(top);
+    }
+  }
+
+  private queueState(queue: string): QueueState {
+    let state = this.queues.get(queue);
+    if (!state) {
+      state = {
+        // Lower priority first, then oldest (ULIDs sort by creation time).
+        ready: new MinHeap((a, b) =>
+          a.row.priority !== b.row.priority ? a.row.priority < b.row.priority : a.row.id < b.row.id,
+        ),
+        delayed: new MinHeap((a, b) => a.row.availableAt.getTime() < b.row.availableAt.getTime()),
+        processing: new Set(),
+      };
+      this.queues.set(queue, state);
+    }
+    return state;
+  }
+
+  /** The row, if `lease` still holds it. */
+  private leased(id: string, leaseToken: LeaseRef['leaseToken']): MemoryRow | undefined {
+    const row = this.rows.get(id);
+    return row && row.status === 'processing' && row.leaseToken === leaseToken ? row : undefined;
+  }
+
+  /** Ends a reservation. */
+  private finish(row: MemoryRow, status: MemoryRow['status'], now: number): void {
+    this.queues.get(row.queueName)?.processing.delete(row);
+    row.status = status;
+    row.leaseToken = null;
+    row.leaseExpiresAt = null;
+    row.reservedAt = status === 'processing' ? row.reservedAt : null;
+    row.updatedAt = new Date(now);
+  }
+
+  private countFinished(queue: string, now: number, kind: 'completed' | 'failed'): void {
+    let perMinute = this.finishedPerMinute.get(queue);
+    if (!perMinute) {
+      perMinute = new Map();
+      this.finishedPerMinute.set(queue, perMinute);
+    }
+    const minute = Math.floor(now / MINUTE) * MINUTE;
+    const bucket = perMinute.get(minute) ?? { completed: 0, failed: 0 };
+    bucket[kind]++;
+    perMinute.set(minute, bucket);
+    // Keep two hours of buckets at most.
+    if (perMinute.size > 120) {
+      for (const key of perMinute.keys()) if (key < minute - 120 * MINUTE) perMinute.delete(key);
+    }
+  }
+
+  private removeWhere(predicate: (row: MemoryRow) => boolean): number {
+    let count = 0;
+    for (const [id, row] of this.rows) {
+      if (predicate(row)) {
+        this.rows.delete(id);
+        row.seq += 1;
+        count++;
+      }
+    }
+    return count;
+  }
+}
+
+function publicRow(row: MemoryRow): StoredJob {
+  return {
+    id: row.id,
+    queueName: row.queueName,
+    jobName: row.jobName,
+    payload: row.payload,
+    attempts: row.attempts,
+    maxAttempts: row.maxAttempts,
+    status: row.status,
+    priority: row.priority,
+    availableAt: row.availableAt,
+    reservedAt: row.reservedAt,
+    processedAt: row.processedAt,
+    failedAt: row.failedAt,
+    errorMessage: row.errorMessage,
+    timeoutSeconds: row.timeoutSeconds,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    meta: row.meta,
+  };
+}
+
+export function emptyCounts(queueName: string): QueueCounts {
+  return {
+    queueName,
+    pendingJobs: 0,
+    processingJobs: 0,
+    retryingJobs: 0,
+    completedJobs: 0,
+    failedJobs: 0,
+    oldestPendingMs: null,
+  };
+}

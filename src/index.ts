@@ -1,0 +1,36 @@
+// The public API: re-exports only.
+export {
+  type ConnectionName,
+  DEFAULT_CONFIG,
+  exponentialBackoff,
+  type JobConfig,
+  loadConfig,
+  type RetryBackoff,
+} from './config.js';
+export {
+  type DispatchOptions,
+  JobDispatcher,
+  type JobDispatcherOptions,
+  type ListJobsOptions,
+  type QueueStats,
+} from './dispatcher.js';
+export type * from './drivers/contract.js';
+export { JOB_STATUSES } from './drivers/contract.js';
+export { createDriver } from './drivers/factory.js';
+export { MemoryQueueDriver, type MemoryQueueDriverOptions } from './drivers/memory/memory-driver.js';
+export {
+  ConfigError,
+  CorruptPayloadError,
+  InvalidJobError,
+  JobTimeoutError,
+  JobwrightError,
+  MissingDependencyError,
+  PayloadError,
+  StoreError,
+  UnknownJobError,
+} from './errors.js';
+export type { JobEventBase, JobEventName, JobEvents } from './events.js';
+export { chain, configure, dispatch, dispatchJob, jobDispatcher, setJobDispatcher } from './global.js';
+export { Job, type JobClass, type JobContext, type JobRecord } from './job.js';
+export { globalRegistry, JobRegistry, registerJobs } from './registry.js';
+export type { JobMiddleware } from './worker/run-job.js';

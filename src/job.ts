@@ -1,0 +1,115 @@
+import { type JobDefaults, jobDefaults } from './config.js';
+import type { JobStatus } from './drivers/contract.js';
+
+export type { JobStatus } from './drivers/contract.js';
+
+/** What a running job gets from the worker. */
+export interface JobContext {
+  /** Aborted when the attempt times out, the lease is lost, or the worker stops for good. */
+  signal: AbortSignal;
+  /** 1 on the first run; counted when the job is reserved. */
+  attempt: number;
+  maxAttempts: number;
+  jobId: string;
+  queueName: string;
+}
+
+/** A job as the dispatcher reads it back: the seed's `jobs` row in camelCase. */
+export interface JobRecord {
+  id: string;
+  queueName: string;
+  jobName: string;
+  /** The parsed payload; the raw text when the stored payload is not valid JSON. */
+  payload: unknown;
+  attempts: number;
+  maxAttempts: number;
+  status: JobStatus;
+  priority: number;
+  availableAt: Date;
+  reservedAt: Date | null;
+  processedAt: Date | null;
+  failedAt: Date | null;
+  errorMessage: string | null;
+  timeoutSeconds: number | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A job class: constructible, with an optional static `deserialize`. */
+export interface JobClass<T extends Job = Job> {
+  new (...args: never[]): T;
+  prototype: T;
+  name: string;
+  deserialize?(payload: unknown): T;
+}
+
+/**
+ * A unit of background work. Subclasses implement `handle`; every other method has the seed's
+ * default (taken from the config when not overridden).
+ */
+export abstract class Job {
+  /** Stable name that finds the class again in the registry. Minifiers rename classes: override it. */
+  jobName(): string {
+    return this.constructor.name;
+  }
+
+  abstract handle(ctx: JobContext): Promise<void> | void;
+
+  maxAttempts(): number {
+    return jobDefaults().maxAttempts;
+  }
+
+  /** Seconds to wait after attempt `attempt` failed. */
+  retryDelay(attempt: number): number {
+    return jobDefaults().retryDelay(attempt);
+  }
+
+  queueName(): string {
+    return jobDefaults().defaultQueue;
+  }
+
+  /** Lower runs first. */
+  priority(): number {
+    return 0;
+  }
+
+  /** Seconds one attempt may run, or null for no limit. */
+  timeout(): number | null {
+    return jobDefaults().timeout;
+  }
+
+  /** False: `dispatch` runs the job inline instead of queueing it. */
+  shouldQueue(): boolean {
+    return true;
+  }
+
+  /** When the job becomes due; null for now. */
+  availableAt(): Date | null {
+    return null;
+  }
+
+  /** The payload to store: by default the instance's own fields. */
+  serialize(): unknown {
+    return { ...this };
+  }
+
+  /** Called once, after the last attempt failed and the job's status became `failed`. */
+  failed(_error: Error): Promise<void> | void {}
+}
+
+/**
+ * Which of a job's settings come from the job itself, and which fall back to the dispatcher's
+ * config: a method left as inherited from `Job` takes the dispatcher's value, so two
+ * dispatchers with different configs each apply their own defaults.
+ */
+export function resolveJobSettings(job: Job, defaults: JobDefaults) {
+  const own = (method: keyof Job) =>
+    (job as unknown as Record<string, unknown>)[method] !== Job.prototype[method];
+  return {
+    maxAttempts: own('maxAttempts') ? job.maxAttempts() : defaults.maxAttempts,
+    queueName: own('queueName') ? job.queueName() : defaults.defaultQueue,
+    timeout: own('timeout') ? job.timeout() : defaults.timeout,
+    retryDelay: (attempt: number) =>
+      own('retryDelay') ? job.retryDelay(attempt) : defaults.retryDelay(attempt),
+  };
+}

@@ -1,0 +1,64 @@
+import { UnknownJobError } from './errors.js';
+import type { Job, JobClass } from './job.js';
+import { assignSafely } from './payload.js';
+import { assertJobName } from './validation.js';
+
+/** Maps stable job names to classes; the worker never loads code named by stored data. */
+export class JobRegistry {
+  private readonly classes = new Map<string, JobClass>();
+
+  constructor(private readonly fallback?: JobRegistry) {}
+
+  register(classes: Iterable<JobClass>): void {
+    for (const cls of classes) {
+      const name = assertJobName(nameOfClass(cls));
+      const existing = this.classes.get(name);
+      if (existing && existing !== cls) {
+        throw new UnknownJobError(
+          'DUPLICATE_JOB_NAME',
+          `Two job classes answer to the name '${name}' (${existing.name} and ${cls.name}): give one a different jobName()`,
+        );
+      }
+      this.classes.set(name, cls);
+    }
+  }
+
+  get(name: string): JobClass | undefined {
+    return this.classes.get(name) ?? this.fallback?.get(name);
+  }
+
+  names(): string[] {
+    return [...new Set([...this.classes.keys(), ...(this.fallback?.names() ?? [])])].sort();
+  }
+
+  /** Rebuilds a job from its stored payload; throws `UnknownJobError` when the name is not registered. */
+  instantiate(name: string, payload: unknown): Job {
+    const cls = this.get(name);
+    if (!cls) {
+      throw new UnknownJobError(
+        'UNKNOWN_JOB',
+        `No job class is registered as '${name}': add it with registerJobs([${name}]) or to the jobs list of jobwright.config.ts, then retry the job`,
+      );
+    }
+    if (typeof cls.deserialize === 'function') return cls.deserialize(payload);
+    // The constructor is not called (its arguments are unknown); the stored fields are restored.
+    return assignSafely(Object.create(cls.prototype) as Job, payload);
+  }
+}
+
+/** The name a class registers under: its prototype's `jobName()`, which defaults to the class name. */
+function nameOfClass(cls: JobClass): string {
+  const probe = Object.create(cls.prototype) as Job;
+  try {
+    return probe.jobName();
+  } catch {
+    return cls.name;
+  }
+}
+
+export const globalRegistry = new JobRegistry();
+
+/** Registers job classes for every dispatcher in this process. */
+export function registerJobs(classes: Iterable<JobClass>): void {
+  globalRegistry.register(classes);
+}

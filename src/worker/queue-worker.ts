@@ -1,0 +1,263 @@
+import { hostname } from 'node:os';
+import type { QueueDriver, ReservedJob } from '../drivers/contract.js';
+import { JobwrightError } from '../errors.js';
+import type { JobEventEmitter } from '../events.js';
+import {
+  type ActiveRun,
+  type RunnerDeps,
+  runFailedHookForRecovered,
+  runReservedJob,
+  toError,
+} from './run-job.js';
+
+export interface QueueWorkerOptions {
+  queue: string;
+  concurrency: number;
+  workerId: string;
+  /** Lease length given to each reservation, renewed by heartbeats every third of it. */
+  leaseMs: number;
+  pollIntervalMs: number;
+  /** How often expired leases are looked for. */
+  recoverIntervalMs: number;
+}
+
+class LeaseLostError extends JobwrightError {
+  constructor() {
+    super('LEASE_LOST', 'The job lease was lost (the worker missed heartbeats); another worker may run it');
+  }
+}
+
+class ShutdownError extends JobwrightError {
+  constructor() {
+    super('WORKER_SHUTDOWN', 'The worker stopped before the job finished; the job was put back');
+  }
+}
+
+/**
+ * Works one queue with up to `concurrency` jobs at once. It reserves as many jobs as it has
+ * free slots, refills a slot as soon as it frees, and otherwise waits for a wake-up hint or
+ * the poll interval. Heartbeats renew the leases of running jobs; a periodic sweep recovers
+ * jobs whose worker died.
+ */
+export class QueueWorker {
+  private readonly running = new Map<string, ActiveRun>();
+  private stopping = false;
+  private filling = false;
+  private fillAgain = false;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private recoverTimer: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private jobsDone = 0;
+  private consecutiveErrors = 0;
+  private readonly driver: QueueDriver;
+  private readonly events: JobEventEmitter;
+
+  constructor(
+    private readonly options: QueueWorkerOptions,
+    private readonly deps: RunnerDeps,
+  ) {
+    this.driver = deps.driver;
+    this.events = deps.events;
+  }
+
+  get queue(): string {
+    return this.options.queue;
+  }
+
+  get concurrency(): number {
+    return this.options.concurrency;
+  }
+
+  get activeCount(): number {
+    return this.running.size;
+  }
+
+  async start(): Promise<void> {
+    await this.register();
+    if (this.driver.subscribe) {
+      this.unsubscribe = await this.driver.subscribe((queue) => {
+        if (queue === this.options.queue) this.fill();
+      });
+    }
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), Math.max(50, this.options.leaseMs / 3));
+    this.recoverTimer = setInterval(() => void this.recover(), this.options.recoverIntervalMs);
+    this.heartbeatTimer.unref();
+    this.recoverTimer.unref();
+    this.events.emit('worker:started', {
+      workerId: this.options.workerId,
+      queue: this.options.queue,
+      concurrency: this.options.concurrency,
+    });
+    await this.recover();
+    this.fill();
+  }
+
+  /** Looks for due work now instead of at the next poll. */
+  wake(): void {
+    this.fill();
+  }
+
+  /**
+   * Stops reserving, gives running jobs `graceMs` to finish, then puts back the rest without
+   * counting their attempt. Resolves with how many were put back.
+   */
+  async stop(graceMs: number): Promise<number> {
+    this.stopping = true;
+    clearTimeout(this.pollTimer);
+    clearInterval(this.recoverTimer);
+    this.unsubscribe?.();
+    const settled = Promise.all([...this.running.values()].map((r) => r.done));
+    let graceTimer: NodeJS.Timeout | undefined;
+    await Promise.race([settled, new Promise((resolve) => (graceTimer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(graceTimer);
+    const leftovers = [...this.running.values()];
+    for (const run of leftovers) {
+      run.released = true;
+      run.controller.abort(new ShutdownError());
+    }
+    let released = 0;
+    await Promise.all(
+      leftovers.map(async (run) => {
+        try {
+          const { ok } = await this.driver.release({ id: run.job.id, leaseToken: run.job.leaseToken });
+          if (ok) released++;
+        } catch (error) {
+          // The lease runs out by itself and the job is recovered: nothing is lost.
+          this.reportError(error);
+        }
+        this.running.delete(run.job.id);
+      }),
+    );
+    clearInterval(this.heartbeatTimer);
+    try {
+      await this.driver.unregisterWorker({ workerId: this.options.workerId });
+    } catch (error) {
+      this.reportError(error);
+    }
+    this.events.emit('worker:stopped', {
+      workerId: this.options.workerId,
+      queue: this.options.queue,
+      released,
+    });
+    return released;
+  }
+
+  private fill(): void {
+    if (this.stopping) return;
+    if (this.filling) {
+      this.fillAgain = true;
+      return;
+    }
+    this.filling = true;
+    void this.reserveWhileFree().finally(() => {
+      this.filling = false;
+      if (this.fillAgain && !this.stopping) {
+        this.fillAgain = false;
+        this.fill();
+      }
+    });
+  }
+
+  private async reserveWhileFree(): Promise<void> {
+    let idle = false;
+    try {
+      while (!this.stopping) {
+        this.fillAgain = false;
+        const free = this.options.concurrency - this.running.size;
+        if (free <= 0) return;
+        const jobs = await this.driver.reserve({
+          queue: this.options.queue,
+          limit: free,
+          leaseMs: this.options.leaseMs,
+          workerId: this.options.workerId,
+        });
+        this.consecutiveErrors = 0;
+        for (const job of jobs) this.launch(job);
+        if (jobs.length < free) {
+          idle = !this.fillAgain;
+          if (idle) break;
+        }
+      }
+    } catch (error) {
+      this.consecutiveErrors++;
+      this.reportError(error);
+      idle = true;
+    } finally {
+      if (idle) this.schedulePoll();
+    }
+  }
+
+  private schedulePoll(): void {
+    if (this.stopping) return;
+    clearTimeout(this.pollTimer);
+    // Back off while the store is failing, up to ten poll intervals.
+    const delay = this.options.pollIntervalMs * Math.min(10, 2 ** this.consecutiveErrors);
+    this.pollTimer = setTimeout(() => this.fill(), delay);
+  }
+
+  private launch(job: ReservedJob): void {
+    const run: ActiveRun = {
+      job,
+      controller: new AbortController(),
+      done: Promise.resolve(),
+      released: false,
+    };
+    this.running.set(job.id, run);
+    run.done = runReservedJob(this.deps, run)
+      .catch((error) => this.reportError(error))
+      .finally(() => {
+        if (this.running.get(job.id) === run) this.running.delete(job.id);
+        this.jobsDone++;
+        this.fill();
+      });
+  }
+
+  private async heartbeat(): Promise<void> {
+    try {
+      const leases = [...this.running.values()]
+        .filter((r) => !r.released)
+        .map((r) => ({ id: r.job.id, leaseToken: r.job.leaseToken }));
+      if (leases.length > 0) {
+        const { lost } = await this.driver.heartbeat({ leases, leaseMs: this.options.leaseMs });
+        for (const id of lost) this.running.get(id)?.controller.abort(new LeaseLostError());
+      }
+      if (!this.stopping) await this.register();
+    } catch (error) {
+      this.reportError(error);
+    }
+  }
+
+  private async register(): Promise<void> {
+    await this.driver.registerWorker({
+      workerId: this.options.workerId,
+      host: hostname(),
+      pid: process.pid,
+      queues: [this.options.queue],
+      concurrency: this.options.concurrency,
+      ttlMs: this.options.leaseMs,
+      jobsDone: this.jobsDone,
+    });
+  }
+
+  private async recover(): Promise<void> {
+    try {
+      const { requeued, failed } = await this.driver.recoverExpired({
+        queue: this.options.queue,
+        limit: 500,
+      });
+      for (const job of failed) await runFailedHookForRecovered(this.deps, job);
+      if (requeued.length > 0) this.fill();
+    } catch (error) {
+      this.reportError(error);
+    }
+  }
+
+  private reportError(error: unknown): void {
+    this.events.emit('worker:error', {
+      workerId: this.options.workerId,
+      queue: this.options.queue,
+      error: toError(error),
+    });
+  }
+}

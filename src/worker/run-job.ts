@@ -1,0 +1,190 @@
+import type { JobDefaults } from '../config.js';
+import type { QueueDriver, ReservedJob, StoredJob } from '../drivers/contract.js';
+import { JobTimeoutError } from '../errors.js';
+import type { JobEventBase, JobEventEmitter } from '../events.js';
+import { type Job, type JobContext, resolveJobSettings } from '../job.js';
+import { decodePayload } from '../payload.js';
+import type { JobRegistry } from '../registry.js';
+import { nextInChain, parseMeta } from './chain.js';
+
+/**
+ * Wraps a job's `handle`: activity logging, tracing and metrics hook in here.
+ * Call `next()` to run the job (and the middleware after this one).
+ */
+export type JobMiddleware = (
+  job: Job,
+  ctx: JobContext,
+  record: StoredJob,
+  next: () => Promise<void>,
+) => Promise<void>;
+
+export interface RunnerDeps {
+  driver: QueueDriver;
+  registry: JobRegistry;
+  events: JobEventEmitter;
+  defaults: JobDefaults;
+  middleware: JobMiddleware[];
+}
+
+/** One attempt in flight; the queue worker keeps these to heartbeat, abort and release them. */
+export interface ActiveRun {
+  job: ReservedJob;
+  controller: AbortController;
+  /** Settles when the attempt has been recorded in the store (or given up). */
+  done: Promise<void>;
+  /** Set when the worker released the job at shutdown: its result must not be recorded. */
+  released: boolean;
+}
+
+export function toError(value: unknown): Error {
+  if (value instanceof Error) return value;
+  return new Error(typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value)));
+}
+
+/** The message stored in `error_message`: the error's own text, its stack when there is one. */
+export function describeError(error: Error): string {
+  const text = error.stack ?? `${error.name}: ${error.message}`;
+  return text.length > 8000 ? `${text.slice(0, 8000)}…` : text;
+}
+
+function eventBase(job: StoredJob): JobEventBase {
+  return {
+    jobId: job.id,
+    jobName: job.jobName,
+    queueName: job.queueName,
+    attempt: job.attempts,
+    maxAttempts: job.maxAttempts,
+  };
+}
+
+/** Rebuilds the job instance; null (after failing the job with the reason) when that is impossible. */
+async function instantiate(deps: RunnerDeps, job: ReservedJob): Promise<Job | null> {
+  try {
+    return deps.registry.instantiate(job.jobName, decodePayload(job.payload));
+  } catch (cause) {
+    const error = toError(cause);
+    // Retrying cannot mend an unknown name or a damaged payload: fail now, keep the queue flowing.
+    const { ok } = await deps.driver.fail({
+      id: job.id,
+      leaseToken: job.leaseToken,
+      error: describeError(error),
+    });
+    if (ok) deps.events.emit('job:failed', { ...eventBase(job), durationMs: null, error });
+    return null;
+  }
+}
+
+/** Runs `handle` through the middleware, racing the timeout. Resolves to the error, or null on success. */
+async function attempt(
+  deps: RunnerDeps,
+  instance: Job,
+  job: ReservedJob,
+  controller: AbortController,
+): Promise<Error | null> {
+  const ctx: JobContext = {
+    signal: controller.signal,
+    attempt: job.attempts,
+    maxAttempts: job.maxAttempts,
+    jobId: job.id,
+    queueName: job.queueName,
+  };
+  const chain = deps.middleware;
+  const run = (index: number): Promise<void> => {
+    const mw = chain[index];
+    if (!mw) return Promise.resolve().then(() => instance.handle(ctx));
+    return mw(instance, ctx, job, () => run(index + 1));
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const timeoutSeconds = job.timeoutSeconds;
+  const timedOut =
+    timeoutSeconds === null
+      ? new Promise<never>(() => {})
+      : new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            const error = new JobTimeoutError(timeoutSeconds);
+            controller.abort(error);
+            reject(error);
+          }, timeoutSeconds * 1000);
+        });
+  const aborted = new Promise<never>((_, reject) => {
+    controller.signal.addEventListener('abort', () => reject(toError(controller.signal.reason)), {
+      once: true,
+    });
+  });
+  try {
+    await Promise.race([run(0), timedOut, aborted]);
+    return null;
+  } catch (error) {
+    return toError(error);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function callFailedHook(deps: RunnerDeps, instance: Job, error: Error, job: StoredJob): Promise<void> {
+  try {
+    await instance.failed(error);
+  } catch (hookError) {
+    deps.events.emit('worker:error', {
+      workerId: '',
+      queue: job.queueName,
+      error: new Error(`failed() of job ${job.id} (${job.jobName}) threw: ${toError(hookError).message}`),
+    });
+  }
+}
+
+/** Runs one reserved job to its recorded outcome: completed, retrying or failed. */
+export async function runReservedJob(deps: RunnerDeps, run: ActiveRun): Promise<void> {
+  const { job, controller } = run;
+  const base = eventBase(job);
+  const instance = await instantiate(deps, job);
+  if (!instance) return;
+  deps.events.emit('job:processing', {
+    ...base,
+    waitMs: Math.max(0, (job.reservedAt ?? new Date()).getTime() - job.availableAt.getTime()),
+  });
+  const started = performance.now();
+  const error = await attempt(deps, instance, job, controller);
+  const durationMs = performance.now() - started;
+  if (run.released) return;
+  const lease = { id: job.id, leaseToken: job.leaseToken };
+
+  if (error === null) {
+    const { ok } = await deps.driver.complete({ ...lease, next: nextInChain(parseMeta(job.meta)) });
+    deps.events.emit(ok ? 'job:completed' : 'job:lease-lost', { ...base, durationMs });
+    return;
+  }
+  if (job.attempts < job.maxAttempts) {
+    const settings = resolveJobSettings(instance, deps.defaults);
+    let retryInSeconds = Number(settings.retryDelay(job.attempts));
+    if (!Number.isFinite(retryInSeconds) || retryInSeconds < 0) retryInSeconds = 0;
+    const { ok } = await deps.driver.retry({
+      ...lease,
+      delayMs: retryInSeconds * 1000,
+      error: describeError(error),
+    });
+    if (ok) deps.events.emit('job:retrying', { ...base, durationMs, error, retryInSeconds });
+    else deps.events.emit('job:lease-lost', base);
+    return;
+  }
+  const { ok } = await deps.driver.fail({ ...lease, error: describeError(error) });
+  if (!ok) {
+    deps.events.emit('job:lease-lost', base);
+    return;
+  }
+  deps.events.emit('job:failed', { ...base, durationMs, error });
+  await callFailedHook(deps, instance, error, job);
+}
+
+/** Runs `failed()` for a job the store failed on its own (its worker died on the last attempt). */
+export async function runFailedHookForRecovered(deps: RunnerDeps, job: StoredJob): Promise<void> {
+  const error = new Error(job.errorMessage ?? 'Worker died during the last attempt');
+  deps.events.emit('job:failed', { ...eventBase(job), durationMs: null, error });
+  let instance: Job;
+  try {
+    instance = deps.registry.instantiate(job.jobName, decodePayload(job.payload));
+  } catch {
+    return;
+  }
+  await callFailedHook(deps, instance, error, job);
+}
