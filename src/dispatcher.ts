@@ -424,6 +424,8 @@ export class JobDispatcher {
   }
 
   private emitDispatched(row: NewJob): void {
+    // A worker of this dispatcher on that queue takes the job now, whatever the store's wake-ups.
+    if (row.delayMs === 0 && row.availableAt === null) this.workers.get(row.queueName)?.wake();
     if (!this.events.hasListeners('job:dispatched')) return;
     this.events.emit('job:dispatched', {
       jobId: row.id,
