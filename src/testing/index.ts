@@ -1,0 +1,2 @@
+// jobwright/testing: fakes and helpers for testing code that dispatches jobs.
+export { type DispatchedJob, FakeDispatcher, fakeQueue, runJob } from './fake-queue.js';
