@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
+import { activityMiddleware } from './activity/activity-middleware.js';
 import { defaultsOf, type JobConfig, type JobDefaults, loadConfig } from './config.js';
 import type {
   ActivityEntry,
@@ -12,6 +13,7 @@ import type {
 import { InvalidJobError, JobTimeoutError, JobwrightError } from './errors.js';
 import { JobEventEmitter } from './events.js';
 import { type Job, type JobClass, type JobContext, type JobRecord, resolveJobSettings } from './job.js';
+import { redactErrors } from './logging/sensitive.js';
 import { decodePayload, encodePayload } from './payload.js';
 import { globalRegistry, JobRegistry } from './registry.js';
 import {
@@ -53,7 +55,12 @@ export interface JobDispatcherOptions {
   /** Settings; defaults to `loadConfig()` of the environment. */
   config?: Partial<JobConfig>;
   middleware?: JobMiddleware[];
+  /** Called with each row about to be stored (tracing saves its context in `row.meta` here). */
+  onDispatch?: DispatchHook[];
 }
+
+/** Sees (and may add to the `meta` of) each job row before it is stored; must be synchronous and quick. */
+export type DispatchHook = (row: NewJob, job: Job) => void;
 
 export interface ListJobsOptions {
   queue?: string;
@@ -79,6 +86,7 @@ export class JobDispatcher {
   readonly registry: JobRegistry;
   private readonly defaults: JobDefaults;
   private readonly middleware: JobMiddleware[];
+  private readonly dispatchHooks: DispatchHook[];
   private readonly workers = new Map<string, QueueWorker>();
   private driverPromise: Promise<QueueDriver> | undefined;
   private readonly source: DriverSource;
@@ -91,7 +99,9 @@ export class JobDispatcher {
     this.defaults = defaultsOf(this.config);
     this.registry = new JobRegistry(globalRegistry);
     if (options.jobs) this.registry.register(options.jobs);
-    this.middleware = [...(options.middleware ?? [])];
+    // Built in: scrub sensitive values from job errors, and log ActivityLoggedJob runs.
+    this.middleware = [redactErrors, activityMiddleware(() => this.driver()), ...(options.middleware ?? [])];
+    this.dispatchHooks = [...(options.onDispatch ?? [])];
   }
 
   /** Listens to job and worker events. */
@@ -103,6 +113,12 @@ export class JobDispatcher {
   /** Adds a wrapper around every job run by this dispatcher's workers. */
   use(middleware: JobMiddleware): this {
     this.middleware.push(middleware);
+    return this;
+  }
+
+  /** Adds a hook that sees each job row before it is stored. */
+  onDispatch(hook: DispatchHook): this {
+    this.dispatchHooks.push(hook);
     return this;
   }
 
@@ -409,7 +425,7 @@ export class JobDispatcher {
         `${jobName}.availableAt() must return a valid Date or null`,
       );
     }
-    return {
+    const row: NewJob = {
       id: nextUlid(),
       queueName,
       jobName,
@@ -421,6 +437,8 @@ export class JobDispatcher {
       availableAt,
       meta: null,
     };
+    for (const hook of this.dispatchHooks) hook(row, job);
+    return row;
   }
 
   private emitDispatched(row: NewJob): void {

@@ -34,3 +34,20 @@ export { chain, configure, dispatch, dispatchJob, jobDispatcher, setJobDispatche
 export { Job, type JobClass, type JobContext, type JobRecord } from './job.js';
 export { globalRegistry, JobRegistry, registerJobs } from './registry.js';
 export type { JobMiddleware } from './worker/run-job.js';
+// Activity log, redaction, logs, metrics, tracing (monitoring).
+export {
+  ActivityLoggedJob,
+  driverActivityLogger,
+  type HandleWithLoggingOptions,
+  type ServiceActivityLogger,
+} from './activity/activity-logged-job.js';
+export { activityMiddleware } from './activity/activity-middleware.js';
+export type { DispatchHook } from './dispatcher.js';
+export {
+  type ClassLookup,
+  REDACTED,
+  redactRecord,
+  redactValue,
+  type SensitiveJob,
+  sensitiveFieldsOf,
+} from './logging/sensitive.js';

@@ -1,0 +1,201 @@
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  type ActivityEntry,
+  ActivityLoggedJob,
+  Job,
+  type JobContext,
+  JobDispatcher,
+  type NewActivityEntry,
+  REDACTED,
+  redactRecord,
+} from '../../src/index.js';
+import { waitForStatus } from '../monitoring/wait.js';
+import { storesPresent } from './stores.js';
+
+const CARD = '4000000000000002';
+
+class ChargeCardJob extends ActivityLoggedJob {
+  static sensitive = ['cardNumber'];
+  constructor(
+    public userId: string,
+    public cardNumber: string,
+    public failTimes: number,
+  ) {
+    super();
+  }
+  jobName() {
+    return 'ActivityChargeCardJob';
+  }
+  triggeredBy() {
+    return this.userId;
+  }
+  jobProperties() {
+    return { cardNumber: this.cardNumber, note: 'charge' };
+  }
+  retryDelay() {
+    return 0.05;
+  }
+  maxAttempts() {
+    return 3;
+  }
+  async handle(ctx: JobContext) {
+    if (ctx.attempt <= this.failTimes) throw new Error(`card ${this.cardNumber} declined`);
+  }
+}
+
+class HangingLoggedJob extends ActivityLoggedJob {
+  jobName() {
+    return 'ActivityHangingJob';
+  }
+  timeout() {
+    return 0.3;
+  }
+  maxAttempts() {
+    return 1;
+  }
+  handle(ctx: JobContext) {
+    return new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+  }
+}
+
+class PlainJob extends Job {
+  jobName() {
+    return 'ActivityPlainJob';
+  }
+  handle() {}
+}
+
+class InlineLoggedJob extends ActivityLoggedJob {
+  constructor(public who: string) {
+    super();
+  }
+  jobName() {
+    return 'ActivityInlineJob';
+  }
+  shouldQueue() {
+    return false;
+  }
+  triggeredBy() {
+    return this.who;
+  }
+  handle() {}
+}
+
+const CONFIG = { pollIntervalMs: 20, leaseSeconds: 5, shutdownGraceSeconds: 1 };
+const stores = await storesPresent();
+const open: JobDispatcher[] = [];
+afterEach(async () => {
+  for (const d of open.splice(0)) await d.close({ graceSeconds: 0 });
+});
+afterAll(() => {
+  for (const s of stores) s.cleanup();
+});
+
+describe.each(stores)('activity log on $name', (store) => {
+  async function make() {
+    const d = new JobDispatcher(await store.make(), {
+      config: CONFIG,
+      jobs: [ChargeCardJob, HangingLoggedJob, PlainJob, InlineLoggedJob],
+    });
+    open.push(d);
+    return d;
+  }
+
+  it('writes started, failed, started, completed for a job that succeeds on its second attempt', async () => {
+    const d = await make();
+    const id = await d.dispatch(new ChargeCardJob('user-42', CARD, 1));
+    await d.startWorker('default', 2);
+    await waitForStatus(d, id, ['completed']);
+    const entries = await d.activity({ jobId: id, limit: 10 });
+    expect(entries.map((e) => `${e.event}#${e.attempt}`)).toEqual([
+      'completed#2',
+      'started#2',
+      'failed#1',
+      'started#1',
+    ]);
+    for (const e of entries) {
+      expect(e.jobId).toBe(id);
+      expect(e.jobName).toBe('ActivityChargeCardJob');
+      expect(e.queueName).toBe('default');
+      expect(e.causer).toBe('user-42');
+      expect(JSON.parse(e.properties)).toEqual({ cardNumber: REDACTED, note: 'charge' });
+      expect(e.createdAt).toBeInstanceOf(Date);
+    }
+    const [completed, , failed] = entries as [ActivityEntry, ActivityEntry, ActivityEntry];
+    expect(completed.durationMs).toBeGreaterThanOrEqual(0);
+    expect(completed.error).toBeNull();
+    expect(failed.error).toBe(`Error: card ${REDACTED} declined`);
+    expect(JSON.stringify(entries)).not.toContain(CARD);
+  });
+
+  it('stores a failed job whose error message no longer holds the sensitive value', async () => {
+    const d = await make();
+    const id = await d.dispatch(new ChargeCardJob('user-7', CARD, 99));
+    await d.startWorker('default', 1);
+    const record = await waitForStatus(d, id, ['failed']);
+    expect(record.errorMessage).toContain(`card ${REDACTED} declined`);
+    expect(record.errorMessage).not.toContain(CARD);
+    // The payload itself is stored as dispatched; redactRecord hides it for display.
+    const shown = redactRecord(record, d.registry);
+    expect(shown.payload).toMatchObject({ cardNumber: REDACTED, userId: 'user-7' });
+    const events = (await d.activity({ jobId: id, limit: 10 })).map((e) => e.event);
+    expect(events).toEqual(['failed', 'started', 'failed', 'started', 'failed', 'started']);
+  });
+
+  it('logs a timed-out attempt as failed with the timeout error', async () => {
+    const d = await make();
+    const id = await d.dispatch(new HangingLoggedJob());
+    await d.startWorker('default', 1);
+    await waitForStatus(d, id, ['failed']);
+    const [last] = await d.activity({ jobId: id, limit: 5 });
+    expect(last?.event).toBe('failed');
+    expect(last?.error).toMatch(/timed out after 0.3 s/);
+  });
+
+  it('writes nothing for jobs that are not ActivityLoggedJob', async () => {
+    const d = await make();
+    const id = await d.dispatch(new PlainJob());
+    await d.startWorker('default', 1);
+    await waitForStatus(d, id, ['completed']);
+    expect(await d.activity({ jobId: id, limit: 5 })).toEqual([]);
+  });
+
+  it('logs inline jobs (shouldQueue() false) too, and lists recent activity newest first', async () => {
+    const d = await make();
+    const id = await d.dispatch(new InlineLoggedJob('admin'));
+    const entries = await d.activity({ jobId: id, limit: 5 });
+    expect(entries.map((e) => [e.event, e.causer])).toEqual([
+      ['completed', 'admin'],
+      ['started', 'admin'],
+    ]);
+    await d.dispatch(new InlineLoggedJob('second'));
+    const recent = await d.activity({ limit: 2 });
+    expect(recent.map((e) => `${e.event}:${e.causer}`)).toEqual(['completed:second', 'started:second']);
+  });
+});
+
+describe('handleWithLogging() called directly', () => {
+  it('writes to the logger it is given and rethrows the job error', async () => {
+    const written: NewActivityEntry[] = [];
+    const logger = { logActivity: async (e: NewActivityEntry) => void written.push(e) };
+    await new ChargeCardJob('u1', CARD, 0).handleWithLogging({ jobId: 'j1', attempt: 1 }, { logger });
+    await expect(
+      new ChargeCardJob('u1', CARD, 5).handleWithLogging({ jobId: 'j2' }, { logger }),
+    ).rejects.toThrow(`card ${REDACTED} declined`);
+    expect(written.map((e) => `${e.jobId}:${e.event}`)).toEqual([
+      'j1:started',
+      'j1:completed',
+      'j2:started',
+      'j2:failed',
+    ]);
+  });
+
+  it('does not fail the job when the activity store fails', async () => {
+    const logger = {
+      logActivity: async () => {
+        throw new Error('store down');
+      },
+    };
+    await expect(new ChargeCardJob('u1', CARD, 0).handleWithLogging({}, { logger })).resolves.toBeUndefined();
+  });
+});
