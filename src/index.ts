@@ -1,4 +1,13 @@
 // The public API: re-exports only.
+
+// Activity log, redaction, logs, metrics, tracing (monitoring).
+export {
+  ActivityLoggedJob,
+  driverActivityLogger,
+  type HandleWithLoggingOptions,
+  type ServiceActivityLogger,
+} from './activity/activity-logged-job.js';
+export { activityMiddleware } from './activity/activity-middleware.js';
 export {
   type ConnectionName,
   DEFAULT_CONFIG,
@@ -7,6 +16,7 @@ export {
   loadConfig,
   type RetryBackoff,
 } from './config.js';
+export type { DispatchHook } from './dispatcher.js';
 export {
   type DispatchOptions,
   JobDispatcher,
@@ -32,17 +42,6 @@ export {
 export type { JobEventBase, JobEventName, JobEvents } from './events.js';
 export { chain, configure, dispatch, dispatchJob, jobDispatcher, setJobDispatcher } from './global.js';
 export { Job, type JobClass, type JobContext, type JobRecord } from './job.js';
-export { globalRegistry, JobRegistry, registerJobs } from './registry.js';
-export type { JobMiddleware } from './worker/run-job.js';
-// Activity log, redaction, logs, metrics, tracing (monitoring).
-export {
-  ActivityLoggedJob,
-  driverActivityLogger,
-  type HandleWithLoggingOptions,
-  type ServiceActivityLogger,
-} from './activity/activity-logged-job.js';
-export { activityMiddleware } from './activity/activity-middleware.js';
-export type { DispatchHook } from './dispatcher.js';
 export {
   type ClassLookup,
   REDACTED,
@@ -51,3 +50,5 @@ export {
   type SensitiveJob,
   sensitiveFieldsOf,
 } from './logging/sensitive.js';
+export { globalRegistry, JobRegistry, registerJobs } from './registry.js';
+export type { JobMiddleware } from './worker/run-job.js';
