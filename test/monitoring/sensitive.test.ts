@@ -15,14 +15,14 @@ class BaseSecretJob extends Job {
   handle() {}
 }
 class ChildSecretJob extends BaseSecretJob {
-  static sensitive = ['cardNumber'];
+  static override sensitive = ['cardNumber'];
   constructor(
     public kind: string,
     public iban?: string,
   ) {
     super();
   }
-  jobName() {
+  override jobName() {
     return 'ChildSecretJob';
   }
   sensitiveFields() {
