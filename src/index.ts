@@ -43,6 +43,13 @@ export type { JobEventBase, JobEventName, JobEvents } from './events.js';
 export { chain, configure, dispatch, dispatchJob, jobDispatcher, setJobDispatcher } from './global.js';
 export { Job, type JobClass, type JobContext, type JobRecord } from './job.js';
 export {
+  type AttachedLogger,
+  type AttachLoggerOptions,
+  attachLogger,
+  LOG_LEVELS,
+  logLevelFromEnv,
+} from './logging/job-logger.js';
+export {
   type ClassLookup,
   REDACTED,
   redactRecord,
