@@ -1,0 +1,284 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Context, MiddlewareHandler } from 'hono';
+import { getCookie, setCookie } from 'hono/cookie';
+
+/**
+ * Who may use the dashboard and how actions are protected:
+ * - no token and no authorize function: only loopback clients that name a loopback host (the
+ *   Host check stops DNS-rebinding pages from reaching a dashboard on 127.0.0.1);
+ * - a token: a Bearer header, or a session cookie set by the login form (HttpOnly, SameSite=Strict);
+ * - an authorize function: the host application's own check, given the request.
+ * Every POST must come from the dashboard's own origin (Origin / Sec-Fetch-Site), and, unless it
+ * carries a Bearer token (which a cross-site form cannot send), a CSRF token bound to a cookie.
+ */
+
+export type Authorize = (request: Request) => boolean | Promise<boolean>;
+
+export interface DashboardVars {
+  nonce: string;
+  csrf: string;
+  /** The request was authenticated by an Authorization header: no cookie, so no CSRF risk. */
+  bearer: boolean;
+}
+
+export type DashboardEnv = { Variables: DashboardVars };
+
+export const SESSION_COOKIE = 'jobwright_dashboard_session';
+export const CSRF_COOKIE = 'jobwright_dashboard_csrf';
+const SESSION_HOURS = 12;
+/** A token short enough to guess is worse than none, because it looks like protection. */
+export const MIN_TOKEN_LENGTH = 16;
+
+export interface SecurityOptions {
+  token: string | undefined;
+  authorize: Authorize | undefined;
+  basePath: string;
+  /** Extra origins allowed to POST (e.g. 'https://ops.example.com' when a proxy rewrites Host). */
+  trustedOrigins: string[];
+}
+
+function hmac(key: string | Buffer, text: string): string {
+  return createHmac('sha256', key).update(text).digest('base64url');
+}
+
+export function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+const LOOPBACK_ADDRESS = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
+
+export function isLoopbackHost(host: string): boolean {
+  const name = host.replace(/:\d+$/, '').toLowerCase();
+  return (
+    name === 'localhost' ||
+    name.endsWith('.localhost') ||
+    name === '[::1]' ||
+    /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name)
+  );
+}
+
+/** The TCP peer when the request came through @hono/node-server (serve or the Node handler). */
+function remoteAddress(c: Context): string | undefined {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress;
+}
+
+export class DashboardSecurity {
+  readonly protected: boolean;
+  private readonly secret: Buffer;
+
+  constructor(private readonly options: SecurityOptions) {
+    this.protected = Boolean(options.token || options.authorize);
+    // With a token, every process serving the dashboard derives the same CSRF key from it, so
+    // a page from one instance behind a load balancer can post to another.
+    this.secret = options.token
+      ? createHmac('sha256', options.token).update('jobwright-dashboard-csrf').digest()
+      : randomBytes(32);
+  }
+
+  get hasToken(): boolean {
+    return Boolean(this.options.token);
+  }
+
+  /** Sets the per-request nonce and the headers every answer carries. */
+  headers(): MiddlewareHandler<DashboardEnv> {
+    return async (c, next) => {
+      const nonce = randomBytes(16).toString('base64');
+      c.set('nonce', nonce);
+      c.set('bearer', false);
+      c.header(
+        'Content-Security-Policy',
+        [
+          "default-src 'none'",
+          `script-src 'nonce-${nonce}'`,
+          `style-src 'nonce-${nonce}'`,
+          "img-src 'self' data:",
+          "connect-src 'self'",
+          "form-action 'self'",
+          "frame-ancestors 'none'",
+          "base-uri 'none'",
+        ].join('; '),
+      );
+      c.header('X-Frame-Options', 'DENY');
+      c.header('X-Content-Type-Options', 'nosniff');
+      c.header('Referrer-Policy', 'no-referrer');
+      c.header('Cache-Control', 'no-store');
+      c.header('Cross-Origin-Opener-Policy', 'same-origin');
+      c.header('Cross-Origin-Resource-Policy', 'same-origin');
+      await next();
+    };
+  }
+
+  /** Without a token or authorize function, only this machine may look, and only by a loopback name. */
+  loopbackOnly(): MiddlewareHandler<DashboardEnv> {
+    return async (c, next) => {
+      if (this.protected) return next();
+      const address = remoteAddress(c);
+      const host = c.req.header('host') ?? '';
+      if (address === undefined || !LOOPBACK_ADDRESS.test(address) || !isLoopbackHost(host)) {
+        return this.refuse(
+          c,
+          403,
+          'LOOPBACK_ONLY',
+          'This dashboard has no token configured, so it answers only http://127.0.0.1 or http://localhost ' +
+            'from this machine. Set JOBWRIGHT_DASHBOARD_TOKEN (or pass token/authorize) to open it to others.',
+        );
+      }
+      return next();
+    };
+  }
+
+  /** Checks the token, session cookie or authorize function; the login page itself is open. */
+  authenticate(loginPath: string): MiddlewareHandler<DashboardEnv> {
+    return async (c, next) => {
+      if (!this.protected || c.req.path === loginPath) return next();
+      const header = c.req.header('authorization');
+      if (header !== undefined) {
+        const match = /^Bearer\s+(\S+)$/i.exec(header);
+        if (match && this.verifyToken(match[1]!)) {
+          c.set('bearer', true);
+          return next();
+        }
+        return this.refuse(
+          c,
+          401,
+          'BAD_TOKEN',
+          'The Authorization header does not carry the dashboard token.',
+        );
+      }
+      if (this.validSession(getCookie(c, SESSION_COOKIE))) return next();
+      if (this.options.authorize && (await this.options.authorize(c.req.raw))) return next();
+      const wantsPage = c.req.method === 'GET' && !isApiPath(c.req.path, this.options.basePath);
+      if (wantsPage && this.hasToken) {
+        const next = encodeURIComponent(c.req.path + (new URL(c.req.url).search || ''));
+        return c.redirect(`${loginPath}?next=${next}`, 303);
+      }
+      return this.refuse(
+        c,
+        401,
+        'UNAUTHORIZED',
+        'Sign in with the dashboard token (Authorization: Bearer <token>).',
+      );
+    };
+  }
+
+  /** Issues the CSRF cookie when missing and exposes the matching token to the pages. */
+  csrf(): MiddlewareHandler<DashboardEnv> {
+    return async (c, next) => {
+      let seed = getCookie(c, CSRF_COOKIE);
+      if (!seed || !/^[A-Za-z0-9_-]{22,64}$/.test(seed)) {
+        seed = randomBytes(18).toString('base64url');
+        setCookie(c, CSRF_COOKIE, seed, this.cookieOptions(c));
+      }
+      c.set('csrf', hmac(this.secret, `csrf:${seed}`));
+      return next();
+    };
+  }
+
+  /** Refuses POSTs from other origins, and cookie- or loopback-authenticated POSTs without the CSRF token. */
+  guardActions(): MiddlewareHandler<DashboardEnv> {
+    return async (c, next) => {
+      if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+      const site = c.req.header('sec-fetch-site');
+      if (site !== undefined && site !== 'same-origin') {
+        return this.refuse(c, 403, 'CROSS_SITE', `Refused: a ${site} request may not change anything here.`);
+      }
+      const origin = c.req.header('origin');
+      if (origin !== undefined && !this.sameOrigin(c, origin)) {
+        return this.refuse(c, 403, 'CROSS_ORIGIN', 'Refused: the request comes from another origin.');
+      }
+      if (c.get('bearer')) return next();
+      const sent = c.req.header('x-csrf-token') ?? (await formField(c, '_csrf'));
+      if (!sent || !safeEqual(sent, c.get('csrf'))) {
+        return this.refuse(
+          c,
+          403,
+          'CSRF',
+          'Refused: the form is stale or was not sent by this dashboard. Reload the page.',
+        );
+      }
+      return next();
+    };
+  }
+
+  verifyToken(candidate: string): boolean {
+    return Boolean(this.options.token) && safeEqual(candidate, this.options.token!);
+  }
+
+  /** Starts a session after a correct token on the login form. */
+  startSession(c: Context): void {
+    const expires = Date.now() + SESSION_HOURS * 3600_000;
+    setCookie(c, SESSION_COOKIE, `${expires}.${hmac(this.options.token!, `session:${expires}`)}`, {
+      ...this.cookieOptions(c),
+      maxAge: SESSION_HOURS * 3600,
+    });
+  }
+
+  endSession(c: Context): void {
+    setCookie(c, SESSION_COOKIE, '', { ...this.cookieOptions(c), maxAge: 0 });
+  }
+
+  private validSession(value: string | undefined): boolean {
+    if (!value || !this.options.token) return false;
+    const match = /^(\d{10,16})\.([A-Za-z0-9_-]+)$/.exec(value);
+    if (!match || Number(match[1]) < Date.now()) return false;
+    return safeEqual(match[2]!, hmac(this.options.token, `session:${match[1]}`));
+  }
+
+  private sameOrigin(c: Context, origin: string): boolean {
+    if (this.options.trustedOrigins.includes(origin)) return true;
+    let host: string;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      return false; // 'null' (sandboxed frames, file:) and garbage
+    }
+    const ownHost = c.req.header('x-forwarded-host')?.split(',')[0]?.trim() || c.req.header('host');
+    return host === ownHost;
+  }
+
+  /** A refusal as JSON for the API and scripts, as a short text page for browsers. */
+  refuse(c: Context, status: 401 | 403, code: string, message: string): Response {
+    const accept = c.req.header('accept') ?? '';
+    if (accept.includes('text/html') && !isApiPath(c.req.path, this.options.basePath)) {
+      const title = status === 401 ? 'Sign in needed' : 'Refused';
+      return c.html(
+        `<!doctype html><meta charset="utf-8"><title>${title}</title><h1>${title}</h1><p>${escapeText(message)}</p>`,
+        status,
+      );
+    }
+    return c.json({ error: { code, message } }, status);
+  }
+
+  private cookieOptions(c: Context) {
+    const https =
+      new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto')?.startsWith('https');
+    return {
+      path: this.options.basePath || '/',
+      httpOnly: true,
+      sameSite: 'Strict' as const,
+      secure: Boolean(https),
+    };
+  }
+}
+
+export function isApiPath(path: string, basePath: string): boolean {
+  return path === `${basePath}/api` || path.startsWith(`${basePath}/api/`);
+}
+
+/** One field of a urlencoded or multipart body; Hono caches the parsed body for the route. */
+async function formField(c: Context, name: string): Promise<string | undefined> {
+  const type = c.req.header('content-type') ?? '';
+  if (!type.startsWith('application/x-www-form-urlencoded') && !type.startsWith('multipart/form-data')) {
+    return undefined;
+  }
+  const body = await c.req.parseBody();
+  const value = body[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function escapeText(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}

@@ -1,0 +1,63 @@
+import { html } from 'hono/html';
+import type { JobList } from '../data.js';
+import { formatCount, splitError } from '../format.js';
+import type { ListQuery } from '../params.js';
+import { jobRows, listHref, pager } from './jobs.js';
+import { actionForm, type Html, layout, type PageContext } from './layout.js';
+
+/**
+ * Failed jobs with retry per job, and retry-all / clear-all per queue. There is no "delete one
+ * failed job": the driver contract removes failed jobs only in bulk (clearFailed), and a
+ * dashboard-only verb would have to be built in every driver first.
+ */
+export function failedPage(
+  ctx: PageContext,
+  query: ListQuery,
+  list: JobList,
+  queues: Array<{ queueName: string; failedJobs: number }>,
+): Html {
+  const back = listHref(ctx, '/failed', query, {}).slice(ctx.base.length) || '/failed';
+  const queueActions = (queue: string | undefined, count: number) => {
+    const fields: Record<string, string> = queue ? { queue } : {};
+    const scope = queue ? `queue ${queue}` : 'every queue';
+    return html`<div class="actions">
+${actionForm(ctx, '/actions/retry-all', `Retry all ${formatCount(count)}`, { fields, back, tone: 'primary', confirm: `Retry all ${count} failed jobs of ${scope}?` })}
+${actionForm(ctx, '/actions/clear-failed', `Clear all ${formatCount(count)}`, { fields, back, tone: 'danger', confirm: `Delete all ${count} failed jobs of ${scope}? This cannot be undone.` })}
+</div>`;
+  };
+  const total = queues.reduce((sum, q) => sum + q.failedJobs, 0);
+  const body = html`<h1>Failed jobs</h1>
+${
+  queues.length === 0
+    ? ''
+    : html`<div class="table-wrap"><table id="failed-queues"><thead><tr><th>Queue</th><th class="num">Failed</th><th>Actions</th></tr></thead><tbody>
+${queues.map(
+  (
+    q,
+  ) => html`<tr data-queue="${q.queueName}"><td><a href="${ctx.base}/failed?queue=${encodeURIComponent(q.queueName)}">${q.queueName}</a></td>
+<td class="num">${formatCount(q.failedJobs)}</td><td>${queueActions(q.queueName, q.failedJobs)}</td></tr>`,
+)}
+${queues.length > 1 ? html`<tr><td><strong>All queues</strong></td><td class="num">${formatCount(total)}</td><td>${queueActions(undefined, total)}</td></tr>` : ''}
+</tbody></table></div>`
+}
+${query.queue ? html`<p>Showing queue <strong>${query.queue}</strong> · <a href="${ctx.base}/failed">all queues</a></p>` : ''}
+${
+  list.jobs.length === 0
+    ? html`<div class="card empty">No failed jobs${query.queue ? html` on ${query.queue}` : ''}.</div>`
+    : html`<div class="table-wrap"><table id="failed"><thead><tr><th>Id</th><th>Job</th><th>Queue</th><th>Status</th><th class="num">Attempts</th><th>Payload</th><th>Created</th><th>Error / action</th></tr></thead>
+<tbody>${jobRows(
+        ctx,
+        list.jobs,
+        (job) =>
+          html`<div class="mono truncate" title="${splitError(job.errorMessage).message}">${splitError(job.errorMessage).message}</div>${actionForm(
+            ctx,
+            `/actions/retry/${encodeURIComponent(job.id)}`,
+            'Retry',
+            { back },
+          )}`,
+      )}</tbody></table></div>`
+}
+${pager(ctx, '/failed', query, list)}
+<p class="muted">Failed jobs are removed in bulk (clear all, per queue or everywhere), or by <code>artisan queue:prune</code>; there is no single-job delete.</p>`;
+  return layout(ctx, 'failed', 'Failed jobs', body);
+}

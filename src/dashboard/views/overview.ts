@@ -1,0 +1,59 @@
+import { html } from 'hono/html';
+import { barChart } from '../chart.js';
+import type { Overview, QueueOverview } from '../data.js';
+import { formatCount, formatDuration } from '../format.js';
+import { actionForm, type Html, layout, type PageContext } from './layout.js';
+
+function tile(kind: string, label: string, value: string): Html {
+  return html`<div class="tile ${kind}" data-total="${kind}"><div class="k">${label}</div><div class="n">${value}</div></div>`;
+}
+
+function queueRow(ctx: PageContext, data: Overview, q: QueueOverview): Html {
+  const queue = encodeURIComponent(q.queueName);
+  const cell = (name: string, value: number, href?: string) =>
+    html`<td class="num" data-count="${name}">${href && value > 0 ? html`<a href="${href}">${formatCount(value)}</a>` : formatCount(value)}</td>`;
+  const pauseButton = !data.pauseSupported
+    ? html`<span class="muted">—</span>`
+    : q.paused
+      ? actionForm(ctx, '/actions/resume', 'Resume', { fields: { queue: q.queueName }, back: '/' })
+      : actionForm(ctx, '/actions/pause', 'Pause', { fields: { queue: q.queueName }, back: '/' });
+  return html`<tr data-queue="${q.queueName}">
+<td><a href="${ctx.base}/jobs?queue=${queue}">${q.queueName}</a>${q.paused ? html` <span class="badge paused">paused</span>` : ''}</td>
+${cell('pending', q.pendingJobs, `${ctx.base}/jobs?queue=${queue}&status=pending`)}
+${cell('processing', q.processingJobs, `${ctx.base}/jobs?queue=${queue}&status=processing`)}
+${cell('retrying', q.retryingJobs, `${ctx.base}/jobs?queue=${queue}&status=retrying`)}
+${cell('completed', q.completedJobs, `${ctx.base}/jobs?queue=${queue}&status=completed`)}
+${cell('failed', q.failedJobs, `${ctx.base}/failed?queue=${queue}`)}
+<td class="num" data-count="oldest">${formatDuration(q.oldestPendingMs)}</td>
+<td class="num" data-count="workers">${q.workersCount}</td>
+<td>${pauseButton}</td>
+</tr>`;
+}
+
+export function overviewPage(ctx: PageContext, data: Overview): Html {
+  const t = data.totals;
+  const body = html`<h1>Overview</h1>
+<div class="tiles">
+${tile('pending', 'Pending', formatCount(t.pendingJobs))}
+${tile('processing', 'Processing', formatCount(t.processingJobs))}
+${tile('retrying', 'Retrying', formatCount(t.retryingJobs))}
+${tile('completed', 'Completed', formatCount(t.completedJobs))}
+${tile('failed', 'Failed', formatCount(t.failedJobs))}
+</div>
+<div class="charts">
+${barChart(data.throughput, { title: 'Throughput', field: 'completed', tone: 'ok' })}
+${barChart(data.throughput, { title: 'Failures', field: 'failed', tone: 'bad' })}
+</div>
+<h2>Queues <span class="muted">oldest wait ${formatDuration(t.oldestPendingMs)} · ${t.workersCount} worker slots live</span></h2>
+${
+  data.queues.length === 0
+    ? html`<div class="card empty">No queues yet: dispatch a job and its queue appears here.</div>`
+    : html`<div class="table-wrap"><table id="queues">
+<thead><tr><th>Queue</th><th class="num">Pending</th><th class="num">Processing</th><th class="num">Retrying</th>
+<th class="num">Completed</th><th class="num">Failed</th><th class="num">Oldest wait</th><th class="num">Workers</th><th>${data.pauseSupported ? 'Pause' : ''}</th></tr></thead>
+<tbody>${data.queues.map((q) => queueRow(ctx, data, q))}</tbody>
+</table></div>`
+}
+${data.pauseSupported ? '' : html`<p class="muted">The ${data.driver} driver cannot pause queues.</p>`}`;
+  return layout(ctx, 'overview', 'Overview', body);
+}
