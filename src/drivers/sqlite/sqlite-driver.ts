@@ -1,0 +1,560 @@
+import { EventEmitter } from 'node:events';
+import type BetterSqlite3 from 'better-sqlite3';
+import { JobwrightError, StoreError } from '../../errors.js';
+import type {
+  ActivityEntry,
+  CompleteParams,
+  DriverCapabilities,
+  EnqueueParams,
+  FailParams,
+  HeartbeatParams,
+  HeartbeatResult,
+  ListParams,
+  ListResult,
+  NewActivityEntry,
+  NewJob,
+  PruneParams,
+  QueueCounts,
+  QueueDriver,
+  QueueFilter,
+  RecoverParams,
+  RecoverResult,
+  RegisterWorkerParams,
+  ReleaseParams,
+  ReservedJob,
+  ReserveParams,
+  RetryFailedParams,
+  RetryParams,
+  StoredJob,
+  ThroughputBucket,
+  TransitionResult,
+  WakeListener,
+  WorkerInfo,
+} from '../contract.js';
+import { appliedMigrations, runMigrations } from './migrations.js';
+import { isDatabase, openDatabase, type SqliteDatabase, translateOpenError } from './open-database.js';
+import * as q from './queries.js';
+import {
+  type ActivityRow,
+  type JobRow,
+  toActivityEntry,
+  toReservedJob,
+  toStoredJob,
+  toWorkerInfo,
+  type WorkerRow,
+} from './rows.js';
+
+export interface SqliteQueueDriverOptions {
+  /** How long a write waits for another process's lock before failing; default 5000 ms. */
+  busyTimeoutMs?: number;
+  /** `NORMAL` (default) survives a process crash; `FULL` also a power loss, at a cost per commit. */
+  synchronous?: 'NORMAL' | 'FULL';
+  /** The store's clock in ms. Every process on one file shares the host clock; tests inject one. */
+  clock?: () => number;
+}
+
+const MINUTE = 60_000;
+const PRUNE_BATCH = 1000;
+
+/**
+ * In-process wake-ups, shared by every driver on the same file in this process, so a worker
+ * on one connection hears about jobs enqueued through another. Other processes poll.
+ */
+const wakeHubs = new Map<string, EventEmitter>();
+
+function hubFor(key: string | null): EventEmitter {
+  if (key === null) return new EventEmitter().setMaxListeners(0);
+  let hub = wakeHubs.get(key);
+  if (!hub) {
+    hub = new EventEmitter().setMaxListeners(0);
+    wakeHubs.set(key, hub);
+  }
+  return hub;
+}
+
+/**
+ * Keeps jobs in one SQLite file (WAL mode), shared by every process on the machine that opens
+ * it. SQLite has one writer at a time: each reservation and transition is one short
+ * BEGIN IMMEDIATE transaction, so processes queue up on the write lock (busy_timeout) instead
+ * of failing, and no two of them can reserve the same row.
+ */
+export class SqliteQueueDriver implements QueueDriver {
+  readonly name = 'sqlite';
+  readonly capabilities: DriverCapabilities = {
+    durable: true,
+    multiProcess: true,
+    // SQLite has no notification channel between processes: other processes find new work by polling.
+    crossProcessWakeups: false,
+    transactionalEnqueue: false,
+    pause: true,
+  };
+  /** The store file (`:memory:` for an in-memory database). */
+  readonly file: string;
+
+  private readonly db: SqliteDatabase;
+  private readonly ownsDatabase: boolean;
+  private readonly clock: () => number;
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  private readonly transaction: BetterSqlite3.Transaction<(fn: () => unknown) => unknown>;
+  private readonly wakeups: EventEmitter;
+  private readonly listeners = new Set<WakeListener>();
+  private migrated = false;
+  private closed = false;
+
+  /**
+   * @param fileOrDatabase a file path (its folder is created) or a better-sqlite3 Database you
+   *   opened; a Database you pass stays yours and `close()` leaves it open.
+   */
+  constructor(fileOrDatabase: string | SqliteDatabase, options: SqliteQueueDriverOptions = {}) {
+    this.ownsDatabase = !isDatabase(fileOrDatabase);
+    this.db = openDatabase(fileOrDatabase, {
+      busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+      synchronous: options.synchronous ?? 'NORMAL',
+    });
+    this.file = this.db.memory ? ':memory:' : this.db.name;
+    this.clock = options.clock ?? Date.now;
+    this.transaction = this.db.transaction((fn: () => unknown) => fn());
+    this.wakeups = hubFor(this.db.memory ? null : this.file);
+  }
+
+  /** The underlying better-sqlite3 connection (read-only use: inspection, tests). */
+  get database(): SqliteDatabase {
+    return this.db;
+  }
+
+  async migrate(): Promise<void> {
+    this.ensureMigrated();
+  }
+
+  /** Migrations recorded in the file (for `artisan migrate`). */
+  async migrations(): Promise<Array<{ version: number; name: string; appliedAt: Date }>> {
+    this.ensureMigrated();
+    return appliedMigrations(this.db);
+  }
+
+  async enqueue({ jobs, tx }: EnqueueParams): Promise<void> {
+    if (tx !== undefined && tx !== null) {
+      throw new JobwrightError(
+        'UNSUPPORTED',
+        'The sqlite driver cannot enqueue inside a caller transaction (capabilities.transactionalEnqueue is false)',
+      );
+    }
+    if (jobs.length === 0) return;
+    const due = new Set<string>();
+    this.write(() => {
+      const now = this.now();
+      const insert = this.stmt(q.INSERT_JOB);
+      for (const job of jobs) {
+        const availableAt = availableAtOf(job, now);
+        if (availableAt <= now) due.add(job.queueName);
+        insert.run({
+          id: job.id,
+          queueName: job.queueName,
+          jobName: job.jobName,
+          payload: job.payload,
+          maxAttempts: job.maxAttempts,
+          priority: job.priority,
+          availableAt,
+          timeoutSeconds: job.timeoutSeconds,
+          now,
+          meta: job.meta,
+        });
+      }
+    });
+    for (const queue of due) this.wake(queue);
+  }
+
+  async reserve({ queue, limit, leaseMs, workerId }: ReserveParams): Promise<ReservedJob[]> {
+    if (limit <= 0) return [];
+    this.ensureMigrated();
+    // Idle polls read without the write lock; only a worker that sees due work queues up for it.
+    if (!this.guard(() => this.stmt(q.PEEK_DUE).get({ queue, now: this.now() }))) return [];
+    const rows = this.write(() => {
+      const now = this.now();
+      return this.stmt(q.RESERVE).all({
+        queue,
+        now,
+        limit: Math.trunc(limit),
+        leaseExpiresAt: now + Math.round(leaseMs),
+        workerId,
+      }) as JobRow[];
+    });
+    // RETURNING gives no order: hand the jobs out in the order they were chosen.
+    rows.sort((a, b) => a.priority - b.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return rows.map(toReservedJob);
+  }
+
+  async complete({ id, leaseToken, next }: CompleteParams): Promise<TransitionResult> {
+    const queues = new Set<string>();
+    const ok = this.write(() => {
+      const now = this.now();
+      if (this.stmt(q.COMPLETE).run({ id, leaseToken, now }).changes === 0) return false;
+      // The next link of a chain is stored in the same transaction: never a completed link with a lost successor.
+      const insert = this.stmt(q.INSERT_JOB);
+      for (const job of next ?? []) {
+        const availableAt = availableAtOf(job, now);
+        if (availableAt <= now) queues.add(job.queueName);
+        insert.run({ ...job, availableAt, now });
+      }
+      return true;
+    });
+    for (const queue of queues) this.wake(queue);
+    return { ok };
+  }
+
+  async retry({ id, leaseToken, delayMs, error }: RetryParams): Promise<TransitionResult> {
+    return this.transition(q.RETRY, { id, leaseToken, error }, delayMs);
+  }
+
+  async fail({ id, leaseToken, error }: FailParams): Promise<TransitionResult> {
+    return this.transition(q.FAIL, { id, leaseToken, error });
+  }
+
+  async release({ id, leaseToken, delayMs = 0 }: ReleaseParams): Promise<TransitionResult> {
+    return this.transition(q.RELEASE, { id, leaseToken }, delayMs);
+  }
+
+  async heartbeat({ leases, leaseMs }: HeartbeatParams): Promise<HeartbeatResult> {
+    if (leases.length === 0) return { lost: [] };
+    return this.write(() => {
+      const leaseExpiresAt = this.now() + Math.round(leaseMs);
+      const renew = this.stmt(q.HEARTBEAT);
+      const lost: string[] = [];
+      for (const { id, leaseToken } of leases) {
+        if (renew.run({ id, leaseToken, leaseExpiresAt }).changes === 0) lost.push(id);
+      }
+      return { lost };
+    });
+  }
+
+  async recoverExpired({ queue, limit }: RecoverParams): Promise<RecoverResult> {
+    const rows = this.write(
+      () => this.stmt(q.byQueue(q.RECOVER_EXPIRED, queue)).all({ now: this.now(), queue, limit }) as JobRow[],
+    );
+    const result: RecoverResult = { requeued: [], failed: [] };
+    const woken = new Set<string>();
+    for (const row of rows) {
+      if (row.status === 'failed') result.failed.push(toStoredJob(row));
+      else {
+        result.requeued.push(row.id);
+        woken.add(row.queue_name);
+      }
+    }
+    for (const name of woken) this.wake(name);
+    return result;
+  }
+
+  async find({ id }: { id: string }): Promise<StoredJob | null> {
+    this.ensureMigrated();
+    const row = this.guard(() => this.stmt('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined);
+    return row ? toStoredJob(row) : null;
+  }
+
+  async list({ queue, status, search, limit, offset, order = 'newest' }: ListParams): Promise<ListResult> {
+    this.ensureMigrated();
+    const where: string[] = [];
+    if (queue !== undefined) where.push('queue_name = @queue');
+    if (status !== undefined) where.push('status = @status');
+    if (search) where.push('(id = @search OR instr(job_name, @search) > 0 OR instr(payload, @search) > 0)');
+    const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const params = { queue, status, search, limit: Math.trunc(limit), offset: Math.trunc(offset) };
+    // One read transaction: the page and the total come from the same snapshot.
+    return this.read(() => {
+      const rows = this.stmt(
+        `SELECT * FROM jobs ${filter} ORDER BY id ${order === 'oldest' ? 'ASC' : 'DESC'} LIMIT @limit OFFSET @offset`,
+      ).all(params) as JobRow[];
+      const total = this.stmt(`SELECT count(*) FROM jobs ${filter}`).pluck().get(params) as number;
+      return { jobs: rows.map(toStoredJob), total };
+    });
+  }
+
+  async retryFailed({ ids, queue }: RetryFailedParams): Promise<number> {
+    const queues = this.write(() => {
+      const now = this.now();
+      if (ids === 'all') {
+        return this.stmt(q.byQueue(q.RETRY_FAILED_ALL, queue)).pluck().all({ queue, now }) as string[];
+      }
+      const one = this.stmt(q.byQueue(q.RETRY_FAILED_ONE, queue)).pluck();
+      const names: string[] = [];
+      for (const id of new Set(ids)) {
+        const name = one.get({ id, queue, now }) as string | undefined;
+        if (name !== undefined) names.push(name);
+      }
+      return names;
+    });
+    for (const name of new Set(queues)) this.wake(name);
+    return queues.length;
+  }
+
+  async clearFailed({ queue }: QueueFilter): Promise<number> {
+    return this.write(() => this.stmt(q.byQueue(q.CLEAR_FAILED, queue)).run({ queue }).changes);
+  }
+
+  async prune({ statuses, olderThanMs, queue }: PruneParams): Promise<number> {
+    const kinds = statuses.filter((s) => s === 'completed' || s === 'failed');
+    if (kinds.length === 0) return 0;
+    const sql = `DELETE FROM jobs WHERE id IN (
+      SELECT id FROM jobs
+      WHERE status IN (${kinds.map((s) => `'${s}'`).join(', ')})
+        AND coalesce(processed_at, failed_at, updated_at) < @cutoff AND (@queue IS NULL OR queue_name = @queue)
+      LIMIT ${PRUNE_BATCH})`;
+    const cutoff = this.now() - olderThanMs;
+    let removed = 0;
+    // Small batches, each its own transaction: a big prune never holds the write lock for long.
+    for (;;) {
+      const changes = this.write(() => this.stmt(q.byQueue(sql, queue)).run({ cutoff, queue }).changes);
+      removed += changes;
+      if (changes < PRUNE_BATCH) return removed;
+    }
+  }
+
+  async counts({ queue }: QueueFilter): Promise<QueueCounts[]> {
+    this.ensureMigrated();
+    const { byStatus, oldest, now } = this.read(() => {
+      const now = this.now();
+      return {
+        now,
+        byStatus: this.stmt(q.byQueue(q.COUNT_BY_STATUS, queue)).all({ queue }) as Array<{
+          queue_name: string;
+          status: string;
+          n: number;
+        }>,
+        oldest: this.stmt(q.byQueue(q.OLDEST_DUE, queue)).all({ queue, now }) as Array<{
+          queue_name: string;
+          oldest: number;
+        }>,
+      };
+    });
+    const result = new Map<string, QueueCounts>();
+    const ensure = (name: string) => {
+      let c = result.get(name);
+      if (!c) {
+        c = emptyCounts(name);
+        result.set(name, c);
+      }
+      return c;
+    };
+    if (queue !== undefined) ensure(queue);
+    for (const { queue_name, status, n } of byStatus) {
+      const c = ensure(queue_name);
+      if (status === 'pending') c.pendingJobs += n;
+      else if (status === 'processing') c.processingJobs += n;
+      else if (status === 'retrying') c.retryingJobs += n;
+      else if (status === 'completed') c.completedJobs += n;
+      else if (status === 'failed') c.failedJobs += n;
+    }
+    for (const row of oldest) ensure(row.queue_name).oldestPendingMs = Math.max(0, now - row.oldest);
+    return [...result.values()].sort((a, b) => a.queueName.localeCompare(b.queueName));
+  }
+
+  async registerWorker(params: RegisterWorkerParams): Promise<void> {
+    this.write(() => {
+      const now = this.now();
+      this.stmt(q.DROP_LAPSED_WORKERS).run({ now });
+      this.stmt(q.REGISTER_WORKER).run({
+        workerId: params.workerId,
+        host: params.host,
+        pid: params.pid,
+        queues: JSON.stringify(params.queues),
+        concurrency: params.concurrency,
+        now,
+        expiresAt: now + Math.round(params.ttlMs),
+        jobsDone: params.jobsDone,
+      });
+    });
+  }
+
+  async unregisterWorker({ workerId }: { workerId: string }): Promise<void> {
+    this.write(() => this.stmt('DELETE FROM job_workers WHERE worker_id = ?').run(workerId));
+  }
+
+  async workers(): Promise<WorkerInfo[]> {
+    this.ensureMigrated();
+    const rows = this.guard(() => this.stmt(q.LIVE_WORKERS).all({ now: this.now() }) as WorkerRow[]);
+    return rows.map(toWorkerInfo);
+  }
+
+  async logActivity({ entries }: { entries: NewActivityEntry[] }): Promise<void> {
+    if (entries.length === 0) return;
+    this.write(() => {
+      const createdAt = this.now();
+      const insert = this.stmt(q.INSERT_ACTIVITY);
+      for (const e of entries) insert.run({ ...e, createdAt });
+    });
+  }
+
+  async activity({ jobId, limit }: { jobId?: string; limit: number }): Promise<ActivityEntry[]> {
+    this.ensureMigrated();
+    const rows = this.guard(() =>
+      jobId === undefined
+        ? this.stmt('SELECT * FROM job_activity ORDER BY rowid DESC LIMIT ?').all(limit)
+        : this.stmt('SELECT * FROM job_activity WHERE job_id = ? ORDER BY rowid DESC LIMIT ?').all(
+            jobId,
+            limit,
+          ),
+    ) as ActivityRow[];
+    return rows.map(toActivityEntry);
+  }
+
+  async throughput({ queue, minutes }: { queue?: string; minutes: number }): Promise<ThroughputBucket[]> {
+    this.ensureMigrated();
+    const current = Math.floor(this.now() / MINUTE);
+    const first = current - (minutes - 1);
+    const since = first * MINUTE;
+    type Bucket = { minute: number; n: number };
+    const { completed, failed } = this.read(() => ({
+      completed: this.stmt(q.byQueue(q.COMPLETED_PER_MINUTE, queue)).all({ since, queue }) as Bucket[],
+      failed: this.stmt(q.byQueue(q.FAILED_PER_MINUTE, queue)).all({ since, queue }) as Bucket[],
+    }));
+    const buckets: ThroughputBucket[] = [];
+    const at = new Map<number, ThroughputBucket>();
+    for (let m = first; m <= current; m++) {
+      const bucket = { minute: new Date(m * MINUTE), completed: 0, failed: 0 };
+      buckets.push(bucket);
+      at.set(m, bucket);
+    }
+    for (const { minute, n } of completed) {
+      const b = at.get(minute);
+      if (b) b.completed += n;
+    }
+    for (const { minute, n } of failed) {
+      const b = at.get(minute);
+      if (b) b.failed += n;
+    }
+    return buckets;
+  }
+
+  async pauseQueue({ queue }: { queue: string }): Promise<void> {
+    this.write(() =>
+      this.stmt('INSERT OR IGNORE INTO job_paused_queues (queue_name, paused_at) VALUES (?, ?)').run(
+        queue,
+        this.now(),
+      ),
+    );
+  }
+
+  async resumeQueue({ queue }: { queue: string }): Promise<void> {
+    this.write(() => this.stmt('DELETE FROM job_paused_queues WHERE queue_name = ?').run(queue));
+    this.wake(queue);
+  }
+
+  async pausedQueues(): Promise<string[]> {
+    this.ensureMigrated();
+    return this.guard(
+      () =>
+        this.stmt('SELECT queue_name FROM job_paused_queues ORDER BY queue_name').pluck().all() as string[],
+    );
+  }
+
+  async subscribe(listener: WakeListener): Promise<() => void> {
+    this.wakeups.on('wake', listener);
+    this.listeners.add(listener);
+    return () => {
+      this.wakeups.off('wake', listener);
+      this.listeners.delete(listener);
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const listener of this.listeners) this.wakeups.off('wake', listener);
+    this.listeners.clear();
+    this.statements.clear();
+    if (this.ownsDatabase && this.db.open) this.db.close();
+  }
+
+  /** A fenced transition: changes the row only while this lease still holds it. */
+  private transition(sql: string, params: Record<string, unknown>, delayMs?: number): TransitionResult {
+    let queue: string | undefined;
+    const ok = this.write(() => {
+      const now = this.now();
+      const args = { ...params, now, availableAt: now + Math.round(delayMs ?? 0) };
+      const statement = this.stmt(sql);
+      if (statement.reader) {
+        queue = statement.pluck().get(args) as string | undefined;
+        return queue !== undefined;
+      }
+      return statement.run(args).changes > 0;
+    });
+    if (ok && delayMs === 0 && queue !== undefined) this.wake(queue);
+    return { ok };
+  }
+
+  private now(): number {
+    return Math.round(this.clock());
+  }
+
+  private wake(queue: string): void {
+    this.wakeups.emit('wake', queue);
+  }
+
+  /** A prepared statement, compiled once per connection. */
+  private stmt(sql: string): BetterSqlite3.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private ensureMigrated(): void {
+    if (this.migrated) return;
+    if (this.closed) throw new StoreError('STORE_CLOSED', 'This SQLite driver was closed: make a new one');
+    try {
+      runMigrations(this.db, () => this.now());
+    } catch (cause) {
+      throw translateOpenError(cause, this.file);
+    }
+    this.migrated = true;
+  }
+
+  /** Runs `fn` in one short BEGIN IMMEDIATE transaction: the write lock is taken before anything is read. */
+  private write<T>(fn: () => T): T {
+    this.ensureMigrated();
+    return this.guard(() => this.transaction.immediate(fn) as T);
+  }
+
+  /** Runs reads in one deferred transaction: one consistent snapshot, no write lock. */
+  private read<T>(fn: () => T): T {
+    return this.guard(() => this.transaction.deferred(fn) as T);
+  }
+
+  /** Turns SQLITE_BUSY and friends into StoreErrors that say what happened. */
+  private guard<T>(fn: () => T): T {
+    if (this.closed) throw new StoreError('STORE_CLOSED', 'This SQLite driver was closed: make a new one');
+    try {
+      return fn();
+    } catch (cause) {
+      const code = (cause as { code?: string }).code ?? '';
+      if (code.startsWith('SQLITE_BUSY')) {
+        throw new StoreError(
+          'STORE_BUSY',
+          `The SQLite store ${this.file} stayed locked by another writer for longer than busy_timeout`,
+          { cause },
+        );
+      }
+      if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_READONLY') || code === 'SQLITE_CORRUPT') {
+        throw translateOpenError(cause, this.file);
+      }
+      throw cause;
+    }
+  }
+}
+
+function availableAtOf(job: NewJob, now: number): number {
+  return job.availableAt ? job.availableAt.getTime() : now + Math.round(job.delayMs);
+}
+
+function emptyCounts(queueName: string): QueueCounts {
+  return {
+    queueName,
+    pendingJobs: 0,
+    processingJobs: 0,
+    retryingJobs: 0,
+    completedJobs: 0,
+    failedJobs: 0,
+    oldestPendingMs: null,
+  };
+}
