@@ -1,0 +1,72 @@
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { QueueDriver } from '../../src/index.js';
+import type { SystemModule } from '../types.js';
+import { JOBWRIGHT_SETTINGS, jobwrightAdapter } from './jobwright.js';
+import { DATABASE_URL, deleteRedisKeys, dropSchema, REDIS_URL, recreateSchema } from './services.js';
+import { jobwrightVersion } from './versions.js';
+
+type DriverClass = new (...args: never[]) => QueueDriver;
+
+/**
+ * The durable drivers are being written alongside this benchmark: look each one up among the
+ * package root's exports, so that a driver not there yet is skipped with a note, not a crash.
+ */
+async function driverClass(name: string): Promise<DriverClass | string> {
+  const root = (await import('../../src/index.js')) as Record<string, unknown>;
+  const cls = root[name];
+  if (typeof cls !== 'function') return `${name} is not exported from src/index.ts yet`;
+  return cls as DriverClass;
+}
+
+function system(multiProcess: boolean, open: SystemModule['open']): SystemModule {
+  return { version: jobwrightVersion(), settings: JOBWRIGHT_SETTINGS, multiProcess, open };
+}
+
+export async function loadSqlite(): Promise<SystemModule | string> {
+  const Driver = await driverClass('SqliteQueueDriver');
+  if (typeof Driver === 'string') return Driver;
+  const make = Driver as unknown as new (file: string) => QueueDriver;
+  return system(true, async (ns) => {
+    const file = join(tmpdir(), `${ns}.sqlite`);
+    const removeFiles = async () => {
+      for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${file}${suffix}`, { force: true });
+    };
+    return jobwrightAdapter({
+      makeDriver: async () => new make(file),
+      clear: removeFiles,
+      drop: removeFiles,
+    });
+  });
+}
+
+export async function loadPostgres(): Promise<SystemModule | string> {
+  const Driver = await driverClass('DatabaseQueueDriver');
+  if (typeof Driver === 'string') return Driver;
+  const make = Driver as unknown as new (options: {
+    connectionString: string;
+    schema: string;
+  }) => QueueDriver;
+  return system(true, async (schema) =>
+    jobwrightAdapter({
+      makeDriver: async () => new make({ connectionString: DATABASE_URL, schema }),
+      clear: () => recreateSchema(schema),
+      drop: () => dropSchema(schema),
+    }),
+  );
+}
+
+export async function loadRedis(): Promise<SystemModule | string> {
+  const Driver = await driverClass('RedisQueueDriver');
+  if (typeof Driver === 'string') return Driver;
+  const make = Driver as unknown as new (options: { url: string; prefix: string }) => QueueDriver;
+  return system(true, async (ns) => {
+    const prefix = `${ns}:`;
+    return jobwrightAdapter({
+      makeDriver: async () => new make({ url: REDIS_URL, prefix }),
+      clear: async () => void (await deleteRedisKeys(prefix)),
+      drop: async () => void (await deleteRedisKeys(prefix)),
+    });
+  });
+}

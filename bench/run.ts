@@ -1,0 +1,317 @@
+/**
+ * `npm run bench`: jobwright's drivers side by side with BullMQ, pg-boss and graphile-worker,
+ * on the local PostgreSQL and Redis. Prints a markdown table; writes docs/benchmarks.md.
+ * Options: --only a,b  --runs N  --quick  --smoke  --backlog N  --peer-backlog N
+ *          --scenarios enqueue,process,latency,backlog  --jobs N  --write / --no-write
+ */
+import { rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DATABASE_URL, deleteRedisKeys, dropSchema, REDIS_URL } from './adapters/services.js';
+import { machineInfo, writeReport } from './report.js';
+import {
+  backlogCost,
+  enqueueBulk,
+  enqueueInFlight,
+  enqueueOneByOne,
+  latency,
+  type Measured,
+  processing,
+  type Sizes,
+  type Target,
+} from './scenarios.js';
+import { median } from './stats.js';
+import { SYSTEMS } from './systems.js';
+import { type Cell, markdownTable, type Row } from './table.js';
+import type { Store, SystemModule } from './types.js';
+
+const { values: args } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    runs: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    smoke: { type: 'boolean', default: false },
+    backlog: { type: 'string' },
+    'peer-backlog': { type: 'string' },
+    scenarios: { type: 'string' },
+    jobs: { type: 'string' },
+    write: { type: 'boolean' },
+    'no-write': { type: 'boolean', default: false },
+  },
+});
+
+const positive = (name: string, text: string | undefined, fallback: number): number => {
+  if (text === undefined) return fallback;
+  const n = Number(text.replaceAll('_', ''));
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new Error(`--${name} takes a whole number from 1, not '${text}'`);
+  return n;
+};
+
+const smoke = args.smoke;
+const quick = args.quick || smoke;
+const runs = positive('runs', args.runs, smoke ? 1 : 3);
+const backlog = positive('backlog', args.backlog, smoke ? 500 : quick ? 20_000 : 1_000_000);
+const sizes: Sizes = {
+  oneByOne: smoke ? 20 : quick ? 200 : 2000,
+  inFlight: smoke ? 100 : quick ? 1000 : 10_000,
+  bulkBatches: smoke ? 1 : quick ? 2 : 20,
+  processJobs: positive('jobs', args.jobs, smoke ? 200 : quick ? 2000 : 20_000),
+  latencySamples: smoke ? 10 : quick ? 50 : 300,
+  latencyGapMs: 20,
+  backlog,
+  peerBacklog: positive('peer-backlog', args['peer-backlog'], backlog),
+  backlogMeasure: Math.min(backlog, smoke ? 100 : quick ? 2000 : 10_000),
+  processTimeoutMs: smoke ? 20_000 : quick ? 15_000 : 40_000,
+};
+const only = (args.only ?? (smoke ? 'memory,sqlite' : SYSTEMS.map((s) => s.id).join(',')))
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+for (const id of only) {
+  if (!SYSTEMS.some((s) => s.id === id))
+    throw new Error(`Unknown system '${id}' in --only: use ${SYSTEMS.map((s) => s.id).join(', ')}`);
+}
+const scenarios = new Set((args.scenarios ?? 'enqueue,process,latency,backlog').split(','));
+const write = args.write ?? (!quick && !args['no-write']);
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function reachable(url: string, port: number): Promise<boolean> {
+  const parsed = new URL(url);
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: parsed.hostname || '127.0.0.1', port: Number(parsed.port) || port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1500, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+const serviceUp = new Map<Store, Promise<boolean>>();
+function storeAvailable(store: Store): Promise<boolean> {
+  if (store !== 'postgres' && store !== 'redis') return Promise.resolve(true);
+  let up = serviceUp.get(store);
+  if (!up) {
+    up = store === 'postgres' ? reachable(DATABASE_URL, 5432) : reachable(REDIS_URL, 6379);
+    serviceUp.set(store, up);
+  }
+  return up;
+}
+
+const ROWS: Array<Omit<Row, 'cells'>> = [
+  { key: 'enqueue-one', label: 'enqueue, one at a time, awaited', unit: 'jobs/s', better: 'higher' },
+  { key: 'enqueue-50', label: 'enqueue, 50 in flight', unit: 'jobs/s', better: 'higher' },
+  { key: 'enqueue-bulk', label: 'enqueue, bulk of 1,000', unit: 'jobs/s', better: 'higher' },
+  { key: 'process-1x10', label: 'process no-op, 1 process × 10', unit: 'jobs/s', better: 'higher' },
+  { key: 'process-1x50', label: 'process no-op, 1 process × 50', unit: 'jobs/s', better: 'higher' },
+  { key: 'process-4x10', label: 'process no-op, 4 processes × 10', unit: 'jobs/s', better: 'higher' },
+  { key: 'latency-p50', label: 'dispatch-to-start p50, idle worker', unit: 'ms', better: 'lower' },
+  { key: 'latency-p95', label: 'dispatch-to-start p95', unit: 'ms', better: 'lower' },
+  { key: 'latency-p99', label: 'dispatch-to-start p99', unit: 'ms', better: 'lower' },
+  {
+    key: 'backlog-small',
+    label: `process ${sizes.backlogMeasure.toLocaleString('en-US')} pending (1 × 50)`,
+    unit: 'jobs/s',
+    better: 'higher',
+  },
+  {
+    key: 'backlog-large',
+    label: `process ${sizes.backlogMeasure.toLocaleString('en-US')} of a large backlog (1 × 50)`,
+    unit: 'jobs/s',
+    better: 'higher',
+  },
+  { key: 'backlog-ratio', label: 'large backlog ÷ small', unit: '×', better: 'higher' },
+];
+const rows: Row[] = ROWS.map((r) => ({ ...r, cells: new Map<string, Cell>() }));
+const rowOf = (key: string) => rows.find((r) => r.key === key)!;
+
+function record(key: string, system: string, measured: Measured[]): void {
+  if (measured.length === 0) return;
+  const runsOf = measured.map((m) => m.value);
+  rowOf(key).cells.set(system, {
+    value: median(runsOf),
+    runs: runsOf,
+    partial: measured.some((m) => m.partial) || undefined,
+  });
+}
+
+async function repeat(times: number, fn: () => Promise<Measured | null>): Promise<Measured[]> {
+  const out: Measured[] = [];
+  for (let i = 0; i < times; i++) {
+    const m = await fn();
+    if (m) out.push(m);
+  }
+  return out;
+}
+
+const notes: string[] = [];
+const settings = new Map<string, SystemModule>();
+const backlogSizes = new Map<string, { size: number; seedSeconds: number }>();
+const namespaces: Array<{ ns: string; store: Store }> = [];
+let counter = 0;
+
+async function sweep(): Promise<void> {
+  for (const { ns, store } of namespaces) {
+    try {
+      if (store === 'postgres') await dropSchema(ns);
+      else if (store === 'redis') await deleteRedisKeys(`${ns}:`);
+      else if (store === 'sqlite')
+        for (const suffix of ['', '-wal', '-shm'])
+          rmSync(join(tmpdir(), `${ns}.sqlite${suffix}`), { force: true });
+    } catch {
+      // best effort: the scenario dropped it already, or the service is gone
+    }
+  }
+}
+
+async function benchSystem(info: (typeof SYSTEMS)[number]): Promise<void> {
+  if (!(await storeAvailable(info.store))) {
+    notes.push(`${info.label}: skipped, ${info.store} is not reachable.`);
+    return;
+  }
+  let system: SystemModule | string;
+  try {
+    system = await info.load();
+  } catch (error) {
+    system = error instanceof Error ? error.message : String(error);
+  }
+  if (typeof system === 'string') {
+    notes.push(`${info.label}: skipped, ${system}.`);
+    log(`${info.label}: skipped (${system})`);
+    return;
+  }
+  settings.set(info.id, system);
+  const target: Target = {
+    id: info.id,
+    peer: info.family === 'peer',
+    system,
+    namespace: () => {
+      const ns = `jwb_${info.id}_${process.pid}_${++counter}`;
+      namespaces.push({ ns, store: info.store });
+      return ns;
+    },
+  };
+  const step = async (label: string, fn: () => Promise<void>) => {
+    const started = performance.now();
+    log(`${info.label}: ${label}`);
+    try {
+      await fn();
+    } catch (error) {
+      const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      notes.push(`${info.label}, ${label}: failed (${message}).`);
+      log(`${info.label}: ${label} FAILED: ${error instanceof Error ? error.stack : error}`);
+    }
+    log(`${info.label}: ${label} done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  };
+  if (scenarios.has('enqueue')) {
+    await step('enqueue one by one', async () =>
+      record('enqueue-one', info.id, await repeat(runs, () => enqueueOneByOne(target, sizes))),
+    );
+    await step('enqueue 50 in flight', async () =>
+      record('enqueue-50', info.id, await repeat(runs, () => enqueueInFlight(target, sizes))),
+    );
+    await step('enqueue bulk', async () =>
+      record('enqueue-bulk', info.id, await repeat(runs, () => enqueueBulk(target, sizes))),
+    );
+  }
+  if (scenarios.has('process')) {
+    for (const [processes, concurrency] of [
+      [1, 10],
+      [1, 50],
+      [4, 10],
+    ] as const) {
+      await step(`process ${processes} × ${concurrency}`, async () =>
+        record(
+          `process-${processes}x${concurrency}`,
+          info.id,
+          await repeat(runs, () => processing(target, sizes, processes, concurrency)),
+        ),
+      );
+    }
+  }
+  if (scenarios.has('latency')) {
+    await step('latency', async () => {
+      const results = [];
+      for (let r = 0; r < runs; r++) results.push(await latency(target, sizes));
+      for (const p of ['p50', 'p95', 'p99'] as const)
+        record(
+          `latency-${p}`,
+          info.id,
+          results.map((x) => ({ value: x[p] })),
+        );
+      const lost = results.filter((x) => x.samples < sizes.latencySamples);
+      if (lost.length)
+        notes.push(
+          `${info.label}: a latency run saw only ${lost.map((x) => x.samples).join(', ')} of ${sizes.latencySamples} jobs within 15 s.`,
+        );
+    });
+  }
+  if (scenarios.has('backlog')) {
+    await step('backlog', async () => {
+      const result = await backlogCost(target, sizes, runs, log);
+      backlogSizes.set(info.id, { size: result.backlog, seedSeconds: result.seedSeconds });
+      record('backlog-small', info.id, result.small);
+      record('backlog-large', info.id, result.large);
+      const small = median(result.small.map((m) => m.value));
+      const large = median(result.large.map((m) => m.value));
+      rowOf('backlog-ratio').cells.set(info.id, { value: large / small, runs: [] });
+    });
+  }
+}
+
+async function main(): Promise<void> {
+  const before = await machineInfo();
+  log(`jobwright benchmark: ${only.join(', ')}; ${runs} run(s) each${quick ? ', quick sizes' : ''}`);
+  const started = Date.now();
+  try {
+    for (const info of SYSTEMS) if (only.includes(info.id)) await benchSystem(info);
+  } finally {
+    await sweep();
+  }
+  const after = await machineInfo();
+  const present = SYSTEMS.filter((s) => settings.has(s.id)).map((s) => s.id);
+  const usedRows = rows.filter((r) => r.cells.size > 0);
+  const table = markdownTable(usedRows, present);
+  const backlogNote = [...backlogSizes]
+    .map(
+      ([id, b]) =>
+        `${SYSTEMS.find((s) => s.id === id)!.label} ${b.size.toLocaleString('en-US')} (stored in ${b.seedSeconds.toFixed(0)} s)`,
+    )
+    .join('; ');
+  if (backlogNote) notes.push(`Large backlog per system: ${backlogNote}.`);
+  process.stdout.write(`\n${table}\n\n`);
+  for (const note of notes) process.stdout.write(`- ${note}\n`);
+  for (const id of present)
+    process.stdout.write(
+      `- ${SYSTEMS.find((s) => s.id === id)!.label} ${settings.get(id)!.version}: ${settings.get(id)!.settings}\n`,
+    );
+  if (write) {
+    const file = await writeReport({
+      table,
+      rows: usedRows,
+      present,
+      notes,
+      settings,
+      before,
+      after,
+      runs,
+      sizes,
+      seconds: (Date.now() - started) / 1000,
+    });
+    log(`wrote ${file}`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    log(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    process.exit(1);
+  },
+);
