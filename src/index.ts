@@ -28,6 +28,11 @@ export type * from './drivers/contract.js';
 export { JOB_STATUSES } from './drivers/contract.js';
 export { createDriver } from './drivers/factory.js';
 export { MemoryQueueDriver, type MemoryQueueDriverOptions } from './drivers/memory/memory-driver.js';
+export {
+  DatabaseQueueDriver,
+  type DatabaseQueueDriverOptions,
+  type PgPoolLike,
+} from './drivers/postgres/postgres-driver.js';
 export { SqliteQueueDriver, type SqliteQueueDriverOptions } from './drivers/sqlite/sqlite-driver.js';
 export {
   ConfigError,

@@ -15,6 +15,13 @@ export async function createDriver(config: JobConfig): Promise<QueueDriver> {
       const { SqliteQueueDriver } = await import('./sqlite/sqlite-driver.js');
       return new SqliteQueueDriver(config.sqlitePath);
     }
+    case 'database': {
+      const { DatabaseQueueDriver } = await import('./postgres/postgres-driver.js');
+      if (!config.databaseUrl) {
+        throw new ConfigError('INVALID_CONFIG', 'QUEUE_CONNECTION=database needs DATABASE_URL=postgres://...');
+      }
+      return new DatabaseQueueDriver({ connectionString: config.databaseUrl });
+    }
     default:
       throw new ConfigError(
         'UNKNOWN_CONNECTION',

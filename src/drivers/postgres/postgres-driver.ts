@@ -1,0 +1,568 @@
+import { InvalidJobError, PayloadError, StoreError } from '../../errors.js';
+import type {
+  ActivityEntry,
+  CompleteParams,
+  DriverCapabilities,
+  EnqueueParams,
+  FailParams,
+  HeartbeatParams,
+  HeartbeatResult,
+  ListParams,
+  ListResult,
+  NewActivityEntry,
+  NewJob,
+  PruneParams,
+  QueueCounts,
+  QueueDriver,
+  QueueFilter,
+  RecoverParams,
+  RecoverResult,
+  RegisterWorkerParams,
+  ReleaseParams,
+  ReservedJob,
+  ReserveParams,
+  RetryFailedParams,
+  RetryParams,
+  StoredJob,
+  ThroughputBucket,
+  TransitionResult,
+  WakeListener,
+  WorkerInfo,
+} from '../contract.js';
+import { Batcher } from './batcher.js';
+import {
+  type DatabaseQueueDriverOptions,
+  loadPg,
+  normalizeOptions,
+  type PgPoolLike,
+  type PgQueryable,
+  quoteSchema,
+} from './connection.js';
+import { NotifyListener } from './listener.js';
+import { runMigrations } from './migrate.js';
+import { byPriorityThenId, type JobRow, newJobArrays, toReservedJob, toStoredJob } from './rows.js';
+import { buildStatements, jobColumns, type Statements } from './sql.js';
+
+export type { DatabaseQueueDriverOptions, PgPoolLike } from './connection.js';
+
+/** Ids are ULIDs (26 characters); anything longer cannot be in the table. */
+const ID_LENGTH = 26;
+
+/**
+ * The PostgreSQL store (the seed's `DatabaseQueueDriver`): the seed's `jobs` table, reservation
+ * with `FOR UPDATE SKIP LOCKED` in one statement, transitions fenced by a lease token, time
+ * from `now()`, LISTEN/NOTIFY wake-ups, and enqueue inside the caller's transaction.
+ */
+export class DatabaseQueueDriver implements QueueDriver {
+  readonly name = 'database';
+  readonly capabilities: DriverCapabilities = {
+    durable: true,
+    multiProcess: true,
+    crossProcessWakeups: true,
+    transactionalEnqueue: true,
+    pause: true,
+  };
+  readonly schema: string;
+
+  private readonly options: DatabaseQueueDriverOptions;
+  private readonly quoted: string;
+  private readonly channel: string;
+  private readonly sql: Statements;
+  private poolPromise: Promise<PgPoolLike> | undefined;
+  private readyPromise: Promise<void> | undefined;
+  private readonly enqueueBatcher: Batcher<NewJob[], Error | null>;
+  private readonly completeBatcher: Batcher<CompleteParams, boolean>;
+  private listener: NotifyListener | undefined;
+  private readonly wakeListeners = new Set<WakeListener>();
+  private closed = false;
+
+  constructor(poolOrUrlOrOptions: string | PgPoolLike | DatabaseQueueDriverOptions) {
+    this.options = normalizeOptions(poolOrUrlOrOptions);
+    this.schema = this.options.schema ?? 'public';
+    this.quoted = quoteSchema(this.schema);
+    this.channel = `jobwright_${this.schema}`;
+    this.sql = buildStatements(this.quoted, {
+      asyncCommit: this.options.asyncCommit ?? 'reservations',
+      channel: this.channel,
+    });
+    this.enqueueBatcher = new Batcher((batches) => this.flushEnqueues(batches), 4, 500);
+    this.completeBatcher = new Batcher((items) => this.flushCompletions(items), 2, 1000);
+  }
+
+  async migrate(): Promise<void> {
+    this.readyPromise ??= (async () => {
+      await runMigrations(await this.pool(), this.quoted, this.schema);
+    })().catch((error: unknown) => {
+      this.readyPromise = undefined;
+      throw error;
+    });
+    return this.readyPromise;
+  }
+
+  async enqueue({ jobs, tx }: EnqueueParams): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.migrate();
+    if (tx !== undefined) {
+      if (!tx || typeof (tx as PgQueryable).query !== 'function') {
+        throw new InvalidJobError(
+          'INVALID_TX',
+          'dispatch({ tx }) needs a pg client inside a transaction (from pool.connect() after BEGIN)',
+        );
+      }
+      // The caller's client: visible to workers only when the caller commits, gone on rollback.
+      await (tx as PgQueryable).query(this.sql.enqueue, newJobArrays(jobs)).catch((e) => {
+        throw storeError(e);
+      });
+      return;
+    }
+    const error = await this.enqueueBatcher.add(jobs);
+    if (error) throw error;
+  }
+
+  async reserve({ queue, limit, leaseMs, workerId }: ReserveParams): Promise<ReservedJob[]> {
+    if (limit <= 0) return [];
+    await this.migrate();
+    const pool = await this.pool();
+    const { rows } = await pool.query<JobRow>(this.sql.reserve, [queue, limit, leaseMs, workerId]);
+    return rows.map(toReservedJob).sort(byPriorityThenId);
+  }
+
+  async complete(params: CompleteParams): Promise<TransitionResult> {
+    if (!isLease(params)) return { ok: false };
+    await this.migrate();
+    return { ok: await this.completeBatcher.add(params) };
+  }
+
+  async retry({ id, leaseToken, delayMs, error }: RetryParams): Promise<TransitionResult> {
+    if (!isLease({ id, leaseToken })) return { ok: false };
+    await this.migrate();
+    const { rows } = await (await this.pool()).query<{ queue_name: string; due: boolean }>(this.sql.retry, [
+      id,
+      leaseToken,
+      Math.max(0, delayMs),
+      error,
+    ]);
+    if (rows[0]?.due) void this.notify(rows[0].queue_name);
+    return { ok: rows.length > 0 };
+  }
+
+  async fail({ id, leaseToken, error }: FailParams): Promise<TransitionResult> {
+    if (!isLease({ id, leaseToken })) return { ok: false };
+    await this.migrate();
+    const { rows } = await (await this.pool()).query(this.sql.fail, [id, leaseToken, error]);
+    return { ok: rows.length > 0 };
+  }
+
+  async release({ id, leaseToken, delayMs = 0 }: ReleaseParams): Promise<TransitionResult> {
+    if (!isLease({ id, leaseToken })) return { ok: false };
+    await this.migrate();
+    const { rows } = await (await this.pool()).query<{ queue_name: string }>(this.sql.release, [
+      id,
+      leaseToken,
+      Math.max(0, delayMs),
+    ]);
+    return { ok: rows.length > 0 };
+  }
+
+  async heartbeat({ leases, leaseMs }: HeartbeatParams): Promise<HeartbeatResult> {
+    const valid = leases.filter(isLease);
+    const lost = leases.filter((l) => !isLease(l)).map((l) => l.id);
+    if (valid.length === 0) return { lost };
+    await this.migrate();
+    const { rows } = await (await this.pool()).query<{ id: string }>(this.sql.heartbeat, [
+      valid.map((l) => l.id),
+      valid.map((l) => l.leaseToken),
+      leaseMs,
+    ]);
+    const held = new Set(rows.map((r) => r.id.trimEnd()));
+    for (const lease of valid) if (!held.has(lease.id)) lost.push(lease.id);
+    return { lost };
+  }
+
+  async recoverExpired({ queue, limit }: RecoverParams): Promise<RecoverResult> {
+    await this.migrate();
+    const { rows } = await (await this.pool()).query<JobRow>(this.sql.recover, [queue ?? null, limit]);
+    const result: RecoverResult = { requeued: [], failed: [] };
+    for (const row of rows) {
+      const job = toStoredJob(row);
+      if (job.status === 'failed') result.failed.push(job);
+      else result.requeued.push(job.id);
+    }
+    for (const q of new Set(rows.filter((r) => r.status !== 'failed').map((r) => r.queue_name))) {
+      void this.notify(q);
+    }
+    return result;
+  }
+
+  async find({ id }: { id: string }): Promise<StoredJob | null> {
+    if (typeof id !== 'string' || id.length === 0 || id.length > ID_LENGTH) return null;
+    await this.migrate();
+    const { rows } = await (await this.pool()).query<JobRow>(this.sql.find, [id]);
+    return rows[0] ? toStoredJob(rows[0]) : null;
+  }
+
+  async list({ queue, status, search, limit, offset, order = 'newest' }: ListParams): Promise<ListResult> {
+    await this.migrate();
+    const where: string[] = [];
+    const values: unknown[] = [];
+    const bind = (value: unknown) => {
+      values.push(value);
+      return `$${values.length}`;
+    };
+    if (queue) where.push(`queue_name = ${bind(queue)}`);
+    if (status) where.push(`status = ${bind(status)}`);
+    if (search) {
+      const like = bind(`%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      // jsonb prints `"key": value`; also match the compact `"key":value` users copy from JSON.
+      where.push(
+        `(${search.length <= ID_LENGTH ? `id = ${bind(search)} OR ` : ''}job_name LIKE ${like} OR payload::text LIKE ${like} OR replace(replace(payload::text, '": ', '":'), ', "', ',"') LIKE ${like})`,
+      );
+    }
+    const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const pool = await this.pool();
+    const [page, total] = await Promise.all([
+      pool.query<JobRow>(
+        `SELECT ${jobColumns()} FROM ${this.quoted}.jobs ${filter}
+         ORDER BY id ${order === 'oldest' ? 'ASC' : 'DESC'} LIMIT ${bind(limit)} OFFSET ${bind(offset)}`,
+        values,
+      ),
+      pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${this.quoted}.jobs ${filter}`,
+        values.slice(0, values.length - 2),
+      ),
+    ]);
+    return { jobs: page.rows.map(toStoredJob), total: total.rows[0]?.n ?? 0 };
+  }
+
+  async retryFailed({ ids, queue }: RetryFailedParams): Promise<number> {
+    const list = ids === 'all' ? null : ids.filter((id) => typeof id === 'string' && id.length <= ID_LENGTH);
+    if (list && list.length === 0) return 0;
+    await this.migrate();
+    const { rows } = await (await this.pool()).query<{ n: number }>(this.sql.retryFailed, [
+      list,
+      queue ?? null,
+    ]);
+    return rows[0]?.n ?? 0;
+  }
+
+  async clearFailed({ queue }: QueueFilter): Promise<number> {
+    await this.migrate();
+    const result = await (await this.pool()).query(this.sql.clearFailed, [queue ?? null]);
+    return result.rowCount ?? 0;
+  }
+
+  async prune({ statuses, olderThanMs, queue }: PruneParams): Promise<number> {
+    if (statuses.length === 0) return 0;
+    await this.migrate();
+    const result = await (await this.pool()).query(this.sql.prune, [statuses, olderThanMs, queue ?? null]);
+    return result.rowCount ?? 0;
+  }
+
+  async counts({ queue }: QueueFilter): Promise<QueueCounts[]> {
+    await this.migrate();
+    const { rows } = await (await this.pool()).query<{
+      queue_name: string;
+      status: string;
+      n: number;
+      oldest_ms: number | string | null;
+    }>(this.sql.counts, [queue ?? null]);
+    const byQueue = new Map<string, QueueCounts>();
+    const ensure = (name: string) => {
+      let c = byQueue.get(name);
+      if (!c) {
+        c = {
+          queueName: name,
+          pendingJobs: 0,
+          processingJobs: 0,
+          retryingJobs: 0,
+          completedJobs: 0,
+          failedJobs: 0,
+          oldestPendingMs: null,
+        };
+        byQueue.set(name, c);
+      }
+      return c;
+    };
+    if (queue) ensure(queue);
+    for (const row of rows) {
+      const c = ensure(row.queue_name);
+      if (row.status === 'pending') c.pendingJobs += row.n;
+      else if (row.status === 'processing') c.processingJobs += row.n;
+      else if (row.status === 'retrying') c.retryingJobs += row.n;
+      else if (row.status === 'completed') c.completedJobs += row.n;
+      else if (row.status === 'failed') c.failedJobs += row.n;
+      if (row.oldest_ms !== null) {
+        c.oldestPendingMs = Math.max(c.oldestPendingMs ?? 0, Math.round(Number(row.oldest_ms)));
+      }
+    }
+    return [...byQueue.values()].sort((a, b) => a.queueName.localeCompare(b.queueName));
+  }
+
+  async registerWorker(p: RegisterWorkerParams): Promise<void> {
+    await this.migrate();
+    await (await this.pool()).query(this.sql.registerWorker, [
+      p.workerId,
+      p.host,
+      p.pid,
+      p.queues,
+      p.concurrency,
+      p.ttlMs,
+      p.jobsDone,
+    ]);
+  }
+
+  async unregisterWorker({ workerId }: { workerId: string }): Promise<void> {
+    await this.migrate();
+    await (await this.pool()).query(this.sql.unregisterWorker, [workerId]);
+  }
+
+  async workers(): Promise<WorkerInfo[]> {
+    await this.migrate();
+    const { rows } = await (await this.pool()).query<{
+      worker_id: string;
+      host: string;
+      pid: number;
+      queues: string[];
+      concurrency: number;
+      jobs_done: string;
+      started_at: Date;
+      last_heartbeat_at: Date;
+    }>(this.sql.workers);
+    return rows.map((r) => ({
+      workerId: r.worker_id,
+      host: r.host,
+      pid: r.pid,
+      queues: r.queues,
+      concurrency: r.concurrency,
+      startedAt: r.started_at,
+      lastHeartbeatAt: r.last_heartbeat_at,
+      jobsDone: Number(r.jobs_done),
+    }));
+  }
+
+  async logActivity({ entries }: { entries: NewActivityEntry[] }): Promise<void> {
+    if (entries.length === 0) return;
+    await this.migrate();
+    const col = <K extends keyof NewActivityEntry>(key: K) => entries.map((e) => e[key]);
+    await (await this.pool()).query(this.sql.logActivity, [
+      col('id'),
+      col('jobId'),
+      col('jobName'),
+      col('queueName'),
+      col('event'),
+      col('causer'),
+      col('properties'),
+      col('durationMs'),
+      col('attempt'),
+      col('error'),
+    ]);
+  }
+
+  async activity({ jobId, limit }: { jobId?: string; limit: number }): Promise<ActivityEntry[]> {
+    await this.migrate();
+    const { rows } = await (await this.pool()).query<{
+      id: string;
+      job_id: string | null;
+      job_name: string;
+      queue_name: string;
+      event: ActivityEntry['event'];
+      causer: string | null;
+      properties: string;
+      duration_ms: number | null;
+      attempt: number;
+      error: string | null;
+      created_at: Date;
+    }>(this.sql.activity, [jobId ?? null, limit]);
+    return rows.map((r) => ({
+      id: r.id,
+      jobId: r.job_id,
+      jobName: r.job_name,
+      queueName: r.queue_name,
+      event: r.event,
+      causer: r.causer,
+      properties: r.properties,
+      durationMs: r.duration_ms,
+      attempt: r.attempt,
+      error: r.error,
+      createdAt: r.created_at,
+    }));
+  }
+
+  async throughput({ queue, minutes }: { queue?: string; minutes: number }): Promise<ThroughputBucket[]> {
+    await this.migrate();
+    const { rows } = await (await this.pool()).query<{ minute: Date; completed: number; failed: number }>(
+      this.sql.throughput,
+      [queue ?? null, Math.max(1, Math.trunc(minutes))],
+    );
+    return rows.map((r) => ({ minute: r.minute, completed: r.completed, failed: r.failed }));
+  }
+
+  async pauseQueue({ queue }: { queue: string }): Promise<void> {
+    await this.migrate();
+    await (await this.pool()).query(this.sql.pause, [queue]);
+  }
+
+  async resumeQueue({ queue }: { queue: string }): Promise<void> {
+    await this.migrate();
+    await (await this.pool()).query(this.sql.resume, [queue]);
+  }
+
+  async pausedQueues(): Promise<string[]> {
+    await this.migrate();
+    const { rows } = await (await this.pool()).query<{ queue_name: string }>(this.sql.pausedQueues);
+    return rows.map((r) => r.queue_name);
+  }
+
+  /** Wake-ups from every process through LISTEN on one dedicated, self-reconnecting connection. */
+  async subscribe(listener: WakeListener): Promise<() => void> {
+    this.wakeListeners.add(listener);
+    if (!this.listener && !this.closed) {
+      const pg = await loadPg();
+      const pool = await this.pool();
+      // Another subscribe may have started the listener while this one awaited.
+      this.listener ??= new NotifyListener({
+        channel: `"${this.channel}"`,
+        connect: async () => {
+          const client = new pg.Client({
+            ...(this.options.pool
+              ? (pool.options ?? {})
+              : { connectionString: this.options.connectionString }),
+            application_name: `${this.options.applicationName ?? 'jobwright'}-listen`,
+            keepAlive: true,
+          });
+          client.on('error', () => {});
+          await client.connect();
+          return client;
+        },
+        onNotify: (queue) => {
+          for (const l of this.wakeListeners) l(queue);
+        },
+        onError: () => {},
+      });
+    }
+    await this.listener?.start();
+    return () => {
+      this.wakeListeners.delete(listener);
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([this.enqueueBatcher.drain(), this.completeBatcher.drain()]);
+    await this.listener?.stop();
+    this.wakeListeners.clear();
+    const pool = await this.poolPromise?.catch(() => undefined);
+    if (pool && !this.options.pool) await pool.end().catch(() => {});
+  }
+
+  /** The pool: the caller's, or one made on first use. */
+  private pool(): Promise<PgPoolLike> {
+    if (this.closed)
+      return Promise.reject(new StoreError('DRIVER_CLOSED', 'This DatabaseQueueDriver was closed'));
+    this.poolPromise ??= (async () => {
+      if (this.options.pool) return this.options.pool;
+      const pg = await loadPg();
+      const pool = new pg.Pool({
+        connectionString: this.options.connectionString,
+        max: this.options.max ?? 10,
+        application_name: this.options.applicationName ?? 'jobwright',
+        idleTimeoutMillis: 30_000,
+        connectionTimeoutMillis: 10_000,
+        keepAlive: true,
+      });
+      // An idle connection the server dropped (restart, pg_terminate_backend) must not crash
+      // the process: the pool discards it and opens a new one on the next query.
+      pool.on('error', () => {});
+      return pool;
+    })().catch((error: unknown) => {
+      this.poolPromise = undefined;
+      throw error;
+    });
+    return this.poolPromise;
+  }
+
+  private async notify(queue: string): Promise<void> {
+    if (this.options.notify === false) return;
+    try {
+      await (await this.pool()).query(this.sql.notify, [queue]);
+    } catch {
+      // A wake-up is a hint: polling finds the job anyway.
+    }
+  }
+
+  /** One INSERT for every enqueue that arrived while the previous one ran. */
+  private async flushEnqueues(batches: NewJob[][]): Promise<Array<Error | null>> {
+    const pool = await this.pool();
+    try {
+      await pool.query(this.sql.enqueue, newJobArrays(batches.flat()));
+      return batches.map(() => null);
+    } catch (error) {
+      if (batches.length === 1) return [storeError(error)];
+      // One bad call (a duplicate id, a payload PostgreSQL refuses) must not fail its neighbours.
+      return Promise.all(
+        batches.map((jobs) =>
+          pool.query(this.sql.enqueue, newJobArrays(jobs)).then(
+            () => null,
+            (e: unknown) => storeError(e),
+          ),
+        ),
+      );
+    }
+  }
+
+  /** One fenced UPDATE for every completion that arrived while the previous one ran. */
+  private async flushCompletions(items: CompleteParams[]): Promise<boolean[]> {
+    const links: NewJob[] = [];
+    const parents: string[] = [];
+    for (const item of items) {
+      for (const next of item.next ?? []) {
+        links.push(next);
+        parents.push(item.id);
+      }
+    }
+    const { rows } = await (await this.pool()).query<{ id: string }>(this.sql.complete, [
+      items.map((i) => i.id),
+      items.map((i) => i.leaseToken),
+      ...newJobArrays(links),
+      parents,
+    ]);
+    const accepted = new Set(rows.map((r) => r.id.trimEnd()));
+    // The same lease twice in one batch: only the first call is told it completed the job.
+    return items.map((i) => accepted.delete(i.id));
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A lease that could exist: anything else cannot match a row, and must not reach a uuid cast. */
+function isLease(lease: { id: string; leaseToken: string }): boolean {
+  return (
+    typeof lease.id === 'string' &&
+    lease.id.length > 0 &&
+    lease.id.length <= ID_LENGTH &&
+    typeof lease.leaseToken === 'string' &&
+    UUID.test(lease.leaseToken)
+  );
+}
+
+/** Turns the PostgreSQL errors a caller can cause into typed errors that say what to change. */
+function storeError(error: unknown): Error {
+  const e = error as { code?: string; message?: string };
+  if (e?.code === '22P02' || e?.code === '22P05' || e?.code === '2202E') {
+    return new PayloadError('PAYLOAD_REJECTED', `PostgreSQL refused the job payload: ${e.message}`, {
+      cause: error,
+    });
+  }
+  if (e?.code === '23505') {
+    return new InvalidJobError('DUPLICATE_JOB_ID', `A job with this id is already stored: ${e.message}`, {
+      cause: error,
+    });
+  }
+  if (e?.code === '22001') {
+    return new InvalidJobError('VALUE_TOO_LONG', `A job field is too long for its column: ${e.message}`, {
+      cause: error,
+    });
+  }
+  return error instanceof Error ? error : new StoreError('STORE_ERROR', String(error));
+}

@@ -1,0 +1,293 @@
+/**
+ * Every statement the PostgreSQL driver runs, built once per driver for its schema. Each
+ * starts with a comment naming its inputs ($1...). Times come from the database's now(), never
+ * from the host; durations arrive as milliseconds.
+ */
+
+/** Columns of a job as the driver reads it back (payload as JSON text: the engine parses it). */
+export function jobColumns(alias = ''): string {
+  const a = alias ? `${alias}.` : '';
+  return [
+    `${a}id`,
+    `${a}queue_name`,
+    `${a}job_name`,
+    `${a}payload::text AS payload`,
+    `${a}attempts`,
+    `${a}max_attempts`,
+    `${a}status`,
+    `${a}priority`,
+    `${a}available_at`,
+    `${a}reserved_at`,
+    `${a}processed_at`,
+    `${a}failed_at`,
+    `${a}error_message`,
+    `${a}timeout_seconds`,
+    `${a}timeout_ms`,
+    `${a}created_at`,
+    `${a}updated_at`,
+    `${a}meta`,
+    `${a}lease_token`,
+  ].join(', ');
+}
+
+export type AsyncCommit = 'none' | 'reservations' | 'all';
+
+export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; channel: string }) {
+  // A statement may skip the WAL flush wait: set_config(..., true) lasts for that statement's own
+  // transaction only. Reservations and heartbeats forgotten by a database crash only put a job
+  // back (its run's completion is then refused by the token); completions, retries and failures
+  // forgotten that way would make a job run again after its completion was accepted, so they
+  // wait for the flush unless asyncCommit is 'all'.
+  const noFlushWait = `AND (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL`;
+  const asyncLease = options.asyncCommit === 'none' ? '' : noFlushWait;
+  const async = options.asyncCommit === 'all' ? noFlushWait : '';
+  const channel = `'${options.channel}'`;
+  const cols = jobColumns('j');
+  // Rows to insert, from parallel arrays: one statement whatever the batch size.
+  const newRows = `
+    SELECT t.id, t.queue_name, t.job_name, t.payload::jsonb, t.max_attempts, t.priority,
+           t.timeout_seconds, t.timeout_ms,
+           COALESCE(t.available_at, now() + t.delay_ms * interval '1 millisecond'), t.meta
+    FROM unnest($1::bpchar[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::int[],
+                $8::int[], $9::timestamptz[], $10::float8[], $11::text[])
+      AS t(id, queue_name, job_name, payload, max_attempts, priority, timeout_seconds, timeout_ms,
+           available_at, delay_ms, meta)`;
+  const insertColumns = `(id, queue_name, job_name, payload, max_attempts, priority, timeout_seconds,
+    timeout_ms, available_at, meta)`;
+
+  return {
+    /**
+     * Enqueue. $1..$11: parallel arrays (id, queue, job name, payload text, max attempts,
+     * priority, timeout s, timeout ms, absolute due time or null, delay ms, meta). Wakes the
+     * workers of every queue that got a job due now; NOTIFY is delivered at commit, so a job
+     * enqueued inside a caller's transaction wakes nobody before it is visible.
+     */
+    enqueue: `
+      -- inputs: $1..$11 parallel arrays of new jobs
+      WITH inserted AS (
+        INSERT INTO ${s}.jobs ${insertColumns} ${newRows}
+        RETURNING queue_name, available_at <= now() AS due
+      )
+      SELECT pg_notify(${channel}, q.queue_name) FROM (SELECT DISTINCT queue_name FROM inserted WHERE due) q`,
+
+    /**
+     * Reserve. $1 queue, $2 limit, $3 lease ms, $4 worker id. One statement: picks due jobs in
+     * (priority, id) order, skipping rows other workers hold, unless the queue is paused; counts
+     * the attempt and sets a fresh lease token.
+     */
+    reserve: `
+      -- inputs: $1 queue, $2 limit, $3 lease ms, $4 worker id
+      UPDATE ${s}.jobs j
+      SET status = 'processing', attempts = j.attempts + 1, lease_token = gen_random_uuid(),
+          reserved_at = now(), lease_expires_at = now() + $3 * interval '1 millisecond',
+          reserved_by = $4, updated_at = now()
+      WHERE j.id IN (
+        SELECT id FROM ${s}.jobs
+        WHERE queue_name = $1 AND status IN ('pending', 'retrying') AND available_at <= now()
+          AND NOT EXISTS (SELECT 1 FROM ${s}.jobwright_paused_queues p WHERE p.queue_name = $1)
+        ORDER BY priority, id
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED
+      ) ${asyncLease}
+      RETURNING ${cols}`,
+
+    /**
+     * Complete a batch. $1 ids, $2 lease tokens; $3..$13 the next chain links (as enqueue) and
+     * $14 the id of the job each link follows. A link is stored only if its job's completion
+     * was accepted, in the same statement (one transaction).
+     */
+    complete: `
+      -- inputs: $1 ids, $2 tokens, $3..$13 chain links as in enqueue, $14 parent id of each link
+      WITH done AS (
+        UPDATE ${s}.jobs j
+        SET status = 'completed', processed_at = now(), updated_at = now(),
+            lease_token = NULL, lease_expires_at = NULL
+        FROM unnest($1::bpchar[], $2::uuid[]) AS t(id, token)
+        WHERE j.id = t.id AND j.status = 'processing' AND j.lease_token = t.token ${async}
+        RETURNING j.id
+      ),
+      links AS (
+        SELECT l.*, p.parent FROM (${newRows.replace(/\$(\d+)/g, (_, n) => `$${Number(n) + 2}`)}) l
+          (id, queue_name, job_name, payload, max_attempts, priority, timeout_seconds, timeout_ms, available_at, meta)
+        JOIN unnest($3::bpchar[], $14::bpchar[]) AS p(id, parent) ON p.id = l.id
+      ),
+      chained AS (
+        INSERT INTO ${s}.jobs ${insertColumns}
+        SELECT l.id, l.queue_name, l.job_name, l.payload, l.max_attempts, l.priority, l.timeout_seconds,
+               l.timeout_ms, l.available_at, l.meta
+        FROM links l JOIN done d ON d.id = l.parent
+        RETURNING queue_name
+      )
+      SELECT d.id FROM done d
+      WHERE (SELECT count(pg_notify(${channel}, q.queue_name))
+             FROM (SELECT DISTINCT queue_name FROM chained) q) >= 0`,
+
+    /** Retry later. $1 id, $2 token, $3 delay ms, $4 error. */
+    retry: `
+      -- inputs: $1 id, $2 lease token, $3 delay ms, $4 error message
+      UPDATE ${s}.jobs j
+      SET status = 'retrying', error_message = $4, available_at = now() + $3 * interval '1 millisecond',
+          reserved_at = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = now()
+      WHERE j.id = $1 AND j.status = 'processing' AND j.lease_token = $2 ${async}
+      RETURNING j.queue_name, $3::float8 <= 0 AS due`,
+
+    /** Fail for good, recording the error in the same statement. $1 id, $2 token, $3 error. */
+    fail: `
+      -- inputs: $1 id, $2 lease token, $3 error message
+      UPDATE ${s}.jobs j
+      SET status = 'failed', error_message = $3, failed_at = now(), updated_at = now(),
+          lease_token = NULL, lease_expires_at = NULL
+      WHERE j.id = $1 AND j.status = 'processing' AND j.lease_token = $2 ${async}
+      RETURNING j.id`,
+
+    /** Put back without counting the attempt (graceful stop). $1 id, $2 token, $3 delay ms. */
+    release: `
+      -- inputs: $1 id, $2 lease token, $3 delay ms
+      UPDATE ${s}.jobs j
+      SET status = CASE WHEN j.attempts > 1 THEN 'retrying' ELSE 'pending' END,
+          attempts = j.attempts - 1, available_at = now() + $3 * interval '1 millisecond',
+          reserved_at = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = now()
+      WHERE j.id = $1 AND j.status = 'processing' AND j.lease_token = $2
+      RETURNING j.queue_name`,
+
+    /** Renew leases. $1 ids, $2 tokens, $3 lease ms. Returns the ids still held. */
+    heartbeat: `
+      -- inputs: $1 ids, $2 lease tokens, $3 lease ms
+      UPDATE ${s}.jobs j
+      SET lease_expires_at = now() + $3 * interval '1 millisecond'
+      FROM unnest($1::bpchar[], $2::uuid[]) AS t(id, token)
+      WHERE j.id = t.id AND j.status = 'processing' AND j.lease_token = t.token ${asyncLease}
+      RETURNING j.id`,
+
+    /**
+     * Recover jobs whose lease ran out: retrying (due now) with attempts left, failed on the last
+     * one, with the reason recorded in the same statement. $1 queue or null, $2 limit.
+     */
+    recover: `
+      -- inputs: $1 queue or NULL for all, $2 limit
+      UPDATE ${s}.jobs j
+      SET status = CASE WHEN j.attempts >= j.max_attempts THEN 'failed' ELSE 'retrying' END,
+          failed_at = CASE WHEN j.attempts >= j.max_attempts THEN now() END,
+          available_at = CASE WHEN j.attempts >= j.max_attempts THEN j.available_at ELSE now() END,
+          error_message = 'Worker died during attempt ' || j.attempts || '/' || j.max_attempts
+            || ' (its lease expired)',
+          reserved_at = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = now()
+      WHERE j.id IN (
+        SELECT id FROM ${s}.jobs
+        WHERE status = 'processing' AND lease_expires_at <= now()
+          AND ($1::text IS NULL OR queue_name = $1)
+        ORDER BY lease_expires_at
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED
+      )
+      RETURNING ${cols}`,
+
+    find: `
+      -- inputs: $1 id
+      SELECT ${jobColumns()} FROM ${s}.jobs WHERE id = $1`,
+
+    /** Failed jobs back to pending, attempts reset. $1 ids or NULL for all, $2 queue or NULL. */
+    retryFailed: `
+      -- inputs: $1 ids (NULL: all failed jobs), $2 queue or NULL
+      WITH retried AS (
+        UPDATE ${s}.jobs
+        SET status = 'pending', attempts = 0, failed_at = NULL, error_message = NULL,
+            available_at = now(), reserved_at = NULL, updated_at = now()
+        WHERE status = 'failed' AND ($1::bpchar[] IS NULL OR id = ANY($1::bpchar[]))
+          AND ($2::text IS NULL OR queue_name = $2)
+        RETURNING queue_name
+      )
+      SELECT count(*)::int AS n, (SELECT count(pg_notify(${channel}, q)) FROM
+        (SELECT DISTINCT queue_name AS q FROM retried) d) AS notified
+      FROM retried`,
+
+    clearFailed: `
+      -- inputs: $1 queue or NULL
+      DELETE FROM ${s}.jobs WHERE status = 'failed' AND ($1::text IS NULL OR queue_name = $1)`,
+
+    prune: `
+      -- inputs: $1 statuses, $2 age ms, $3 queue or NULL
+      DELETE FROM ${s}.jobs
+      WHERE status = ANY($1::text[]) AND ($3::text IS NULL OR queue_name = $3)
+        AND COALESCE(processed_at, failed_at, updated_at) < now() - $2 * interval '1 millisecond'`,
+
+    counts: `
+      -- inputs: $1 queue or NULL
+      SELECT queue_name, status, count(*)::int AS n,
+             max(EXTRACT(EPOCH FROM (now() - available_at)) * 1000)
+               FILTER (WHERE status IN ('pending', 'retrying') AND available_at <= now()) AS oldest_ms
+      FROM ${s}.jobs WHERE ($1::text IS NULL OR queue_name = $1)
+      GROUP BY queue_name, status`,
+
+    registerWorker: `
+      -- inputs: $1 worker id, $2 host, $3 pid, $4 queues, $5 concurrency, $6 ttl ms, $7 jobs done
+      INSERT INTO ${s}.jobwright_workers
+        (worker_id, host, pid, queues, concurrency, jobs_done, expires_at)
+      VALUES ($1, $2, $3, $4, $5, $7, now() + $6 * interval '1 millisecond')
+      ON CONFLICT (worker_id) DO UPDATE SET host = EXCLUDED.host, pid = EXCLUDED.pid,
+        queues = EXCLUDED.queues, concurrency = EXCLUDED.concurrency, jobs_done = EXCLUDED.jobs_done,
+        last_heartbeat_at = now(), expires_at = EXCLUDED.expires_at`,
+
+    unregisterWorker: `
+      -- inputs: $1 worker id
+      DELETE FROM ${s}.jobwright_workers WHERE worker_id = $1`,
+
+    /** Live workers; lapsed registrations are removed on the way. */
+    workers: `
+      -- inputs: none
+      WITH gone AS (DELETE FROM ${s}.jobwright_workers WHERE expires_at <= now())
+      SELECT worker_id, host, pid, queues, concurrency, jobs_done, started_at, last_heartbeat_at
+      FROM ${s}.jobwright_workers WHERE expires_at > now() ORDER BY started_at, worker_id`,
+
+    logActivity: `
+      -- inputs: $1..$10 parallel arrays of activity entries
+      INSERT INTO ${s}.jobwright_activity
+        (id, job_id, job_name, queue_name, event, causer, properties, duration_ms, attempt, error)
+      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                           $7::text[], $8::float8[], $9::int[], $10::text[])`,
+
+    activity: `
+      -- inputs: $1 job id or NULL, $2 limit
+      SELECT id, job_id, job_name, queue_name, event, causer, properties, duration_ms, attempt, error,
+             created_at
+      FROM ${s}.jobwright_activity WHERE ($1::text IS NULL OR job_id = $1)
+      ORDER BY seq DESC LIMIT $2`,
+
+    /** Finished jobs per minute, derived from processed_at / failed_at (no counter row to contend on). */
+    throughput: `
+      -- inputs: $1 queue or NULL, $2 minutes
+      WITH minutes AS (
+        SELECT generate_series(date_trunc('minute', now()) - ($2 - 1) * interval '1 minute',
+                               date_trunc('minute', now()), interval '1 minute') AS minute
+      ),
+      finished AS (
+        SELECT date_trunc('minute', COALESCE(processed_at, failed_at)) AS minute, status
+        FROM ${s}.jobs
+        WHERE status IN ('completed', 'failed') AND ($1::text IS NULL OR queue_name = $1)
+          AND COALESCE(processed_at, failed_at) >= date_trunc('minute', now()) - ($2 - 1) * interval '1 minute'
+      )
+      SELECT m.minute, count(f.status) FILTER (WHERE f.status = 'completed')::int AS completed,
+             count(f.status) FILTER (WHERE f.status = 'failed')::int AS failed
+      FROM minutes m LEFT JOIN finished f ON f.minute = m.minute
+      GROUP BY m.minute ORDER BY m.minute`,
+
+    pause: `
+      -- inputs: $1 queue
+      INSERT INTO ${s}.jobwright_paused_queues (queue_name) VALUES ($1) ON CONFLICT DO NOTHING`,
+
+    resume: `
+      -- inputs: $1 queue
+      WITH resumed AS (DELETE FROM ${s}.jobwright_paused_queues WHERE queue_name = $1)
+      SELECT pg_notify(${channel}, $1)`,
+
+    pausedQueues: `
+      -- inputs: none
+      SELECT queue_name FROM ${s}.jobwright_paused_queues ORDER BY queue_name`,
+
+    notify: `
+      -- inputs: $1 queue
+      SELECT pg_notify(${channel}, $1)`,
+  };
+}
+
+export type Statements = ReturnType<typeof buildStatements>;

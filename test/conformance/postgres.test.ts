@@ -1,0 +1,40 @@
+import pg from 'pg';
+import { DatabaseQueueDriver } from '../../src/index.js';
+import { DATABASE_URL, serviceAvailable } from '../support/services.js';
+import { runDriverConformance } from './driver-conformance.js';
+
+const available = await serviceAvailable('postgres');
+
+// Each test gets its own schema, dropped afterwards; small pools keep the shared server's
+// connection budget for the other suites running at the same time.
+let schema = '';
+let counter = 0;
+const made: DatabaseQueueDriver[] = [];
+
+function driver(): DatabaseQueueDriver {
+  const d = new DatabaseQueueDriver({ connectionString: DATABASE_URL, schema, max: 4 });
+  made.push(d);
+  return d;
+}
+
+runDriverConformance(
+  'postgres',
+  {
+    make: async () => {
+      schema = `jw_conf_${process.pid}_${++counter}`;
+      return driver();
+    },
+    connectAgain: async () => driver(),
+    cleanup: async () => {
+      for (const d of made.splice(0)) await d.close();
+      const client = new pg.Client({ connectionString: DATABASE_URL });
+      await client.connect();
+      try {
+        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      } finally {
+        await client.end();
+      }
+    },
+  },
+  { skip: !available },
+);
