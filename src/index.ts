@@ -29,6 +29,11 @@ export { JOB_STATUSES } from './drivers/contract.js';
 export { createDriver } from './drivers/factory.js';
 export { MemoryQueueDriver, type MemoryQueueDriverOptions } from './drivers/memory/memory-driver.js';
 export {
+  type RedisClientLike,
+  RedisQueueDriver,
+  type RedisQueueDriverOptions,
+} from './drivers/redis/redis-driver.js';
+export {
   DatabaseQueueDriver,
   type DatabaseQueueDriverOptions,
   type PgPoolLike,
@@ -63,5 +68,6 @@ export {
   type SensitiveJob,
   sensitiveFieldsOf,
 } from './logging/sensitive.js';
+export { defineConfig, type ProjectConfig } from './project-config.js';
 export { globalRegistry, JobRegistry, registerJobs } from './registry.js';
 export type { JobMiddleware } from './worker/run-job.js';

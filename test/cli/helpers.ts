@@ -1,0 +1,105 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** Runs `artisan` as users do, in a child process, from source through tsx. */
+export const ROOT = resolve(import.meta.dirname, '../..');
+const MAIN = join(ROOT, 'src/cli/main.ts');
+const TSX = new URL(import.meta.resolve('tsx')).href;
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function artisanArgs(args: string[]): string[] {
+  return ['--import', TSX, MAIN, ...args];
+}
+
+/** A clean environment: no store settings leak in from the shell running the tests. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  for (const key of Object.keys(env)) {
+    if (/^(JOB_|JOBWRIGHT_|QUEUE_CONNECTION|DATABASE_URL|REDIS_URL|FORCE_COLOR)/.test(key)) delete env[key];
+  }
+  return { ...env, ...extra };
+}
+
+export function runArtisan(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
+  return new Promise((done) => {
+    execFile(process.execPath, artisanArgs(args), { cwd, env, timeout: 60_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A long-running `artisan` (queue:work) whose output can be waited on. */
+export class Background {
+  readonly child: ChildProcess;
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<number | null>;
+
+  constructor(args: string[], cwd: string, env: NodeJS.ProcessEnv) {
+    this.child = spawn(process.execPath, artisanArgs(args), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout!.on('data', (d) => (this.stdout += d));
+    this.child.stderr!.on('data', (d) => (this.stderr += d));
+    this.exited = new Promise((res) => this.child.on('exit', (code) => res(code)));
+  }
+
+  /** Resolves once stdout matches, or rejects after `ms` with what was printed. */
+  async waitFor(pattern: RegExp, ms = 30_000): Promise<void> {
+    const until = Date.now() + ms;
+    while (!pattern.test(this.stdout)) {
+      if (Date.now() > until || this.child.exitCode !== null) {
+        throw new Error(`no ${pattern} in output:\n${this.stdout}\nstderr:\n${this.stderr}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    if (this.child.exitCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+/** An empty project folder with a jobwright.config.ts; removed by the returned function. */
+export function makeProject(configBody: string): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'jobwright-cli-'));
+  mkdirSync(join(dir, 'src/app/jobs'), { recursive: true });
+  writeFileSync(
+    join(dir, 'jobwright.config.ts'),
+    `import { defineConfig } from 'jobwright';\n\nexport default defineConfig(${configBody});\n`,
+  );
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A job that throws until a marker file exists, so that a retry can be made to succeed. */
+export const FLAKY_JOB = `import { existsSync } from 'node:fs';
+import { Job } from 'jobwright';
+
+export class FlakyJob extends Job {
+  constructor(public readonly marker: string) {
+    super();
+  }
+  override jobName() {
+    return 'FlakyJob';
+  }
+  override maxAttempts() {
+    return 1;
+  }
+  async handle() {
+    if (!existsSync(this.marker)) throw new Error('marker missing');
+  }
+}
+`;
+
+/** Parses `queue:status --json` into a map by queue name. */
+export function statusByQueue(stdout: string): Record<string, Record<string, unknown>> {
+  const rows = JSON.parse(stdout) as Array<Record<string, unknown> & { queueName: string }>;
+  return Object.fromEntries(rows.map((r) => [r.queueName, r]));
+}
