@@ -49,7 +49,7 @@ export function barChart(buckets: ThroughputBucket[], options: ChartOptions) {
   const last = buckets[buckets.length - 1]?.minute.toISOString().slice(11, 16) ?? '';
   const mid = (TOP + plotHeight / 2).toFixed(1);
   return html`<figure class="chart">
-  <figcaption>${options.title} <span class="muted">per minute, last ${minutes} min — ${total} in all</span></figcaption>
+  <figcaption>${options.title} <span class="muted">per minute, last ${minutes} min — ${total.toLocaleString('en-US')} in all</span></figcaption>
   <svg viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${options.title}: ${total} in the last ${minutes} minutes">
     <line class="grid" x1="${LEFT}" y1="${TOP}" x2="${WIDTH - 4}" y2="${TOP}"></line>
     <line class="grid" x1="${LEFT}" y1="${mid}" x2="${WIDTH - 4}" y2="${mid}"></line>

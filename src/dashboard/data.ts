@@ -18,6 +18,9 @@ export interface Overview {
   queues: QueueOverview[];
   totals: Omit<QueueStats, 'queueName' | 'oldestPendingMs'> & { oldestPendingMs: number | null };
   throughput: ThroughputBucket[];
+  /** Live worker processes across machines, and their slots (a worker of two queues counts once). */
+  liveWorkers: number;
+  workerSlots: number;
   generatedAt: Date;
 }
 
@@ -44,11 +47,12 @@ export class DashboardData {
   }
 
   async overview(options: { queue?: string; minutes?: number } = {}): Promise<Overview> {
-    const [info, stats, paused, throughput] = await Promise.all([
+    const [info, stats, paused, throughput, workers] = await Promise.all([
       this.driverInfo(),
       this.dispatcher.allStats(),
       this.dispatcher.pausedQueues(),
       this.dispatcher.throughput({ queue: options.queue, minutes: options.minutes ?? 60 }),
+      this.dispatcher.liveWorkers(),
     ]);
     const names = new Set(stats.map((s) => s.queueName));
     // A paused queue with no jobs yet is still worth showing, with its resume button.
@@ -83,6 +87,8 @@ export class DashboardData {
       queues,
       totals,
       throughput,
+      liveWorkers: workers.length,
+      workerSlots: workers.reduce((sum, w) => sum + w.concurrency, 0),
       generatedAt: new Date(),
     };
   }

@@ -32,11 +32,12 @@ a { color:var(--accent); }
 .tile.failed .n { color:var(--bad); } .tile.completed .n { color:var(--ok); } .tile.processing .n { color:var(--info); }
 .tile.retrying .n { color:var(--warn); }
 table { width:100%; border-collapse:collapse; background:var(--card); }
-th, td { text-align:left; padding:8px 10px; border-bottom:1px solid var(--line); vertical-align:top; }
+th, td { text-align:left; padding:8px 10px; border-bottom:1px solid var(--line); vertical-align:middle; }
+.nowrap { white-space:nowrap; }
 th { font-size:12px; color:var(--muted); text-transform:uppercase; letter-spacing:.4px; font-weight:600; background:#fafbfc; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
 tr:last-child td { border-bottom:none; }
-.table-wrap { border:1px solid var(--line); border-radius:10px; overflow:hidden; margin-bottom:16px; }
+.table-wrap { border:1px solid var(--line); border-radius:10px; overflow-x:auto; margin-bottom:16px; background:var(--card); }
 code, pre, .mono { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; font-size:12.5px; }
 pre { background:#0f172a; color:#e2e8f0; padding:12px 14px; border-radius:8px; overflow:auto; max-height:420px; white-space:pre-wrap; word-break:break-word; margin:0; }
 pre.error { background:#1f0f12; color:#fecaca; }
@@ -69,7 +70,7 @@ dl.facts dt { color:var(--muted); } dl.facts dd { margin:0; }
 .empty { color:var(--muted); padding:18px; text-align:center; }
 .login { max-width:380px; margin:80px auto; }
 .login input { width:100%; padding:8px 10px; border:1px solid var(--line); border-radius:6px; font:inherit; margin:8px 0 12px; }
-.truncate { max-width:380px; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; }
+.truncate { max-width:300px; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; }
 @media (max-width: 900px) { .tiles { grid-template-columns:repeat(2,1fr); } .charts { grid-template-columns:1fr; } }
 `;
 

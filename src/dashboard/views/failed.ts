@@ -1,9 +1,23 @@
 import { html } from 'hono/html';
+import type { JobRecord } from '../../job.js';
 import type { JobList } from '../data.js';
-import { formatCount, splitError } from '../format.js';
+import { formatAgo, formatCount, formatTime, splitError } from '../format.js';
 import type { ListQuery } from '../params.js';
-import { jobRows, listHref, pager } from './jobs.js';
+import { listHref, pager } from './jobs.js';
 import { actionForm, type Html, layout, type PageContext } from './layout.js';
+
+function failedRow(ctx: PageContext, job: JobRecord, back: string, now: number): Html {
+  const message = splitError(job.errorMessage).message;
+  return html`<tr data-job="${job.id}">
+<td class="mono"><a href="${ctx.base}/jobs/${encodeURIComponent(job.id)}">${job.id}</a></td>
+<td>${job.jobName}</td>
+<td>${job.queueName}</td>
+<td class="num">${job.attempts}/${job.maxAttempts}</td>
+<td class="nowrap" title="${formatTime(job.failedAt)}">${formatAgo(job.failedAt, now)}</td>
+<td class="mono truncate" title="${message}">${message}</td>
+<td>${actionForm(ctx, `/actions/retry/${encodeURIComponent(job.id)}`, 'Retry', { back })}</td>
+</tr>`;
+}
 
 /**
  * Failed jobs with retry per job, and retry-all / clear-all per queue. There is no "delete one
@@ -26,6 +40,7 @@ ${actionForm(ctx, '/actions/clear-failed', `Clear all ${formatCount(count)}`, { 
 </div>`;
   };
   const total = queues.reduce((sum, q) => sum + q.failedJobs, 0);
+  const now = Date.now();
   const body = html`<h1>Failed jobs</h1>
 ${
   queues.length === 0
@@ -44,18 +59,8 @@ ${query.queue ? html`<p>Showing queue <strong>${query.queue}</strong> · <a href
 ${
   list.jobs.length === 0
     ? html`<div class="card empty">No failed jobs${query.queue ? html` on ${query.queue}` : ''}.</div>`
-    : html`<div class="table-wrap"><table id="failed"><thead><tr><th>Id</th><th>Job</th><th>Queue</th><th>Status</th><th class="num">Attempts</th><th>Payload</th><th>Created</th><th>Error / action</th></tr></thead>
-<tbody>${jobRows(
-        ctx,
-        list.jobs,
-        (job) =>
-          html`<div class="mono truncate" title="${splitError(job.errorMessage).message}">${splitError(job.errorMessage).message}</div>${actionForm(
-            ctx,
-            `/actions/retry/${encodeURIComponent(job.id)}`,
-            'Retry',
-            { back },
-          )}`,
-      )}</tbody></table></div>`
+    : html`<div class="table-wrap"><table id="failed"><thead><tr><th>Id</th><th>Job</th><th>Queue</th><th class="num">Attempts</th><th>Failed</th><th>Error</th><th></th></tr></thead>
+<tbody>${list.jobs.map((job) => failedRow(ctx, job, back, now))}</tbody></table></div>`
 }
 ${pager(ctx, '/failed', query, list)}
 <p class="muted">Failed jobs are removed in bulk (clear all, per queue or everywhere), or by <code>artisan queue:prune</code>; there is no single-job delete.</p>`;

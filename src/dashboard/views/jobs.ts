@@ -53,7 +53,7 @@ export function jobRows(ctx: PageContext, jobs: JobRecord[], extra?: (job: JobRe
 <td>${statusBadge(job.status)}</td>
 <td class="num">${job.attempts}/${job.maxAttempts}</td>
 <td class="mono truncate">${payloadPreview(job.payload)}</td>
-<td title="${formatTime(job.createdAt)}">${formatAgo(job.createdAt, now)}</td>
+<td class="nowrap" title="${formatTime(job.createdAt)}">${formatAgo(job.createdAt, now)}</td>
 ${extra ? html`<td>${extra(job)}</td>` : ''}
 </tr>`,
   )}`;

@@ -44,7 +44,7 @@ ${tile('failed', 'Failed', formatCount(t.failedJobs))}
 ${barChart(data.throughput, { title: 'Throughput', field: 'completed', tone: 'ok' })}
 ${barChart(data.throughput, { title: 'Failures', field: 'failed', tone: 'bad' })}
 </div>
-<h2>Queues <span class="muted">oldest wait ${formatDuration(t.oldestPendingMs)} · ${t.workersCount} worker slots live</span></h2>
+<h2>Queues <span class="muted">oldest wait ${formatDuration(t.oldestPendingMs)} · ${data.liveWorkers} live ${data.liveWorkers === 1 ? 'worker' : 'workers'}, ${data.workerSlots} slots</span></h2>
 ${
   data.queues.length === 0
     ? html`<div class="card empty">No queues yet: dispatch a job and its queue appears here.</div>`
