@@ -34,13 +34,14 @@ describe('dashboard formatting and parameters', () => {
     expect(q({ limit: '10', offset: '35' })).toMatchObject({ page: 4, offset: 35 });
     expect(q({ status: 'all' }).status).toBeUndefined();
     expect(q({ q: `  ${'y'.repeat(300)} ` }).search).toHaveLength(200);
-    for (const bad of [
+    const refused: Array<Record<string, string>> = [
       { status: 'gone' },
       { order: 'id' },
       { limit: '1e9' },
       { queue: '<b>' },
       { page: '-1' },
-    ]) {
+    ];
+    for (const bad of refused) {
       expect(() => q(bad)).toThrow(BadParamError);
     }
   });
