@@ -40,6 +40,23 @@ async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boole
   return true;
 }
 
+/** A run that makes no progress for this long is given up early (reported partial), not waited out. */
+const STALL_MS = 10_000;
+
+/** Waits until `count()` reaches `target`; false on the time limit or a stall. */
+async function waitForCount(count: () => number, target: number, timeoutMs: number, failed: () => boolean) {
+  let last = -1;
+  let lastChange = Date.now();
+  return waitUntil(() => {
+    const now = count();
+    if (now !== last) {
+      last = now;
+      lastChange = Date.now();
+    }
+    return failed() || now >= target || Date.now() - lastChange > STALL_MS;
+  }, timeoutMs).then((ok) => ok && count() >= target);
+}
+
 /** Worker child processes (`bench/child.ts` under tsx). BENCH_CHILD_ARGS adds node flags, e.g. --cpu-prof. */
 export async function forkWorkers(options: GroupOptions): Promise<WorkerGroup> {
   const extra = (process.env.BENCH_CHILD_ARGS ?? '').split(' ').filter(Boolean);
@@ -84,7 +101,12 @@ export async function forkWorkers(options: GroupOptions): Promise<WorkerGroup> {
       for (const child of children) child.send({ type: 'go' } satisfies ParentMessage);
     },
     async waitFor(target, timeoutMs) {
-      const done = await waitUntil(() => failure !== undefined || merge(progress).count >= target, timeoutMs);
+      const done = await waitForCount(
+        () => merge(progress).count,
+        target,
+        timeoutMs,
+        () => failure !== undefined,
+      );
       checkFailure();
       return { ...merge(progress), timedOut: !done };
     },
@@ -115,7 +137,12 @@ export function inProcessWorker(adapter: Adapter, concurrency: number, latency: 
       await adapter.startWorker(concurrency, onJob);
     },
     async waitFor(target, timeoutMs) {
-      const done = await waitUntil(() => progress.count >= target, timeoutMs);
+      const done = await waitForCount(
+        () => progress.count,
+        target,
+        timeoutMs,
+        () => false,
+      );
       return { ...progress, timedOut: !done };
     },
     async stop() {
