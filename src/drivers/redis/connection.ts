@@ -1,0 +1,126 @@
+import { ConfigError, MissingDependencyError } from '../../errors.js';
+import { assertPrefix, DEFAULT_PREFIX } from './keys.js';
+
+/**
+ * The part of an ioredis client (a `Redis` or a `Cluster`) the driver uses. Typed structurally so
+ * that jobwright's own types never need ioredis installed.
+ */
+export interface RedisClientLike {
+  // biome-ignore lint/suspicious/noExplicitAny: ioredis' overloads vary between versions
+  call(...args: any[]): Promise<unknown>;
+  // biome-ignore lint/suspicious/noExplicitAny: as above
+  evalsha(...args: any[]): Promise<unknown>;
+  // biome-ignore lint/suspicious/noExplicitAny: as above
+  duplicate(...args: any[]): unknown;
+}
+
+/** What the driver calls on a client; an ioredis client has all of it. */
+export interface RedisClient {
+  call(command: string, ...args: Array<string | number>): Promise<unknown>;
+  evalsha(sha: string, numKeys: number, ...args: Array<string | number>): Promise<unknown>;
+  eval(source: string, numKeys: number, ...args: Array<string | number>): Promise<unknown>;
+  duplicate(): RedisClient;
+  subscribe(...channels: string[]): Promise<unknown>;
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  quit(): Promise<unknown>;
+  disconnect(): void;
+  readonly isCluster?: boolean;
+}
+
+export interface RedisQueueDriverOptions {
+  /** `redis://` or `rediss://` URL; the driver opens and closes its own connection. */
+  url?: string;
+  /** An ioredis `Redis` or `Cluster` the caller owns: the driver never closes it. */
+  client?: RedisClientLike;
+  /** Start of every key; lets several apps or test runs share one Redis. Default 'jobwright'. */
+  prefix?: string;
+  /** How many activity log entries are kept (a capped list). Default 10,000. */
+  activityLimit?: number;
+  /** Wake idle workers through pub/sub when work arrives (default true); polling is the safety net. */
+  wakeups?: boolean;
+}
+
+export interface ResolvedOptions {
+  url: string | null;
+  client: RedisClient | null;
+  prefix: string;
+  activityLimit: number;
+  wakeups: boolean;
+}
+
+function isClient(value: unknown): value is RedisClientLike {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as RedisClientLike).evalsha === 'function' &&
+    typeof (value as RedisClientLike).duplicate === 'function'
+  );
+}
+
+export function resolveOptions(input: string | RedisClientLike | RedisQueueDriverOptions): ResolvedOptions {
+  const options: RedisQueueDriverOptions =
+    typeof input === 'string' ? { url: input } : isClient(input) ? { client: input } : (input ?? {});
+  const url = options.url ?? null;
+  const client = options.client ?? null;
+  if (url === null && client === null) {
+    throw new ConfigError(
+      'REDIS_CONNECTION_MISSING',
+      'RedisQueueDriver needs a redis:// URL or an ioredis client: new RedisQueueDriver(process.env.REDIS_URL)',
+    );
+  }
+  if (url !== null && !/^rediss?:\/\//.test(url)) {
+    throw new ConfigError('INVALID_REDIS_URL', 'The Redis URL must start with redis:// or rediss://');
+  }
+  if (client !== null && !isClient(client)) {
+    throw new ConfigError('INVALID_REDIS_CLIENT', 'The Redis client must be an ioredis Redis or Cluster');
+  }
+  const activityLimit = options.activityLimit ?? 10_000;
+  if (!Number.isSafeInteger(activityLimit) || activityLimit < 1) {
+    throw new ConfigError('INVALID_ACTIVITY_LIMIT', 'activityLimit must be a whole number from 1');
+  }
+  return {
+    url,
+    client: client as unknown as RedisClient | null,
+    prefix: assertPrefix(options.prefix ?? DEFAULT_PREFIX),
+    activityLimit,
+    wakeups: options.wakeups ?? true,
+  };
+}
+
+/** Opens a connection to `url` with ioredis, imported only now: it is an optional peer dependency. */
+export async function connect(url: string): Promise<RedisClient> {
+  let mod: { default: new (url: string, options: object) => RedisClient };
+  try {
+    mod = (await import('ioredis')) as unknown as typeof mod;
+  } catch (cause) {
+    throw new MissingDependencyError(
+      'MISSING_DEPENDENCY',
+      "The Redis driver needs the 'ioredis' package: npm install ioredis",
+      { cause },
+    );
+  }
+  return new mod.default(url, {
+    connectionName: 'jobwright',
+    // Commands issued while Redis is away wait for the reconnect (up to ~20 tries, ~30 s) and
+    // then fail; the worker backs off and tries again, so it resumes by itself.
+    maxRetriesPerRequest: 20,
+  });
+}
+
+/** Closes a connection the driver opened, without hanging on a server that is away. */
+export async function closeClient(client: RedisClient): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      client.quit(),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, 1000);
+      }),
+    ]);
+  } catch {
+    // Already closed or unreachable: disconnect below.
+  } finally {
+    clearTimeout(timer);
+    client.disconnect();
+  }
+}

@@ -1,0 +1,96 @@
+import { ConfigError } from '../../errors.js';
+
+/** Prefixes end up inside Redis keys and hash tags: no braces, no spaces, nothing surprising. */
+const PREFIX = /^[A-Za-z0-9_.:-]{1,100}$/;
+
+export const DEFAULT_PREFIX = 'jobwright';
+
+export function assertPrefix(prefix: unknown): string {
+  if (typeof prefix !== 'string' || !PREFIX.test(prefix)) {
+    throw new ConfigError(
+      'INVALID_REDIS_PREFIX',
+      `Invalid Redis key prefix ${JSON.stringify(String(prefix)).slice(0, 80)}: use 1 to 100 letters, digits or _ . : -`,
+    );
+  }
+  return prefix;
+}
+
+/**
+ * The keys of one queue. They share the hash tag `{prefix:queue}`, so every script of the queue
+ * touches one Redis Cluster slot.
+ */
+export class QueueKeys {
+  /** Start of every key of the queue; job hashes are `base + 'job:' + id`. */
+  readonly base: string;
+  readonly ready: string;
+  readonly delayed: string;
+  readonly active: string;
+  readonly pending: string;
+  readonly retrying: string;
+  readonly completed: string;
+  readonly failed: string;
+  readonly all: string;
+  readonly paused: string;
+  readonly throughput: string;
+
+  constructor(
+    prefix: string,
+    readonly queue: string,
+  ) {
+    this.base = `{${prefix}:${queue}}:`;
+    this.ready = `${this.base}ready`;
+    this.delayed = `${this.base}delayed`;
+    this.active = `${this.base}active`;
+    this.pending = `${this.base}pending`;
+    this.retrying = `${this.base}retrying`;
+    this.completed = `${this.base}completed`;
+    this.failed = `${this.base}failed`;
+    this.all = `${this.base}all`;
+    this.paused = `${this.base}paused`;
+    this.throughput = `${this.base}throughput`;
+  }
+
+  job(id: string): string {
+    return `${this.base}job:${id}`;
+  }
+
+  /** The index set listing jobs of one status ('processing' is the lease set). */
+  statusSet(status: string | undefined): string {
+    switch (status) {
+      case undefined:
+        return this.all;
+      case 'processing':
+        return this.active;
+      case 'pending':
+        return this.pending;
+      case 'retrying':
+        return this.retrying;
+      case 'completed':
+        return this.completed;
+      default:
+        return this.failed;
+    }
+  }
+}
+
+/** Keys that span queues, under their own hash tag `{prefix}`. */
+export class GlobalKeys {
+  /** Every queue name that ever held a job: what "all queues" means for reads. */
+  readonly queues: string;
+  readonly pausedQueues: string;
+  readonly workers: string;
+  readonly workersExpiry: string;
+  readonly activity: string;
+  /** Pub/sub channel of wake-up hints; the message is the queue name. */
+  readonly wakeChannel: string;
+
+  constructor(readonly prefix: string) {
+    const tag = `{${prefix}}:`;
+    this.queues = `${tag}queues`;
+    this.pausedQueues = `${tag}paused`;
+    this.workers = `${tag}workers`;
+    this.workersExpiry = `${tag}workers:expiry`;
+    this.activity = `${tag}activity`;
+    this.wakeChannel = `${prefix}:wake`;
+  }
+}

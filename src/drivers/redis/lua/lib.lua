@@ -1,0 +1,66 @@
+-- lib.lua: helpers prepended to every other script by scripts.ts. It has no KEYS or ARGV.
+-- All keys of one queue start with its base '{prefix:queue}:' (one hash tag, so one Redis Cluster
+-- slot); a job's hash is base .. 'job:' .. id. Empty strings stand for null fields.
+
+-- The order in which scripts return a job's fields; codec.ts reads them in the same order.
+local FIELDS = { 'id', 'queue', 'name', 'payload', 'attempts', 'max', 'status', 'priority', 'available',
+  'reserved', 'processed', 'failedAt', 'error', 'timeout', 'created', 'updated', 'meta', 'token' }
+
+-- The store's clock in ms: one clock for every host, whatever their own clocks say.
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function read_job(key)
+  return redis.call('HMGET', key, unpack(FIELDS))
+end
+
+local function publish(channel, queue)
+  if channel ~= '' then redis.call('PUBLISH', channel, queue) end
+end
+
+-- Puts a waiting job where reserve finds it: the ready set (by priority, ties by id, so oldest
+-- first) when due, else the delayed set (by due time). Wakes idle workers when the ready set was
+-- empty: workers that are busy refill by themselves when a slot frees.
+local function schedule(base, id, priority, due, now, channel, queue)
+  if due <= now then
+    local ready = base .. 'ready'
+    local was_empty = redis.call('ZCARD', ready) == 0
+    redis.call('ZADD', ready, priority, id)
+    if was_empty then publish(channel, queue) end
+  else
+    redis.call('ZADD', base .. 'delayed', due, id)
+  end
+end
+
+-- Stores one new job from a[i..i+8] = id, name, payload, maxAttempts, priority, timeout,
+-- delayMs, availableAt ms ('' for none), meta. Returns 0 when the id exists already: a command
+-- resent after a reconnect must not store a job twice.
+local function insert_job(base, queue, now, a, i, channel)
+  local id = a[i]
+  local key = base .. 'job:' .. id
+  if redis.call('EXISTS', key) == 1 then return 0 end
+  local due = now + tonumber(a[i + 6])
+  if a[i + 7] ~= '' then due = tonumber(a[i + 7]) end
+  redis.call('HSET', key, 'id', id, 'queue', queue, 'name', a[i + 1], 'payload', a[i + 2], 'attempts', 0,
+    'max', a[i + 3], 'status', 'pending', 'priority', a[i + 4], 'available', due, 'reserved', '',
+    'processed', '', 'failedAt', '', 'error', '', 'timeout', a[i + 5], 'created', now, 'updated', now,
+    'meta', a[i + 8], 'token', '', 'expires', '')
+  redis.call('ZADD', base .. 'pending', 0, id)
+  redis.call('ZADD', base .. 'all', 0, id)
+  schedule(base, id, tonumber(a[i + 4]), due, now, channel, queue)
+  return 1
+end
+
+-- Counts finished jobs per minute in one hash per queue. On the first count of a minute, minutes
+-- older than three hours are dropped, so the hash stays small without a sweeper.
+local function count_finished(tp, kind, now, n)
+  local minute = math.floor(now / 60000)
+  if redis.call('HINCRBY', tp, kind .. ':' .. minute, n) == n then
+    for _, f in ipairs(redis.call('HKEYS', tp)) do
+      local m = tonumber(string.sub(f, 3))
+      if m and m < minute - 180 then redis.call('HDEL', tp, f) end
+    end
+  end
+end

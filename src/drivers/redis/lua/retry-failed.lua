@@ -1,0 +1,31 @@
+-- retry-failed.lua: failed jobs start over: attempts back to 0, due now, status pending.
+-- KEYS[1] failed  zset  failed at ms -> id
+-- KEYS[2] pending zset  0 -> id
+-- ARGV[1] queue key base '{prefix:queue}:'
+-- ARGV[2] wake-up channel ('' for none)
+-- ARGV[3] queue name
+-- ARGV[4] 'all' (then ARGV[5] = how many at most in this call) or 'ids' (then ARGV[5..] = job ids)
+-- Returns the number of jobs retried.
+local base = ARGV[1]
+local now = now_ms()
+local ids
+if ARGV[4] == 'all' then
+  ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[5]) - 1)
+else
+  ids = {}
+  for i = 5, #ARGV do ids[#ids + 1] = ARGV[i] end
+end
+local count = 0
+for _, id in ipairs(ids) do
+  local key = base .. 'job:' .. id
+  local cur = redis.call('HMGET', key, 'status', 'priority')
+  if cur[1] == 'failed' then
+    redis.call('HSET', key, 'status', 'pending', 'attempts', 0, 'failedAt', '', 'error', '',
+      'available', now, 'updated', now)
+    redis.call('ZREM', KEYS[1], id)
+    redis.call('ZADD', KEYS[2], 0, id)
+    schedule(base, id, tonumber(cur[2]), now, now, ARGV[2], ARGV[3])
+    count = count + 1
+  end
+end
+return count
