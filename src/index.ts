@@ -29,6 +29,11 @@ export { JOB_STATUSES } from './drivers/contract.js';
 export { createDriver } from './drivers/factory.js';
 export { MemoryQueueDriver, type MemoryQueueDriverOptions } from './drivers/memory/memory-driver.js';
 export {
+  type RedisClientLike,
+  RedisQueueDriver,
+  type RedisQueueDriverOptions,
+} from './drivers/redis/redis-driver.js';
+export {
   DatabaseQueueDriver,
   type DatabaseQueueDriverOptions,
   type PgPoolLike,

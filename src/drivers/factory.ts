@@ -11,6 +11,10 @@ export async function createDriver(config: JobConfig): Promise<QueueDriver> {
   switch (config.connection) {
     case 'memory':
       return new MemoryQueueDriver();
+    case 'redis': {
+      const { RedisQueueDriver } = await import('./redis/redis-driver.js');
+      return new RedisQueueDriver(config.redisUrl!);
+    }
     case 'sqlite': {
       const { SqliteQueueDriver } = await import('./sqlite/sqlite-driver.js');
       return new SqliteQueueDriver(config.sqlitePath);
