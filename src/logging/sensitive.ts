@@ -158,22 +158,29 @@ export function redactRecord<T extends JobRecord>(
   };
 }
 
+/** `error` with the sensitive values of `job` scrubbed (unchanged when the job declares none). */
+export function scrubJobError(job: Job, error: unknown): Error {
+  const fields = sensitiveFieldsOf(job);
+  if (fields.size === 0) return toError(error);
+  let payload: unknown;
+  try {
+    payload = job.serialize();
+  } catch {
+    return toError(error);
+  }
+  return scrubError(error, sensitiveValuesOf(payload, fields));
+}
+
 /**
  * Worker middleware: an error thrown by a job with sensitive fields leaves with those fields'
  * values scrubbed, before the engine stores it as `error_message` or emits it to loggers.
+ * Built into every dispatcher, outermost; middleware added later that reads errors should
+ * call `scrubJobError` itself (activity and tracing do).
  */
 export const redactErrors: JobMiddleware = async (job, _ctx, _record, next) => {
   try {
     await next();
   } catch (error) {
-    const fields = sensitiveFieldsOf(job);
-    if (fields.size === 0) throw error;
-    let payload: unknown;
-    try {
-      payload = job.serialize();
-    } catch {
-      throw error;
-    }
-    throw scrubError(error, sensitiveValuesOf(payload, fields));
+    throw scrubJobError(job, error);
   }
 };

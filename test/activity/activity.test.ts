@@ -23,19 +23,19 @@ class ChargeCardJob extends ActivityLoggedJob {
   ) {
     super();
   }
-  jobName() {
+  override jobName() {
     return 'ActivityChargeCardJob';
   }
-  triggeredBy() {
+  override triggeredBy() {
     return this.userId;
   }
-  jobProperties() {
+  override jobProperties() {
     return { cardNumber: this.cardNumber, note: 'charge' };
   }
-  retryDelay() {
+  override retryDelay() {
     return 0.05;
   }
-  maxAttempts() {
+  override maxAttempts() {
     return 3;
   }
   async handle(ctx: JobContext) {
@@ -44,13 +44,13 @@ class ChargeCardJob extends ActivityLoggedJob {
 }
 
 class HangingLoggedJob extends ActivityLoggedJob {
-  jobName() {
+  override jobName() {
     return 'ActivityHangingJob';
   }
-  timeout() {
+  override timeout() {
     return 0.3;
   }
-  maxAttempts() {
+  override maxAttempts() {
     return 1;
   }
   handle(ctx: JobContext) {
@@ -59,7 +59,7 @@ class HangingLoggedJob extends ActivityLoggedJob {
 }
 
 class PlainJob extends Job {
-  jobName() {
+  override jobName() {
     return 'ActivityPlainJob';
   }
   handle() {}
@@ -69,13 +69,13 @@ class InlineLoggedJob extends ActivityLoggedJob {
   constructor(public who: string) {
     super();
   }
-  jobName() {
+  override jobName() {
     return 'ActivityInlineJob';
   }
-  shouldQueue() {
+  override shouldQueue() {
     return false;
   }
-  triggeredBy() {
+  override triggeredBy() {
     return this.who;
   }
   handle() {}
