@@ -70,4 +70,18 @@ export {
 } from './logging/sensitive.js';
 export { defineConfig, type ProjectConfig } from './project-config.js';
 export { globalRegistry, JobRegistry, registerJobs } from './registry.js';
+export {
+  createJobMetrics,
+  type JobMetrics,
+  type JobMetricsOptions,
+  jobMetrics,
+} from './metrics/job-metrics.js';
+export {
+  type MetricsRequestHandler,
+  type MetricsServer,
+  type MetricsServerOptions,
+  metricsHandler,
+  startMetricsServer,
+} from './metrics/metrics-server.js';
+export { enableTracing, MESSAGING_SYSTEM, type TracingOptions } from './tracing/job-tracing.js';
 export type { JobMiddleware } from './worker/run-job.js';
