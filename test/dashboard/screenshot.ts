@@ -12,6 +12,12 @@ const MINUTE = 60_000;
 let offset = -60 * MINUTE;
 const driver = new MemoryQueueDriver({ clock: () => Date.now() + offset });
 let seq = 0;
+/** A seeded generator, so the picture is the same on every run. */
+let seed = 42;
+const random = () => {
+  seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+  return seed / 2 ** 31;
+};
 
 /** A ULID-looking id in time order (the dashboard sorts by id). */
 function id(): string {
@@ -91,7 +97,7 @@ for (let minute = 0; minute < 60; minute++) {
     });
     const burst = kind.queue === 'payments' && minute >= 38 && minute <= 41;
     for (const job of reserved) {
-      if (Math.random() < (burst ? 0.45 : kind.failRate)) {
+      if (random() < (burst ? 0.45 : kind.failRate)) {
         const message =
           kind.queue === 'payments'
             ? 'Stripe API error 502: upstream timed out'
@@ -156,16 +162,19 @@ for (const [host, queues, concurrency, done] of [
 }
 
 const dispatcher = new JobDispatcher(driver);
-const server = await startDashboard({ dispatcher, port: 0, token: '', refreshSeconds: 0, log: () => {} });
+const server = await startDashboard({ dispatcher, port: 0, token: '', refreshSeconds: 5, log: () => {} });
 const browser = await launchBrowser();
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1 });
   await page.goto(server.url);
   const out = resolve(import.meta.dirname, '../../docs/dashboard-overview.png');
   await page.screenshot({ path: out, fullPage: true });
+  const failedId = (await dispatcher.failedJobs({ queue: 'payments', limit: 1 }))[0]?.id ?? '';
   for (const [path, name] of [
     ['failed', 'failed'],
     ['workers', 'workers'],
+    ['jobs?limit=10', 'jobs'],
+    [`jobs/${failedId}`, 'job'],
   ] as const) {
     if (process.argv.includes('--all')) {
       await page.goto(`${server.url}${path}`);

@@ -58,6 +58,7 @@ button.danger { background:#fff; border-color:#fca5a5; color:var(--bad); }
 button:hover { filter:brightness(.96); }
 form.inline { display:inline; margin:0; }
 .actions { display:flex; gap:8px; flex-wrap:wrap; align-items:center; }
+.card > .actions { margin-top:14px; }
 .filters { display:flex; gap:8px; align-items:center; margin-bottom:12px; flex-wrap:wrap; }
 .filters input[type=search] { padding:6px 10px; border:1px solid var(--line); border-radius:6px; min-width:280px; font:inherit; }
 .filters select { padding:5px 8px; border:1px solid var(--line); border-radius:6px; font:inherit; background:#fff; }
