@@ -7,6 +7,7 @@ export class Batcher<T, R> {
   private waiting: Array<{ item: T; resolve: (r: R) => void; reject: (e: unknown) => void }> = [];
   private inFlight = 0;
   private readonly idle: Array<() => void> = [];
+  private readonly pending = new Set<Promise<unknown>>();
 
   constructor(
     /** Runs one batch; resolves with one result per item, in order. */
@@ -16,10 +17,22 @@ export class Batcher<T, R> {
   ) {}
 
   add(item: T): Promise<R> {
-    return new Promise<R>((resolve, reject) => {
+    const promise = new Promise<R>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
       this.pump();
     });
+    const tracked = promise.then(
+      () => {},
+      () => {},
+    );
+    this.pending.add(tracked);
+    void tracked.then(() => this.pending.delete(tracked));
+    return promise;
+  }
+
+  /** Resolves once every item added before this call has been flushed (or failed). */
+  async settled(): Promise<void> {
+    if (this.pending.size > 0) await Promise.all([...this.pending]);
   }
 
   /** Resolves once nothing is waiting or in flight. */

@@ -44,6 +44,17 @@ export interface DatabaseQueueDriverOptions {
    * Enqueue and the admin verbs always wait for the flush: a dispatched job is never lost.
    */
   asyncCommit?: 'none' | 'reservations' | 'all';
+  /**
+   * How many jobs a busy worker may reserve ahead of its free slots (default 64; 0: never).
+   * Only used while the last reservation came back full, i.e. while there is a backlog.
+   */
+  reserveAhead?: number;
+  /**
+   * Acknowledge a completion before it is stored when this driver holds its lease with a third
+   * of it left (default true): the row is written by the next grouped flush. See completions.ts
+   * for why this loses nothing that an awaited completion would keep.
+   */
+  earlyCompletion?: boolean;
   /** Send NOTIFY wake-ups on enqueue (default true). */
   notify?: boolean;
 }

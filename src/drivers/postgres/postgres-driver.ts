@@ -30,6 +30,7 @@ import type {
   WorkerInfo,
 } from '../contract.js';
 import { Batcher } from './batcher.js';
+import { Completions } from './completions.js';
 import {
   type DatabaseQueueDriverOptions,
   loadPg,
@@ -40,6 +41,7 @@ import {
 } from './connection.js';
 import { NotifyListener } from './listener.js';
 import { runMigrations } from './migrate.js';
+import { ReserveAhead } from './reserve-ahead.js';
 import { byPriorityThenId, type JobRow, newJobArrays, toReservedJob, toStoredJob } from './rows.js';
 import { buildStatements, jobColumns, type Statements } from './sql.js';
 
@@ -71,7 +73,8 @@ export class DatabaseQueueDriver implements QueueDriver {
   private poolPromise: Promise<PgPoolLike> | undefined;
   private readyPromise: Promise<void> | undefined;
   private readonly enqueueBatcher: Batcher<NewJob[], Error | null>;
-  private readonly completeBatcher: Batcher<CompleteParams, boolean>;
+  private readonly completions: Completions;
+  private readonly ahead: ReserveAhead;
   private listener: NotifyListener | undefined;
   private readonly wakeListeners = new Set<WakeListener>();
   private closed = false;
@@ -86,7 +89,16 @@ export class DatabaseQueueDriver implements QueueDriver {
       channel: this.channel,
     });
     this.enqueueBatcher = new Batcher((batches) => this.flushEnqueues(batches), 4, 500);
-    this.completeBatcher = new Batcher((items) => this.flushCompletions(items), 2, 1000);
+    this.completions = new Completions(
+      (items) => this.flushCompletions(items),
+      this.options.earlyCompletion ?? true,
+      () => {},
+    );
+    this.ahead = new ReserveAhead(
+      (params) => this.reserveNow(params),
+      (jobs) => this.giveBack(jobs),
+      this.options.reserveAhead ?? 64,
+    );
   }
 
   async migrate(): Promise<void> {
@@ -119,22 +131,22 @@ export class DatabaseQueueDriver implements QueueDriver {
     if (error) throw error;
   }
 
-  async reserve({ queue, limit, leaseMs, workerId }: ReserveParams): Promise<ReservedJob[]> {
-    if (limit <= 0) return [];
+  async reserve(params: ReserveParams): Promise<ReservedJob[]> {
+    if (params.limit <= 0) return [];
     await this.migrate();
-    const pool = await this.pool();
-    const { rows } = await pool.query<JobRow>(this.sql.reserve, [queue, limit, leaseMs, workerId]);
-    return rows.map(toReservedJob).sort(byPriorityThenId);
+    return this.ahead.reserve(params);
   }
 
   async complete(params: CompleteParams): Promise<TransitionResult> {
     if (!isLease(params)) return { ok: false };
     await this.migrate();
-    return { ok: await this.completeBatcher.add(params) };
+    return { ok: await this.completions.complete(params) };
   }
 
   async retry({ id, leaseToken, delayMs, error }: RetryParams): Promise<TransitionResult> {
     if (!isLease({ id, leaseToken })) return { ok: false };
+    if (this.completions.spent(id)) return { ok: false };
+    this.completions.forget(id);
     await this.migrate();
     const { rows } = await (await this.pool()).query<{ queue_name: string; due: boolean }>(this.sql.retry, [
       id,
@@ -148,6 +160,8 @@ export class DatabaseQueueDriver implements QueueDriver {
 
   async fail({ id, leaseToken, error }: FailParams): Promise<TransitionResult> {
     if (!isLease({ id, leaseToken })) return { ok: false };
+    if (this.completions.spent(id)) return { ok: false };
+    this.completions.forget(id);
     await this.migrate();
     const { rows } = await (await this.pool()).query(this.sql.fail, [id, leaseToken, error]);
     return { ok: rows.length > 0 };
@@ -155,6 +169,8 @@ export class DatabaseQueueDriver implements QueueDriver {
 
   async release({ id, leaseToken, delayMs = 0 }: ReleaseParams): Promise<TransitionResult> {
     if (!isLease({ id, leaseToken })) return { ok: false };
+    if (this.completions.spent(id)) return { ok: false };
+    this.completions.forget(id);
     await this.migrate();
     const { rows } = await (await this.pool()).query<{ queue_name: string }>(this.sql.release, [
       id,
@@ -169,6 +185,7 @@ export class DatabaseQueueDriver implements QueueDriver {
     const lost = leases.filter((l) => !isLease(l)).map((l) => l.id);
     if (valid.length === 0) return { lost };
     await this.migrate();
+    const sentAt = performance.now();
     const { rows } = await (await this.pool()).query<{ id: string }>(this.sql.heartbeat, [
       valid.map((l) => l.id),
       valid.map((l) => l.leaseToken),
@@ -176,6 +193,8 @@ export class DatabaseQueueDriver implements QueueDriver {
     ]);
     const held = new Set(rows.map((r) => r.id.trimEnd()));
     for (const lease of valid) if (!held.has(lease.id)) lost.push(lease.id);
+    this.completions.renew([...held], sentAt, leaseMs);
+    for (const id of lost) this.completions.forget(id);
     return { lost };
   }
 
@@ -197,12 +216,16 @@ export class DatabaseQueueDriver implements QueueDriver {
   async find({ id }: { id: string }): Promise<StoredJob | null> {
     if (typeof id !== 'string' || id.length === 0 || id.length > ID_LENGTH) return null;
     await this.migrate();
+    // Completions acknowledged early are read back as completed.
+    await this.completions.settled();
     const { rows } = await (await this.pool()).query<JobRow>(this.sql.find, [id]);
     return rows[0] ? toStoredJob(rows[0]) : null;
   }
 
   async list({ queue, status, search, limit, offset, order = 'newest' }: ListParams): Promise<ListResult> {
     await this.migrate();
+    // Completions acknowledged early are read back as completed.
+    await this.completions.settled();
     const where: string[] = [];
     const values: unknown[] = [];
     const bind = (value: unknown) => {
@@ -254,12 +277,16 @@ export class DatabaseQueueDriver implements QueueDriver {
   async prune({ statuses, olderThanMs, queue }: PruneParams): Promise<number> {
     if (statuses.length === 0) return 0;
     await this.migrate();
+    // Completions acknowledged early are read back as completed.
+    await this.completions.settled();
     const result = await (await this.pool()).query(this.sql.prune, [statuses, olderThanMs, queue ?? null]);
     return result.rowCount ?? 0;
   }
 
   async counts({ queue }: QueueFilter): Promise<QueueCounts[]> {
     await this.migrate();
+    // Completions acknowledged early are read back as completed.
+    await this.completions.settled();
     const { rows } = await (await this.pool()).query<{
       queue_name: string;
       status: string;
@@ -313,6 +340,7 @@ export class DatabaseQueueDriver implements QueueDriver {
 
   async unregisterWorker({ workerId }: { workerId: string }): Promise<void> {
     await this.migrate();
+    await this.ahead.releaseWhere((id) => id === workerId);
     await (await this.pool()).query(this.sql.unregisterWorker, [workerId]);
   }
 
@@ -390,6 +418,8 @@ export class DatabaseQueueDriver implements QueueDriver {
 
   async throughput({ queue, minutes }: { queue?: string; minutes: number }): Promise<ThroughputBucket[]> {
     await this.migrate();
+    // Completions acknowledged early are read back as completed.
+    await this.completions.settled();
     const { rows } = await (await this.pool()).query<{ minute: Date; completed: number; failed: number }>(
       this.sql.throughput,
       [queue ?? null, Math.max(1, Math.trunc(minutes))],
@@ -400,6 +430,7 @@ export class DatabaseQueueDriver implements QueueDriver {
   async pauseQueue({ queue }: { queue: string }): Promise<void> {
     await this.migrate();
     await (await this.pool()).query(this.sql.pause, [queue]);
+    await this.ahead.releaseWhere((_, q) => q === queue);
   }
 
   async resumeQueue({ queue }: { queue: string }): Promise<void> {
@@ -448,8 +479,10 @@ export class DatabaseQueueDriver implements QueueDriver {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.ahead.stop();
+    await this.ahead.releaseWhere(() => true).catch(() => {});
     this.closed = true;
-    await Promise.allSettled([this.enqueueBatcher.drain(), this.completeBatcher.drain()]);
+    await Promise.allSettled([this.enqueueBatcher.drain(), this.completions.drain()]);
     await this.listener?.stop();
     this.wakeListeners.clear();
     const pool = await this.poolPromise?.catch(() => undefined);
@@ -480,6 +513,21 @@ export class DatabaseQueueDriver implements QueueDriver {
       throw error;
     });
     return this.poolPromise;
+  }
+
+  /** One reservation statement: the ReserveAhead buffer calls this. */
+  private async reserveNow({ queue, limit, leaseMs, workerId }: ReserveParams): Promise<ReservedJob[]> {
+    const pool = await this.pool();
+    const sentAt = performance.now();
+    const { rows } = await pool.query<JobRow>(this.sql.reserve, [queue, limit, leaseMs, workerId]);
+    const jobs = rows.map(toReservedJob).sort(byPriorityThenId);
+    this.completions.track(jobs, sentAt, leaseMs);
+    return jobs;
+  }
+
+  /** Jobs reserved ahead and never handed out go back without their attempt. */
+  private async giveBack(jobs: ReservedJob[]): Promise<void> {
+    await Promise.all(jobs.map((job) => this.release({ id: job.id, leaseToken: job.leaseToken })));
   }
 
   private async notify(queue: string): Promise<void> {

@@ -102,8 +102,8 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
         UPDATE ${s}.jobs j
         SET status = 'completed', processed_at = now(), updated_at = now(),
             lease_token = NULL, lease_expires_at = NULL
-        FROM unnest($1::bpchar[], $2::uuid[]) AS t(id, token)
-        WHERE j.id = t.id AND j.status = 'processing' AND j.lease_token = t.token ${async}
+        WHERE j.id = ANY($1::bpchar[]) AND j.status = 'processing'
+          AND (j.id, j.lease_token) IN (SELECT * FROM unnest($1::bpchar[], $2::uuid[])) ${async}
         RETURNING j.id
       ),
       links AS (
@@ -155,8 +155,8 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
       -- inputs: $1 ids, $2 lease tokens, $3 lease ms
       UPDATE ${s}.jobs j
       SET lease_expires_at = now() + $3 * interval '1 millisecond'
-      FROM unnest($1::bpchar[], $2::uuid[]) AS t(id, token)
-      WHERE j.id = t.id AND j.status = 'processing' AND j.lease_token = t.token ${asyncLease}
+      WHERE j.id = ANY($1::bpchar[]) AND j.status = 'processing'
+        AND (j.id, j.lease_token) IN (SELECT * FROM unnest($1::bpchar[], $2::uuid[])) ${asyncLease}
       RETURNING j.id`,
 
     /**

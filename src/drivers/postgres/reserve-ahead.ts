@@ -1,0 +1,92 @@
+import type { ReservedJob, ReserveParams } from '../contract.js';
+
+interface Ahead {
+  queue: string;
+  leaseMs: number;
+  jobs: Array<{ job: ReservedJob; at: number }>;
+  /** The last fetch filled all it asked for: more work is probably waiting. */
+  backlog: boolean;
+}
+
+/**
+ * Reserves ahead for a busy worker. The engine asks for as many jobs as it has free slots,
+ * which for short jobs means one round trip per job or two; when the last fetch came back full,
+ * this fetches up to `size` at once and hands the extra out from memory as slots free.
+ *
+ * The price, documented in docs/postgres.md: jobs held ahead show as `processing`, their
+ * attempt is already counted, and a higher-priority job that arrives meanwhile waits for the
+ * held ones. A held job is handed out only while a third of its lease is left unspent, so the
+ * worker's first heartbeat (every third of the lease) renews it in time; older ones are put
+ * back without counting the attempt, as are all of a worker's when it unregisters.
+ */
+export class ReserveAhead {
+  private readonly byWorker = new Map<string, Ahead>();
+  private sweeper: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly fetch: (params: ReserveParams) => Promise<ReservedJob[]>,
+    private readonly giveBack: (jobs: ReservedJob[]) => Promise<void>,
+    private readonly size: number,
+  ) {}
+
+  async reserve(params: ReserveParams): Promise<ReservedJob[]> {
+    if (this.size <= 0) return this.fetch(params);
+    let ahead = this.byWorker.get(params.workerId);
+    if (!ahead) {
+      ahead = { queue: params.queue, leaseMs: params.leaseMs, jobs: [], backlog: false };
+      this.byWorker.set(params.workerId, ahead);
+    }
+    const out: ReservedJob[] = [];
+    const stale: ReservedJob[] = [];
+    const now = performance.now();
+    while (out.length < params.limit && ahead.jobs.length > 0) {
+      const held = ahead.jobs.shift()!;
+      if (now - held.at < ahead.leaseMs / 3) out.push(held.job);
+      else stale.push(held.job);
+    }
+    if (stale.length > 0) void this.giveBack(stale).catch(() => {});
+    if (out.length === params.limit) return out;
+    const want = params.limit - out.length;
+    const ask = ahead.backlog ? Math.max(want, this.size) : want;
+    const sentAt = performance.now();
+    const jobs = await this.fetch({ ...params, limit: ask });
+    ahead.backlog = jobs.length >= ask;
+    out.push(...jobs.slice(0, want));
+    for (const job of jobs.slice(want)) ahead.jobs.push({ job, at: sentAt });
+    this.startSweeper();
+    return out;
+  }
+
+  /** Puts back what a worker holds ahead: it stopped, or its queue was paused. */
+  async releaseWhere(match: (workerId: string, queue: string) => boolean): Promise<void> {
+    const jobs: ReservedJob[] = [];
+    for (const [workerId, ahead] of this.byWorker) {
+      if (!match(workerId, ahead.queue)) continue;
+      jobs.push(...ahead.jobs.splice(0).map((h) => h.job));
+      ahead.backlog = false;
+      this.byWorker.delete(workerId);
+    }
+    if (jobs.length > 0) await this.giveBack(jobs);
+  }
+
+  stop(): void {
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+  }
+
+  /** A worker that stops asking (stopped without unregistering) must not sit on jobs. */
+  private startSweeper(): void {
+    if (this.sweeper) return;
+    this.sweeper = setInterval(() => {
+      const now = performance.now();
+      const stale: ReservedJob[] = [];
+      for (const ahead of this.byWorker.values()) {
+        while (ahead.jobs.length > 0 && now - ahead.jobs[0]!.at >= ahead.leaseMs / 3) {
+          stale.push(ahead.jobs.shift()!.job);
+        }
+      }
+      if (stale.length > 0) void this.giveBack(stale).catch(() => {});
+    }, 250);
+    this.sweeper.unref();
+  }
+}
