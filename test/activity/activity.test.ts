@@ -87,8 +87,8 @@ const open: JobDispatcher[] = [];
 afterEach(async () => {
   for (const d of open.splice(0)) await d.close({ graceSeconds: 0 });
 });
-afterAll(() => {
-  for (const s of stores) s.cleanup();
+afterAll(async () => {
+  for (const s of stores) await s.cleanup();
 });
 
 describe.each(stores)('activity log on $name', (store) => {

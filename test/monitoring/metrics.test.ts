@@ -46,8 +46,8 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
   for (const d of open.splice(0)) await d.close({ graceSeconds: 0 });
 });
-afterAll(() => {
-  for (const s of stores) s.cleanup();
+afterAll(async () => {
+  for (const s of stores) await s.cleanup();
 });
 
 describe.each(stores)('Prometheus metrics on $name', (store) => {

@@ -1,6 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { Job, type JobContext, JobDispatcher, MemoryQueueDriver } from '../../src/index.js';
+import { Job, type JobContext, JobDispatcher } from '../../src/index.js';
 import { enableTracing, parseTraceparent } from '../../src/tracing/job-tracing.js';
+import { type StoreUnderTest, storesPresent } from '../activity/stores.js';
 import { installRecordingTracer } from './otel-test-provider.js';
 import { waitForStatus } from './wait.js';
 
@@ -38,8 +39,13 @@ afterEach(async () => {
   provider.finished.splice(0);
 });
 
-async function make() {
-  const driver = new MemoryQueueDriver();
+const stores = await storesPresent();
+afterAll(async () => {
+  for (const s of stores) await s.cleanup();
+});
+
+async function make(store: StoreUnderTest) {
+  const driver = await store.make();
   const d = new JobDispatcher(driver, { config: { pollIntervalMs: 20 } });
   open.push(d);
   await enableTracing(d);
@@ -47,9 +53,9 @@ async function make() {
   return { d, driver };
 }
 
-describe('OpenTelemetry tracing', () => {
+describe.each(stores)('OpenTelemetry tracing on $name', (store) => {
   it('saves the dispatch context in meta.trace and links the worker span to it', async () => {
-    const { d, driver } = await make();
+    const { d, driver } = await make(store);
     const tracer = api.trace.getTracer('app');
     const request = tracer.startSpan('POST /checkout');
     const id = await api.context.with(api.trace.setSpan(api.context.active(), request), () =>
@@ -90,7 +96,7 @@ describe('OpenTelemetry tracing', () => {
   });
 
   it('marks a failed attempt as an error without the sensitive value, and carries context along a chain', async () => {
-    const { d, driver } = await make();
+    const { d, driver } = await make(store);
     const [first, second] = await d.chain([new TracedJob('k-111', false), new TracedJob('k-222', true)]);
     await d.startWorker('traced', 1);
     await waitForStatus(d, second!, ['failed']);
@@ -105,7 +111,9 @@ describe('OpenTelemetry tracing', () => {
     expect(failedSpan.links[0]!.context.spanId).toBe(firstSpan.links[0]!.context.spanId);
     expect((await driver.find({ id: second! }))?.errorMessage).not.toContain('k-222');
   });
+});
 
+describe('saved trace context', () => {
   it('ignores a malformed saved traceparent', () => {
     expect(parseTraceparent(api, 'garbage')).toBeNull();
     expect(parseTraceparent(api, `00-${'0'.repeat(32)}-${'1'.repeat(16)}-01`)).toBeNull();
