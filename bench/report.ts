@@ -96,7 +96,7 @@ function aims(rows: Row[]): string[] {
   return out;
 }
 
-export async function writeReport(input: ReportInput): Promise<string> {
+export function writeReport(input: ReportInput): string {
   const { before, after, sizes } = input;
   const labels = (id: string) => SYSTEMS.find((s) => s.id === id)!.label;
   const versions = input.present

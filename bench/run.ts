@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DATABASE_URL, deleteRedisKeys, dropSchema, REDIS_URL } from './adapters/services.js';
-import { machineInfo, writeReport } from './report.js';
+import { type Machine, machineInfo, writeReport } from './report.js';
 import {
   backlogCost,
   enqueueBulk,
@@ -55,16 +55,16 @@ const quick = args.quick || smoke;
 const runs = positive('runs', args.runs, smoke ? 1 : 3);
 const backlog = positive('backlog', args.backlog, smoke ? 500 : quick ? 20_000 : 1_000_000);
 const sizes: Sizes = {
-  oneByOne: smoke ? 20 : quick ? 200 : 2000,
-  inFlight: smoke ? 100 : quick ? 1000 : 10_000,
-  bulkBatches: smoke ? 1 : quick ? 2 : 20,
-  processJobs: positive('jobs', args.jobs, smoke ? 200 : quick ? 2000 : 20_000),
-  latencySamples: smoke ? 10 : quick ? 50 : 300,
+  oneByOne: smoke ? 20 : quick ? 200 : 1000,
+  inFlight: smoke ? 100 : quick ? 1000 : 5000,
+  bulkBatches: smoke ? 1 : quick ? 2 : 10,
+  processJobs: positive('jobs', args.jobs, smoke ? 200 : quick ? 2000 : 10_000),
+  latencySamples: smoke ? 10 : quick ? 50 : 200,
   latencyGapMs: 20,
   backlog,
   peerBacklog: positive('peer-backlog', args['peer-backlog'], backlog),
   backlogMeasure: Math.min(backlog, smoke ? 100 : quick ? 2000 : 10_000),
-  processTimeoutMs: smoke ? 20_000 : quick ? 15_000 : 40_000,
+  processTimeoutMs: smoke ? 20_000 : 15_000,
 };
 const only = (args.only ?? (smoke ? 'memory,sqlite' : SYSTEMS.map((s) => s.id).join(',')))
   .split(',')
@@ -265,16 +265,11 @@ async function benchSystem(info: (typeof SYSTEMS)[number]): Promise<void> {
   }
 }
 
-async function main(): Promise<void> {
-  const before = await machineInfo();
-  log(`jobwright benchmark: ${only.join(', ')}; ${runs} run(s) each${quick ? ', quick sizes' : ''}`);
-  const started = Date.now();
-  try {
-    for (const info of SYSTEMS) if (only.includes(info.id)) await benchSystem(info);
-  } finally {
-    await sweep();
-  }
-  const after = await machineInfo();
+function report(
+  before: Machine,
+  after: Machine,
+  seconds: number,
+): { table: string; present: string[]; rows: Row[] } {
   const present = SYSTEMS.filter((s) => settings.has(s.id)).map((s) => s.id);
   const usedRows = rows.filter((r) => r.cells.size > 0);
   const table = markdownTable(usedRows, present);
@@ -284,29 +279,55 @@ async function main(): Promise<void> {
         `${SYSTEMS.find((s) => s.id === id)!.label} ${b.size.toLocaleString('en-US')} (stored in ${b.seedSeconds.toFixed(0)} s)`,
     )
     .join('; ');
-  if (backlogNote) notes.push(`Large backlog per system: ${backlogNote}.`);
-  process.stdout.write(`\n${table}\n\n`);
-  for (const note of notes) process.stdout.write(`- ${note}\n`);
-  for (const id of present)
-    process.stdout.write(
-      `- ${SYSTEMS.find((s) => s.id === id)!.label} ${settings.get(id)!.version}: ${settings.get(id)!.settings}\n`,
-    );
+  const allNotes = backlogNote ? [...notes, `Large backlog per system: ${backlogNote}.`] : notes;
   if (write) {
-    const file = await writeReport({
+    writeReport({
       table,
       rows: usedRows,
       present,
-      notes,
+      notes: allNotes,
       settings,
       before,
       after,
       runs,
       sizes,
-      seconds: (Date.now() - started) / 1000,
+      seconds,
     });
-    log(`wrote ${file}`);
   }
+  return { table, present, rows: usedRows };
 }
+
+async function main(): Promise<void> {
+  const before = await machineInfo();
+  log(`jobwright benchmark: ${only.join(', ')}; ${runs} run(s) each${quick ? ', quick sizes' : ''}`);
+  const started = Date.now();
+  try {
+    for (const info of SYSTEMS) {
+      if (!only.includes(info.id)) continue;
+      await benchSystem(info);
+      // Written after every system, so that an interrupted run still leaves what it measured.
+      if (write) report(before, await machineInfo(), (Date.now() - started) / 1000);
+    }
+  } finally {
+    await sweep();
+  }
+  const { table, present } = report(before, await machineInfo(), (Date.now() - started) / 1000);
+  process.stdout.write(`\n${table}\n\n`);
+  for (const note of notes) process.stdout.write(`- ${note}\n`);
+  for (const [id, b] of backlogSizes) {
+    process.stdout.write(
+      `- ${systemLabel(id)}: large backlog ${b.size.toLocaleString('en-US')}, stored in ${b.seedSeconds.toFixed(0)} s\n`,
+    );
+  }
+  for (const id of present) {
+    process.stdout.write(
+      `- ${systemLabel(id)} ${settings.get(id)!.version}: ${settings.get(id)!.settings}\n`,
+    );
+  }
+  if (write) log('wrote docs/benchmarks.md');
+}
+
+const systemLabel = (id: string) => SYSTEMS.find((s) => s.id === id)!.label;
 
 main().then(
   () => process.exit(0),
