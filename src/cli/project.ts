@@ -65,7 +65,8 @@ export function findConfigFile(cwd: string): string | null {
 function makeLoader(root: string) {
   return createJiti(join(root, 'jobwright-cli.js'), {
     virtualModules: { jobwright },
-    interopDefault: true,
+    // Off, so that a config file without `export default` is told apart from an empty object.
+    interopDefault: false,
     moduleCache: false,
   });
 }
@@ -108,7 +109,8 @@ export async function loadProject(options: LoadProjectOptions): Promise<Project>
   const loader = makeLoader(root);
   let loaded: unknown;
   try {
-    loaded = await loader.import(configFile, { default: true });
+    const module = (await loader.import(configFile)) as { default?: unknown } | undefined;
+    loaded = module?.default;
   } catch (error) {
     throw new ConfigError(
       'CONFIG_BROKEN',
@@ -148,6 +150,9 @@ function broken(file: string, problem: string): ConfigError {
 
 /** Checks the shape of the default export; a typo in a key is an error, not a silent default. */
 function validateConfig(value: unknown, file: string): ProjectConfig {
+  if (value === undefined) {
+    throw broken(file, 'it has no default export: export default defineConfig({ ... })');
+  }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw broken(file, 'the default export must be an object: export default defineConfig({ ... })');
   }
