@@ -51,8 +51,10 @@ export interface DatabaseQueueDriverOptions {
   reserveAhead?: number;
   /**
    * Acknowledge a completion before it is stored when this driver holds its lease with a third
-   * of it left (default true): the row is written by the next grouped flush. See completions.ts
-   * for why this loses nothing that an awaited completion would keep.
+   * of it left (default false): the slot takes the next job at once and the row is written by
+   * the next grouped flush. Much faster for short jobs; the cost is a window of milliseconds in
+   * which a killed process has reported a completion that the store never got, so that job
+   * runs once more (see completions.ts and docs/postgres.md).
    */
   earlyCompletion?: boolean;
   /** Send NOTIFY wake-ups on enqueue (default true). */

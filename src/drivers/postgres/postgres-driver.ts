@@ -91,7 +91,7 @@ export class DatabaseQueueDriver implements QueueDriver {
     this.enqueueBatcher = new Batcher((batches) => this.flushEnqueues(batches), 4, 500);
     this.completions = new Completions(
       (items) => this.flushCompletions(items),
-      this.options.earlyCompletion ?? true,
+      this.options.earlyCompletion ?? false,
       () => {},
     );
     this.ahead = new ReserveAhead(
