@@ -160,7 +160,7 @@ async function sweep(): Promise<void> {
   for (const { ns, store } of namespaces) {
     try {
       if (store === 'postgres') await dropSchema(ns);
-      else if (store === 'redis') await deleteRedisKeys(`${ns}:`);
+      else if (store === 'redis') await deleteRedisKeys(`{${ns}}*`, `{${ns}:*`, `${ns}:*`);
       else if (store === 'sqlite')
         for (const suffix of ['', '-wal', '-shm'])
           rmSync(join(tmpdir(), `${ns}.sqlite${suffix}`), { force: true });

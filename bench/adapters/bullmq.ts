@@ -30,7 +30,7 @@ export const bullmqSystem: SystemModule = {
     };
     return {
       async reset() {
-        await deleteRedisKeys(`${prefix}:`);
+        await deleteRedisKeys(`${prefix}:*`);
       },
       async enqueueOne(body: JobBody) {
         await queue.add('noop', body);
@@ -58,7 +58,7 @@ export const bullmqSystem: SystemModule = {
         connection.disconnect();
       },
       async drop() {
-        await deleteRedisKeys(`${prefix}:`);
+        await deleteRedisKeys(`${prefix}:*`);
       },
     };
   },

@@ -61,12 +61,13 @@ export async function loadRedis(): Promise<SystemModule | string> {
   const Driver = await driverClass('RedisQueueDriver');
   if (typeof Driver === 'string') return Driver;
   const make = Driver as unknown as new (options: { url: string; prefix: string }) => QueueDriver;
-  return system(true, async (ns) => {
-    const prefix = `${ns}:`;
+  return system(true, async (prefix) => {
+    // The driver's keys are `{prefix}:...` and `{prefix:queue}:...` (hash tags); match both, not more.
+    const patterns = [`{${prefix}}*`, `{${prefix}:*`, `${prefix}:*`];
     return jobwrightAdapter({
       makeDriver: async () => new make({ url: REDIS_URL, prefix }),
-      clear: async () => void (await deleteRedisKeys(prefix)),
-      drop: async () => void (await deleteRedisKeys(prefix)),
+      clear: async () => void (await deleteRedisKeys(...patterns)),
+      drop: async () => void (await deleteRedisKeys(...patterns)),
     });
   });
 }

@@ -39,19 +39,26 @@ export function urlWithSearchPath(schema: string): string {
   return url.toString();
 }
 
-/** Deletes every key under `prefix` with SCAN + UNLINK: never FLUSHALL, other users share this Redis. */
-export async function deleteRedisKeys(prefix: string): Promise<number> {
-  if (prefix.length < 6) throw new Error(`Refusing to delete keys under the short prefix '${prefix}'`);
+/**
+ * Deletes every key matching one of the SCAN patterns (each must start with a fixed part of at
+ * least 6 characters) with SCAN + UNLINK: never FLUSHALL, other users share this Redis.
+ */
+export async function deleteRedisKeys(...patterns: string[]): Promise<number> {
+  for (const pattern of patterns) {
+    if (!/^[^*?[\]]{6,}/.test(pattern)) throw new Error(`Refusing to delete keys matching '${pattern}'`);
+  }
   const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 3 });
   await redis.connect();
   let deleted = 0;
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
-      cursor = next;
-      if (keys.length > 0) deleted += await redis.unlink(...keys);
-    } while (cursor !== '0');
+    for (const pattern of patterns) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
+        cursor = next;
+        if (keys.length > 0) deleted += await redis.unlink(...keys);
+      } while (cursor !== '0');
+    }
   } finally {
     redis.disconnect();
   }
