@@ -4,6 +4,7 @@ import { JobwrightError } from '../errors.js';
 import type { JobEventEmitter } from '../events.js';
 import {
   type ActiveRun,
+  newActiveRun,
   type RunnerDeps,
   runFailedHookForRecovered,
   runReservedJob,
@@ -114,7 +115,7 @@ export class QueueWorker {
     const leftovers = [...this.running.values()];
     for (const run of leftovers) {
       run.released = true;
-      run.controller.abort(new ShutdownError());
+      run.interrupt(new ShutdownError());
     }
     let released = 0;
     await Promise.all(
@@ -197,12 +198,7 @@ export class QueueWorker {
   }
 
   private launch(job: ReservedJob): void {
-    const run: ActiveRun = {
-      job,
-      controller: new AbortController(),
-      done: Promise.resolve(),
-      released: false,
-    };
+    const run: ActiveRun = newActiveRun(job);
     this.running.set(job.id, run);
     run.done = runReservedJob(this.deps, run)
       .catch((error) => this.reportError(error))
@@ -220,7 +216,7 @@ export class QueueWorker {
         .map((r) => ({ id: r.job.id, leaseToken: r.job.leaseToken }));
       if (leases.length > 0) {
         const { lost } = await this.driver.heartbeat({ leases, leaseMs: this.options.leaseMs });
-        for (const id of lost) this.running.get(id)?.controller.abort(new LeaseLostError());
+        for (const id of lost) this.running.get(id)?.interrupt(new LeaseLostError());
       }
       if (!this.stopping) await this.register();
     } catch (error) {

@@ -26,14 +26,19 @@ export interface RunnerDeps {
   middleware: JobMiddleware[];
 }
 
-/** One attempt in flight; the queue worker keeps these to heartbeat, abort and release them. */
+/** One attempt in flight; the queue worker keeps these to heartbeat, interrupt and release them. */
 export interface ActiveRun {
   job: ReservedJob;
-  controller: AbortController;
   /** Settles when the attempt has been recorded in the store (or given up). */
   done: Promise<void>;
   /** Set when the worker released the job at shutdown: its result must not be recorded. */
   released: boolean;
+  /** Ends the attempt now with `reason` (timeout, lost lease, shutdown) and aborts `ctx.signal`. */
+  interrupt(reason: Error): void;
+}
+
+export function newActiveRun(job: ReservedJob): ActiveRun {
+  return { job, done: Promise.resolve(), released: false, interrupt: () => {} };
 }
 
 export function toError(value: unknown): Error {
@@ -74,45 +79,51 @@ async function instantiate(deps: RunnerDeps, job: ReservedJob): Promise<Job | nu
   }
 }
 
-/** Runs `handle` through the middleware, racing the timeout. Resolves to the error, or null on success. */
+/**
+ * Runs `handle` through the middleware, racing interruptions (the timeout, a lost lease,
+ * shutdown). Resolves to the error, or null on success. Kept lean: it runs once per job.
+ */
 async function attempt(
   deps: RunnerDeps,
   instance: Job,
   job: ReservedJob,
-  controller: AbortController,
+  active: ActiveRun,
 ): Promise<Error | null> {
+  // The AbortController is made only if the job looks at ctx.signal; most never do.
+  let controller: AbortController | undefined;
+  let abortReason: Error | undefined;
   const ctx: JobContext = {
-    signal: controller.signal,
+    get signal() {
+      controller ??= new AbortController();
+      if (abortReason && !controller.signal.aborted) controller.abort(abortReason);
+      return controller.signal;
+    },
     attempt: job.attempts,
     maxAttempts: job.maxAttempts,
     jobId: job.id,
     queueName: job.queueName,
   };
+  const interrupted = new Promise<never>((_, reject) => {
+    active.interrupt = (reason) => {
+      if (abortReason) return;
+      abortReason = reason;
+      controller?.abort(reason);
+      reject(reason);
+    };
+  });
   const chain = deps.middleware;
   const run = (index: number): Promise<void> => {
     const mw = chain[index];
     if (!mw) return Promise.resolve().then(() => instance.handle(ctx));
     return mw(instance, ctx, job, () => run(index + 1));
   };
-  let timer: NodeJS.Timeout | undefined;
   const timeoutSeconds = job.timeoutSeconds;
-  const timedOut =
+  const timer =
     timeoutSeconds === null
-      ? new Promise<never>(() => {})
-      : new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            const error = new JobTimeoutError(timeoutSeconds);
-            controller.abort(error);
-            reject(error);
-          }, timeoutSeconds * 1000);
-        });
-  const aborted = new Promise<never>((_, reject) => {
-    controller.signal.addEventListener('abort', () => reject(toError(controller.signal.reason)), {
-      once: true,
-    });
-  });
+      ? undefined
+      : setTimeout(() => active.interrupt(new JobTimeoutError(timeoutSeconds)), timeoutSeconds * 1000);
   try {
-    await Promise.race([run(0), timedOut, aborted]);
+    await Promise.race([run(0), interrupted]);
     return null;
   } catch (error) {
     return toError(error);
@@ -135,25 +146,30 @@ async function callFailedHook(deps: RunnerDeps, instance: Job, error: Error, job
 
 /** Runs one reserved job to its recorded outcome: completed, retrying or failed. */
 export async function runReservedJob(deps: RunnerDeps, run: ActiveRun): Promise<void> {
-  const { job, controller } = run;
-  const base = eventBase(job);
+  const { job } = run;
   const instance = await instantiate(deps, job);
   if (!instance) return;
-  deps.events.emit('job:processing', {
-    ...base,
-    waitMs: Math.max(0, (job.reservedAt ?? new Date()).getTime() - job.availableAt.getTime()),
-  });
+  const events = deps.events;
+  if (events.hasListeners('job:processing')) {
+    events.emit('job:processing', {
+      ...eventBase(job),
+      waitMs: Math.max(0, (job.reservedAt ?? new Date()).getTime() - job.availableAt.getTime()),
+    });
+  }
   const started = performance.now();
-  const error = await attempt(deps, instance, job, controller);
+  const error = await attempt(deps, instance, job, run);
   const durationMs = performance.now() - started;
   if (run.released) return;
   const lease = { id: job.id, leaseToken: job.leaseToken };
 
   if (error === null) {
-    const { ok } = await deps.driver.complete({ ...lease, next: nextInChain(parseMeta(job.meta)) });
-    deps.events.emit(ok ? 'job:completed' : 'job:lease-lost', { ...base, durationMs });
+    const next = job.meta === null ? undefined : nextInChain(parseMeta(job.meta));
+    const { ok } = await deps.driver.complete(next ? { ...lease, next } : lease);
+    const event = ok ? 'job:completed' : 'job:lease-lost';
+    if (events.hasListeners(event)) events.emit(event, { ...eventBase(job), durationMs });
     return;
   }
+  const base = eventBase(job);
   if (job.attempts < job.maxAttempts) {
     const settings = resolveJobSettings(instance, deps.defaults);
     let retryInSeconds = Number(settings.retryDelay(job.attempts));
