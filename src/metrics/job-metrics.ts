@@ -5,9 +5,11 @@ import { MissingDependencyError } from '../errors.js';
 type PromClient = typeof import('prom-client');
 
 /** prom-client is an optional peer: loaded on first use, and a clear error when it is missing. */
-export async function loadPromClient(): Promise<PromClient> {
+export async function loadPromClient(
+  importer: () => Promise<unknown> = () => import('prom-client'),
+): Promise<PromClient> {
   try {
-    const mod = (await import('prom-client')) as PromClient & { default?: PromClient };
+    const mod = (await importer()) as PromClient & { default?: PromClient };
     return mod.Registry ? mod : (mod.default as PromClient);
   } catch (error) {
     const code = (error as { code?: string }).code;

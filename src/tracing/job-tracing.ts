@@ -9,9 +9,11 @@ import { toError } from '../worker/run-job.js';
 type OtelApi = typeof import('@opentelemetry/api');
 
 /** @opentelemetry/api is an optional peer: loaded on demand, a clear error when missing. */
-export async function loadOtelApi(): Promise<OtelApi> {
+export async function loadOtelApi(
+  importer: () => Promise<unknown> = () => import('@opentelemetry/api'),
+): Promise<OtelApi> {
   try {
-    const mod = (await import('@opentelemetry/api')) as OtelApi & { default?: OtelApi };
+    const mod = (await importer()) as OtelApi & { default?: OtelApi };
     return mod.trace ? mod : (mod.default as OtelApi);
   } catch (error) {
     const code = (error as { code?: string }).code;
