@@ -66,6 +66,7 @@ export {
   redactRecord,
   redactValue,
   type SensitiveJob,
+  scrubJobError,
   sensitiveFieldsOf,
 } from './logging/sensitive.js';
 export { defineConfig, type ProjectConfig } from './project-config.js';
