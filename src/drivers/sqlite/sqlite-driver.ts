@@ -31,6 +31,7 @@ import type {
   WakeListener,
   WorkerInfo,
 } from '../contract.js';
+import { GroupCommit } from './group-commit.js';
 import { appliedMigrations, runMigrations } from './migrations.js';
 import { isDatabase, openDatabase, type SqliteDatabase, translateOpenError } from './open-database.js';
 import * as q from './queries.js';
@@ -97,6 +98,7 @@ export class SqliteQueueDriver implements QueueDriver {
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
   private readonly transaction: BetterSqlite3.Transaction<(fn: () => unknown) => unknown>;
   private readonly wakeups: EventEmitter;
+  private readonly commits: GroupCommit;
   private readonly listeners = new Set<WakeListener>();
   private migrated = false;
   private closed = false;
@@ -114,6 +116,12 @@ export class SqliteQueueDriver implements QueueDriver {
     this.file = this.db.memory ? ':memory:' : this.db.name;
     this.clock = options.clock ?? Date.now;
     this.transaction = this.db.transaction((fn: () => unknown) => fn());
+    this.commits = new GroupCommit(
+      (body) => this.transaction.immediate(body),
+      // Called inside the open transaction, better-sqlite3 makes this a savepoint.
+      (write) => this.transaction(write),
+      (error) => this.translateError(error),
+    );
     this.wakeups = hubFor(this.db.memory ? null : this.file);
   }
 
@@ -141,7 +149,7 @@ export class SqliteQueueDriver implements QueueDriver {
     }
     if (jobs.length === 0) return;
     const due = new Set<string>();
-    this.write(() => {
+    await this.commit(() => {
       const now = this.now();
       const insert = this.stmt(q.INSERT_JOB);
       for (const job of jobs) {
@@ -169,7 +177,7 @@ export class SqliteQueueDriver implements QueueDriver {
     this.ensureMigrated();
     // Idle polls read without the write lock; only a worker that sees due work queues up for it.
     if (!this.guard(() => this.stmt(q.PEEK_DUE).get({ queue, now: this.now() }))) return [];
-    const rows = this.write(() => {
+    const rows = await this.commit(() => {
       const now = this.now();
       return this.stmt(q.RESERVE).all({
         queue,
@@ -186,7 +194,7 @@ export class SqliteQueueDriver implements QueueDriver {
 
   async complete({ id, leaseToken, next }: CompleteParams): Promise<TransitionResult> {
     const queues = new Set<string>();
-    const ok = this.write(() => {
+    const ok = await this.commit(() => {
       const now = this.now();
       if (this.stmt(q.COMPLETE).run({ id, leaseToken, now }).changes === 0) return false;
       // The next link of a chain is stored in the same transaction: never a completed link with a lost successor.
@@ -216,7 +224,7 @@ export class SqliteQueueDriver implements QueueDriver {
 
   async heartbeat({ leases, leaseMs }: HeartbeatParams): Promise<HeartbeatResult> {
     if (leases.length === 0) return { lost: [] };
-    return this.write(() => {
+    return this.commit(() => {
       const leaseExpiresAt = this.now() + Math.round(leaseMs);
       const renew = this.stmt(q.HEARTBEAT);
       const lost: string[] = [];
@@ -348,7 +356,7 @@ export class SqliteQueueDriver implements QueueDriver {
   }
 
   async registerWorker(params: RegisterWorkerParams): Promise<void> {
-    this.write(() => {
+    await this.commit(() => {
       const now = this.now();
       this.stmt(q.DROP_LAPSED_WORKERS).run({ now });
       this.stmt(q.REGISTER_WORKER).run({
@@ -376,7 +384,7 @@ export class SqliteQueueDriver implements QueueDriver {
 
   async logActivity({ entries }: { entries: NewActivityEntry[] }): Promise<void> {
     if (entries.length === 0) return;
-    this.write(() => {
+    await this.commit(() => {
       const createdAt = this.now();
       const insert = this.stmt(q.INSERT_ACTIVITY);
       for (const e of entries) insert.run({ ...e, createdAt });
@@ -457,17 +465,26 @@ export class SqliteQueueDriver implements QueueDriver {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // Writes already asked for still commit; later calls fail with STORE_CLOSED.
+    this.commits.flush();
     this.closed = true;
     for (const listener of this.listeners) this.wakeups.off('wake', listener);
     this.listeners.clear();
     this.statements.clear();
-    if (this.ownsDatabase && this.db.open) this.db.close();
+    if (this.ownsDatabase && this.db.open) {
+      this.db.pragma('optimize');
+      this.db.close();
+    }
   }
 
   /** A fenced transition: changes the row only while this lease still holds it. */
-  private transition(sql: string, params: Record<string, unknown>, delayMs?: number): TransitionResult {
+  private async transition(
+    sql: string,
+    params: Record<string, unknown>,
+    delayMs?: number,
+  ): Promise<TransitionResult> {
     let queue: string | undefined;
-    const ok = this.write(() => {
+    const ok = await this.commit(() => {
       const now = this.now();
       const args = { ...params, now, availableAt: now + Math.round(delayMs ?? 0) };
       const statement = this.stmt(sql);
@@ -510,7 +527,17 @@ export class SqliteQueueDriver implements QueueDriver {
     this.migrated = true;
   }
 
-  /** Runs `fn` in one short BEGIN IMMEDIATE transaction: the write lock is taken before anything is read. */
+  /**
+   * Runs `fn` in the group commit of this turn of the event loop: one short BEGIN IMMEDIATE
+   * transaction shared with the other writes asked for meanwhile (see GroupCommit).
+   */
+  private commit<T>(fn: () => T): Promise<T> {
+    if (this.closed) throw new StoreError('STORE_CLOSED', 'This SQLite driver was closed: make a new one');
+    this.ensureMigrated();
+    return this.commits.submit(fn);
+  }
+
+  /** Runs `fn` in its own short BEGIN IMMEDIATE transaction: the write lock is taken before anything is read. */
   private write<T>(fn: () => T): T {
     this.ensureMigrated();
     return this.guard(() => this.transaction.immediate(fn) as T);
@@ -521,25 +548,29 @@ export class SqliteQueueDriver implements QueueDriver {
     return this.guard(() => this.transaction.deferred(fn) as T);
   }
 
-  /** Turns SQLITE_BUSY and friends into StoreErrors that say what happened. */
+  /** Runs `fn`, turning SQLITE_BUSY and friends into StoreErrors that say what happened. */
   private guard<T>(fn: () => T): T {
     if (this.closed) throw new StoreError('STORE_CLOSED', 'This SQLite driver was closed: make a new one');
     try {
       return fn();
     } catch (cause) {
-      const code = (cause as { code?: string }).code ?? '';
-      if (code.startsWith('SQLITE_BUSY')) {
-        throw new StoreError(
-          'STORE_BUSY',
-          `The SQLite store ${this.file} stayed locked by another writer for longer than busy_timeout`,
-          { cause },
-        );
-      }
-      if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_READONLY') || code === 'SQLITE_CORRUPT') {
-        throw translateOpenError(cause, this.file);
-      }
-      throw cause;
+      throw this.translateError(cause);
     }
+  }
+
+  private translateError(cause: unknown): unknown {
+    const code = (cause as { code?: string }).code ?? '';
+    if (code.startsWith('SQLITE_BUSY')) {
+      return new StoreError(
+        'STORE_BUSY',
+        `The SQLite store ${this.file} stayed locked by another writer for longer than busy_timeout`,
+        { cause },
+      );
+    }
+    if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_READONLY') || code === 'SQLITE_CORRUPT') {
+      return translateOpenError(cause, this.file);
+    }
+    return cause;
   }
 }
 
