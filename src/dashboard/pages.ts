@@ -64,6 +64,7 @@ export async function pageContext(c: C, deps: RouteDeps): Promise<PageContext> {
     signedIn: deps.security.hasToken && Boolean(getCookie(c, SESSION_COOKIE)),
     refreshSeconds: deps.refreshSeconds,
     notice: noticeText(c),
+    fragment: c.req.header('x-jobwright-fragment') === '1',
   };
 }
 

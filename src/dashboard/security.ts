@@ -103,7 +103,9 @@ export class DashboardSecurity {
       );
       c.header('X-Frame-Options', 'DENY');
       c.header('X-Content-Type-Options', 'nosniff');
-      c.header('Referrer-Policy', 'no-referrer');
+      // Not no-referrer: under it Chrome sends `Origin: null` on the dashboard's own form posts,
+      // which the origin check must refuse. same-origin still tells other sites nothing.
+      c.header('Referrer-Policy', 'same-origin');
       c.header('Cache-Control', 'no-store');
       c.header('Cross-Origin-Opener-Policy', 'same-origin');
       c.header('Cross-Origin-Resource-Policy', 'same-origin');

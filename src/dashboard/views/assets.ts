@@ -77,7 +77,8 @@ dl.facts dt { color:var(--muted); } dl.facts dd { margin:0; }
 
 /**
  * Refreshes the page's <main> while it is open and visible (skipped while the user types), and
- * asks before destructive actions. Content arrives as server-escaped HTML and is parsed inert.
+ * asks before destructive actions. Only the <main> element is fetched (a page's <style> parsed
+ * here would carry another response's nonce), as server-escaped HTML, parsed inert.
  */
 export const SCRIPT = `
 (() => {
@@ -95,7 +96,7 @@ export const SCRIPT = `
     if (busy || document.hidden || (active && /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName))) return;
     busy = true;
     try {
-      const response = await fetch(location.href, { credentials: 'same-origin', headers: { accept: 'text/html' } });
+      const response = await fetch(location.href, { credentials: 'same-origin', headers: { accept: 'text/html', 'x-jobwright-fragment': '1' } });
       const type = response.headers.get('content-type') || '';
       if (!response.ok || !type.startsWith('text/html')) return;
       const doc = new DOMParser().parseFromString(await response.text(), 'text/html');

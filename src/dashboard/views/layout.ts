@@ -17,6 +17,8 @@ export interface PageContext {
   signedIn: boolean;
   refreshSeconds: number;
   notice: string | undefined;
+  /** The self-refresh asks for the <main> element only: no head, no second <style> to parse. */
+  fragment: boolean;
 }
 
 export type Section = 'overview' | 'jobs' | 'failed' | 'workers' | 'login';
@@ -42,6 +44,11 @@ export function actionForm(
 }
 
 export function layout(ctx: PageContext, section: Section, title: string, body: Html): Html {
+  const main = html`<main>
+${ctx.notice ? html`<div class="notice" role="status">${ctx.notice}</div>` : ''}
+${body}
+</main>`;
+  if (ctx.fragment) return main;
   const link = (target: Section, path: string, label: string) =>
     html`<a href="${ctx.base}${path}"${section === target ? html` class="active" aria-current="page"` : ''}>${label}</a>`;
   return html`<!doctype html>
@@ -49,7 +56,8 @@ export function layout(ctx: PageContext, section: Section, title: string, body: 
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
+<link rel="icon" href="data:,">
 <title>${title} · jobwright</title>
 <style nonce="${ctx.nonce}">${raw(STYLES)}</style>
 </head>
@@ -68,10 +76,7 @@ export function layout(ctx: PageContext, section: Section, title: string, body: 
     ${ctx.signedIn ? actionForm(ctx, '/logout', 'Sign out') : ''}
   </span>
 </header>
-<main>
-${ctx.notice ? html`<div class="notice" role="status">${ctx.notice}</div>` : ''}
-${body}
-</main>
+${main}
 <script nonce="${ctx.nonce}">${raw(SCRIPT)}</script>
 </body>
 </html>`;
