@@ -11,30 +11,34 @@ let schema = '';
 let counter = 0;
 const made: DatabaseQueueDriver[] = [];
 
-function driver(): DatabaseQueueDriver {
-  const d = new DatabaseQueueDriver({ connectionString: DATABASE_URL, schema, max: 4 });
+function driver(earlyCompletion: boolean): DatabaseQueueDriver {
+  const d = new DatabaseQueueDriver({ connectionString: DATABASE_URL, schema, max: 4, earlyCompletion });
   made.push(d);
   return d;
 }
 
-runDriverConformance(
-  'postgres',
-  {
+async function cleanup(): Promise<void> {
+  for (const d of made.splice(0)) await d.close();
+  const client = new pg.Client({ connectionString: DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+function target(earlyCompletion: boolean) {
+  return {
     make: async () => {
       schema = `jw_conf_${process.pid}_${++counter}`;
-      return driver();
+      return driver(earlyCompletion);
     },
-    connectAgain: async () => driver(),
-    cleanup: async () => {
-      for (const d of made.splice(0)) await d.close();
-      const client = new pg.Client({ connectionString: DATABASE_URL });
-      await client.connect();
-      try {
-        await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      } finally {
-        await client.end();
-      }
-    },
-  },
-  { skip: !available },
-);
+    connectAgain: async () => driver(earlyCompletion),
+    cleanup,
+  };
+}
+
+runDriverConformance('postgres', target(false), { skip: !available });
+// Completions acknowledged before they are stored must keep every rule too.
+runDriverConformance('postgres (early completion)', target(true), { skip: !available });

@@ -41,9 +41,10 @@ import {
 } from './connection.js';
 import { NotifyListener } from './listener.js';
 import { runMigrations } from './migrate.js';
+import { countJobs, insertActivity, listJobs, liveWorkers, readActivity } from './reads.js';
 import { ReserveAhead } from './reserve-ahead.js';
 import { byPriorityThenId, type JobRow, newJobArrays, toReservedJob, toStoredJob } from './rows.js';
-import { buildStatements, jobColumns, type Statements } from './sql.js';
+import { buildStatements, type Statements } from './sql.js';
 
 export type { DatabaseQueueDriverOptions, PgPoolLike } from './connection.js';
 
@@ -222,39 +223,11 @@ export class DatabaseQueueDriver implements QueueDriver {
     return rows[0] ? toStoredJob(rows[0]) : null;
   }
 
-  async list({ queue, status, search, limit, offset, order = 'newest' }: ListParams): Promise<ListResult> {
+  async list(params: ListParams): Promise<ListResult> {
     await this.migrate();
     // Completions acknowledged early are read back as completed.
     await this.completions.settled();
-    const where: string[] = [];
-    const values: unknown[] = [];
-    const bind = (value: unknown) => {
-      values.push(value);
-      return `$${values.length}`;
-    };
-    if (queue) where.push(`queue_name = ${bind(queue)}`);
-    if (status) where.push(`status = ${bind(status)}`);
-    if (search) {
-      const like = bind(`%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-      // jsonb prints `"key": value`; also match the compact `"key":value` users copy from JSON.
-      where.push(
-        `(${search.length <= ID_LENGTH ? `id = ${bind(search)} OR ` : ''}job_name LIKE ${like} OR payload::text LIKE ${like} OR replace(replace(payload::text, '": ', '":'), ', "', ',"') LIKE ${like})`,
-      );
-    }
-    const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-    const pool = await this.pool();
-    const [page, total] = await Promise.all([
-      pool.query<JobRow>(
-        `SELECT ${jobColumns()} FROM ${this.quoted}.jobs ${filter}
-         ORDER BY id ${order === 'oldest' ? 'ASC' : 'DESC'} LIMIT ${bind(limit)} OFFSET ${bind(offset)}`,
-        values,
-      ),
-      pool.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM ${this.quoted}.jobs ${filter}`,
-        values.slice(0, values.length - 2),
-      ),
-    ]);
-    return { jobs: page.rows.map(toStoredJob), total: total.rows[0]?.n ?? 0 };
+    return listJobs(await this.pool(), this.quoted, params);
   }
 
   async retryFailed({ ids, queue }: RetryFailedParams): Promise<number> {
@@ -285,44 +258,8 @@ export class DatabaseQueueDriver implements QueueDriver {
 
   async counts({ queue }: QueueFilter): Promise<QueueCounts[]> {
     await this.migrate();
-    // Completions acknowledged early are read back as completed.
     await this.completions.settled();
-    const { rows } = await (await this.pool()).query<{
-      queue_name: string;
-      status: string;
-      n: number;
-      oldest_ms: number | string | null;
-    }>(this.sql.counts, [queue ?? null]);
-    const byQueue = new Map<string, QueueCounts>();
-    const ensure = (name: string) => {
-      let c = byQueue.get(name);
-      if (!c) {
-        c = {
-          queueName: name,
-          pendingJobs: 0,
-          processingJobs: 0,
-          retryingJobs: 0,
-          completedJobs: 0,
-          failedJobs: 0,
-          oldestPendingMs: null,
-        };
-        byQueue.set(name, c);
-      }
-      return c;
-    };
-    if (queue) ensure(queue);
-    for (const row of rows) {
-      const c = ensure(row.queue_name);
-      if (row.status === 'pending') c.pendingJobs += row.n;
-      else if (row.status === 'processing') c.processingJobs += row.n;
-      else if (row.status === 'retrying') c.retryingJobs += row.n;
-      else if (row.status === 'completed') c.completedJobs += row.n;
-      else if (row.status === 'failed') c.failedJobs += row.n;
-      if (row.oldest_ms !== null) {
-        c.oldestPendingMs = Math.max(c.oldestPendingMs ?? 0, Math.round(Number(row.oldest_ms)));
-      }
-    }
-    return [...byQueue.values()].sort((a, b) => a.queueName.localeCompare(b.queueName));
+    return countJobs(await this.pool(), this.sql, queue);
   }
 
   async registerWorker(p: RegisterWorkerParams): Promise<void> {
@@ -346,74 +283,18 @@ export class DatabaseQueueDriver implements QueueDriver {
 
   async workers(): Promise<WorkerInfo[]> {
     await this.migrate();
-    const { rows } = await (await this.pool()).query<{
-      worker_id: string;
-      host: string;
-      pid: number;
-      queues: string[];
-      concurrency: number;
-      jobs_done: string;
-      started_at: Date;
-      last_heartbeat_at: Date;
-    }>(this.sql.workers);
-    return rows.map((r) => ({
-      workerId: r.worker_id,
-      host: r.host,
-      pid: r.pid,
-      queues: r.queues,
-      concurrency: r.concurrency,
-      startedAt: r.started_at,
-      lastHeartbeatAt: r.last_heartbeat_at,
-      jobsDone: Number(r.jobs_done),
-    }));
+    return liveWorkers(await this.pool(), this.sql);
   }
 
   async logActivity({ entries }: { entries: NewActivityEntry[] }): Promise<void> {
     if (entries.length === 0) return;
     await this.migrate();
-    const col = <K extends keyof NewActivityEntry>(key: K) => entries.map((e) => e[key]);
-    await (await this.pool()).query(this.sql.logActivity, [
-      col('id'),
-      col('jobId'),
-      col('jobName'),
-      col('queueName'),
-      col('event'),
-      col('causer'),
-      col('properties'),
-      col('durationMs'),
-      col('attempt'),
-      col('error'),
-    ]);
+    await insertActivity(await this.pool(), this.sql, entries);
   }
 
   async activity({ jobId, limit }: { jobId?: string; limit: number }): Promise<ActivityEntry[]> {
     await this.migrate();
-    const { rows } = await (await this.pool()).query<{
-      id: string;
-      job_id: string | null;
-      job_name: string;
-      queue_name: string;
-      event: ActivityEntry['event'];
-      causer: string | null;
-      properties: string;
-      duration_ms: number | null;
-      attempt: number;
-      error: string | null;
-      created_at: Date;
-    }>(this.sql.activity, [jobId ?? null, limit]);
-    return rows.map((r) => ({
-      id: r.id,
-      jobId: r.job_id,
-      jobName: r.job_name,
-      queueName: r.queue_name,
-      event: r.event,
-      causer: r.causer,
-      properties: r.properties,
-      durationMs: r.duration_ms,
-      attempt: r.attempt,
-      error: r.error,
-      createdAt: r.created_at,
-    }));
+    return readActivity(await this.pool(), this.sql, jobId, limit);
   }
 
   async throughput({ queue, minutes }: { queue?: string; minutes: number }): Promise<ThroughputBucket[]> {
