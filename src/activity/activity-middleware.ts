@@ -1,4 +1,5 @@
 import type { QueueDriver } from '../drivers/contract.js';
+import type { JobContext } from '../job.js';
 import type { JobMiddleware } from '../worker/run-job.js';
 import { ActivityLoggedJob, driverActivityLogger } from './activity-logged-job.js';
 
@@ -10,9 +11,10 @@ import { ActivityLoggedJob, driverActivityLogger } from './activity-logged-job.j
 export function activityMiddleware(
   getDriver: () => Promise<Pick<QueueDriver, 'logActivity'>>,
 ): JobMiddleware {
-  return async (job, ctx, _record, next) => {
-    if (!(job instanceof ActivityLoggedJob)) return next();
+  const logged = async (job: ActivityLoggedJob, ctx: JobContext, next: () => Promise<void>) => {
     const logger = driverActivityLogger(await getDriver());
     await job.handleWithLogging(ctx, { logger, run: next });
   };
+  // Not async itself: other jobs pass through without an extra promise.
+  return (job, ctx, _record, next) => (job instanceof ActivityLoggedJob ? logged(job, ctx, next) : next());
 }

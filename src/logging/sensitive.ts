@@ -177,10 +177,25 @@ export function scrubJobError(job: Job, error: unknown): Error {
  * Built into every dispatcher, outermost; middleware added later that reads errors should
  * call `scrubJobError` itself (activity and tracing do).
  */
-export const redactErrors: JobMiddleware = async (job, _ctx, _record, next) => {
-  try {
-    await next();
-  } catch (error) {
+export const redactErrors: JobMiddleware = (job, _ctx, _record, next) => {
+  // Runs once per job: jobs without sensitive fields pass straight through.
+  if (!mayHoldSecrets(job)) return next();
+  return next().catch((error: unknown) => {
     throw scrubJobError(job, error);
-  }
+  });
 };
+
+const declaresSecrets = new WeakMap<object, boolean>();
+
+/** Whether a job's class declares sensitive fields (a static list or a `sensitiveFields` method); cached per class. */
+function mayHoldSecrets(job: Job): boolean {
+  const cls = job.constructor;
+  let known = declaresSecrets.get(cls);
+  if (known === undefined) {
+    known =
+      sensitiveFieldsOf(cls as JobClass).size > 0 ||
+      typeof (job as SensitiveJob).sensitiveFields === 'function';
+    declaresSecrets.set(cls, known);
+  }
+  return known;
+}
