@@ -33,6 +33,8 @@ export interface TracingOptions {
   tracerName?: string;
   /** The OpenTelemetry API module to use, when it is not the one `import('@opentelemetry/api')` finds. */
   api?: OtelApi;
+  /** Resolve false instead of rejecting when @opentelemetry/api is not installed (for code that traces when it can). */
+  ifInstalled?: boolean;
 }
 
 /** The value of `messaging.system`. */
@@ -76,15 +78,27 @@ export function parseTraceparent(
  * Attributes: `messaging.system` = 'jobwright', `messaging.destination.name` = queue,
  * `messaging.operation` / `messaging.operation.type` / `messaging.operation.name` = 'create' or
  * 'process', `messaging.message.id` = job id, plus `jobwright.job.name` and `jobwright.job.attempt`.
- * Without a registered tracer provider the API is a no-op and nothing is saved.
+ * Without a registered tracer provider the API is a no-op and nothing is saved. Resolves true
+ * once tracing is on (false only with `ifInstalled` when the package is missing).
  */
-export async function enableTracing(dispatcher: JobDispatcher, options: TracingOptions = {}): Promise<void> {
-  if (enabled.has(dispatcher)) return;
-  const api = options.api ?? (await loadOtelApi());
+export async function enableTracing(
+  dispatcher: JobDispatcher,
+  options: TracingOptions = {},
+): Promise<boolean> {
+  if (enabled.has(dispatcher)) return true;
+  let api: OtelApi;
+  try {
+    api = options.api ?? (await loadOtelApi());
+  } catch (error) {
+    if (options.ifInstalled && error instanceof MissingDependencyError) return false;
+    throw error;
+  }
+  if (enabled.has(dispatcher)) return true;
   enabled.add(dispatcher);
   const name = options.tracerName ?? 'jobwright';
   dispatcher.onDispatch(tracingDispatchHook(api, name));
   dispatcher.use(tracingMiddleware(api, name));
+  return true;
 }
 
 function messagingAttributes(operation: 'create' | 'process', queue: string, id: string): Attributes {

@@ -15,6 +15,13 @@ describe('optional peers', () => {
     );
   });
 
+  it('enableTracing({ ifInstalled: true }) resolves true when the API is present', async () => {
+    const { JobDispatcher, MemoryQueueDriver, enableTracing } = await import('../../src/index.js');
+    const d = new JobDispatcher(new MemoryQueueDriver());
+    expect(await enableTracing(d, { ifInstalled: true })).toBe(true);
+    await d.close();
+  });
+
   it('passes other load errors through, and loads the installed packages', async () => {
     await expect(loadPromClient(() => Promise.reject(new SyntaxError('broken')))).rejects.toThrow(
       SyntaxError,
