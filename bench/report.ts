@@ -104,14 +104,17 @@ export function writeReport(input: ReportInput): string {
       (id) => `| ${labels(id)} | ${input.settings.get(id)!.version} | ${input.settings.get(id)!.settings} |`,
     )
     .join('\n');
+  // Every run of every figure, one row per figure, to show the spread behind each median.
+  const runsHeader = `| figure | ${input.present.map(labels).join(' | ')} |\n|---|${input.present.map(() => '---').join('|')}|`;
   const runsLines = input.rows
     .filter((r) => r.unit !== '×')
-    .flatMap((r) =>
-      [...r.cells].map(
-        ([id, c]) =>
-          `| ${r.label} | ${labels(id)} | ${c.runs.map((v) => formatValue(v, r.unit)).join(', ')} |`,
-      ),
-    )
+    .map((r) => {
+      const cells = input.present.map((id) => {
+        const c = r.cells.get(id);
+        return c ? c.runs.map((v) => formatValue(v, r.unit)).join(' / ') : '–';
+      });
+      return `| ${r.label} | ${cells.join(' | ')} |`;
+    })
     .join('\n');
   const findings = existsSync(FINDINGS) ? readFileSync(FINDINGS, 'utf8').trim() : '';
   const doc = `# Benchmarks
@@ -165,13 +168,12 @@ Client packages: pg ${packageVersion('pg')}, ioredis ${packageVersion('ioredis')
 - **enqueue, 50 in flight**: ${sizes.inFlight.toLocaleString('en-US')} single dispatches, 50 outstanding at any time.
 - **enqueue, bulk of 1,000**: ${sizes.bulkBatches} calls of the system's bulk API (jobwright \`dispatchMany\`, BullMQ \`addBulk\`, pg-boss \`insert\`, graphile-worker \`addJobs\`) with 1,000 jobs each.
 - **process no-op**: ${sizes.processJobs.toLocaleString('en-US')} jobs stored first (bulk), then worker process(es) started together; the rate runs from the first job's start to the last one's, across processes. A job counts when its handler runs.
-- **dispatch-to-start**: an idle worker (concurrency 10) in another process; the producer dispatches one job every ${sizes.latencyGapMs} ms, ${sizes.latencySamples} in all, each carrying \`performance.timeOrigin + performance.now()\` at dispatch; the handler subtracts it from the same clock (one machine). It includes the dispatch round trip.
+- **dispatch-to-start**: an idle worker (concurrency 10) in another process (the memory driver: in the same process); the producer dispatches one job every ${sizes.latencyGapMs} ms, ${sizes.latencySamples} in all, each carrying \`performance.timeOrigin + performance.now()\` at dispatch; the handler subtracts it from the same clock (one machine). It includes the dispatch round trip.
 - **backlog**: the rate of working the first ${sizes.backlogMeasure.toLocaleString('en-US')} jobs (1 process × 50) when they are all that is pending, against the same with the large backlog pending (stored once with bulk inserts, 4 calls in flight; each run takes the next ${sizes.backlogMeasure.toLocaleString('en-US')}).
 
 ### Every run
 
-| figure | system | runs |
-|---|---|---|
+${runsHeader}
 ${runsLines}
 
 ${findings ? `## Findings and profiles\n\n${findings}\n` : ''}`;

@@ -4,12 +4,9 @@
  * Options: --only a,b  --runs N  --quick  --smoke  --backlog N  --peer-backlog N
  *          --scenarios enqueue,process,latency,backlog  --jobs N  --write / --no-write
  */
-import { rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DATABASE_URL, deleteRedisKeys, dropSchema, REDIS_URL } from './adapters/services.js';
+import { DATABASE_URL, REDIS_URL } from './adapters/services.js';
 import { type Machine, machineInfo, writeReport } from './report.js';
 import {
   backlogCost,
@@ -153,21 +150,39 @@ async function repeat(times: number, fn: () => Promise<Measured | null>): Promis
 const notes: string[] = [];
 const settings = new Map<string, SystemModule>();
 const backlogSizes = new Map<string, { size: number; seedSeconds: number }>();
-const namespaces: Array<{ ns: string; store: Store }> = [];
+const namespaces: Array<{ ns: string; system: SystemModule }> = [];
+const dropped = new Set<string>();
 let counter = 0;
 
+/** Drops what a failed or interrupted run left behind; a run that finished dropped its own namespace. */
 async function sweep(): Promise<void> {
-  for (const { ns, store } of namespaces) {
+  for (const { ns, system } of namespaces) {
+    if (dropped.has(ns)) continue;
     try {
-      if (store === 'postgres') await dropSchema(ns);
-      else if (store === 'redis') await deleteRedisKeys(`{${ns}}*`, `{${ns}:*`, `${ns}:*`);
-      else if (store === 'sqlite')
-        for (const suffix of ['', '-wal', '-shm'])
-          rmSync(join(tmpdir(), `${ns}.sqlite${suffix}`), { force: true });
+      const adapter = await system.open(ns);
+      await adapter.stop();
+      await adapter.drop();
     } catch {
-      // best effort: the scenario dropped it already, or the service is gone
+      // best effort: the service may be gone
     }
   }
+}
+
+/** The system with its adapters' drop() recorded, so that the final sweep skips what is gone. */
+function tracked(system: SystemModule): SystemModule {
+  return {
+    ...system,
+    async open(ns: string) {
+      const adapter = await system.open(ns);
+      return {
+        ...adapter,
+        async drop() {
+          await adapter.drop();
+          dropped.add(ns);
+        },
+      };
+    },
+  };
 }
 
 async function benchSystem(info: (typeof SYSTEMS)[number]): Promise<void> {
@@ -190,10 +205,10 @@ async function benchSystem(info: (typeof SYSTEMS)[number]): Promise<void> {
   const target: Target = {
     id: info.id,
     peer: info.family === 'peer',
-    system,
+    system: tracked(system),
     namespace: () => {
       const ns = `jwb_${info.id}_${process.pid}_${++counter}`;
-      namespaces.push({ ns, store: info.store });
+      namespaces.push({ ns, system });
       return ns;
     },
   };

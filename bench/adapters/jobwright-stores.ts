@@ -63,7 +63,7 @@ export async function loadRedis(): Promise<SystemModule | string> {
   const make = Driver as unknown as new (options: { url: string; prefix: string }) => QueueDriver;
   return system(true, async (prefix) => {
     // The driver's keys are `{prefix}:...` and `{prefix:queue}:...` (hash tags); match both, not more.
-    const patterns = [`{${prefix}}*`, `{${prefix}:*`, `${prefix}:*`];
+    const patterns = [`{${prefix}}*`, `{${prefix}:*`];
     return jobwrightAdapter({
       makeDriver: async () => new make({ url: REDIS_URL, prefix }),
       clear: async () => void (await deleteRedisKeys(...patterns)),

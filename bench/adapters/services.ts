@@ -54,7 +54,8 @@ export async function deleteRedisKeys(...patterns: string[]): Promise<number> {
     for (const pattern of patterns) {
       let cursor = '0';
       do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 5000);
+        // Small SCAN steps: a big COUNT blocks the shared Redis for over 10 ms per call.
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
         cursor = next;
         if (keys.length > 0) deleted += await redis.unlink(...keys);
       } while (cursor !== '0');
