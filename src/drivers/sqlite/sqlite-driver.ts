@@ -35,6 +35,7 @@ import { GroupCommit } from './group-commit.js';
 import { appliedMigrations, runMigrations } from './migrations.js';
 import { isDatabase, openDatabase, type SqliteDatabase, translateOpenError } from './open-database.js';
 import * as q from './queries.js';
+import { countJobs, listJobs, type SqliteReader, throughputBuckets } from './reads.js';
 import {
   type ActivityRow,
   type JobRow,
@@ -54,7 +55,6 @@ export interface SqliteQueueDriverOptions {
   clock?: () => number;
 }
 
-const MINUTE = 60_000;
 const PRUNE_BATCH = 1000;
 
 /**
@@ -99,6 +99,7 @@ export class SqliteQueueDriver implements QueueDriver {
   private readonly transaction: BetterSqlite3.Transaction<(fn: () => unknown) => unknown>;
   private readonly wakeups: EventEmitter;
   private readonly commits: GroupCommit;
+  private readonly reader: SqliteReader;
   private readonly listeners = new Set<WakeListener>();
   private migrated = false;
   private closed = false;
@@ -122,6 +123,11 @@ export class SqliteQueueDriver implements QueueDriver {
       (write) => this.transaction(write),
       (error) => this.translateError(error),
     );
+    this.reader = {
+      stmt: (sql) => this.stmt(sql),
+      now: () => this.now(),
+      read: (fn) => this.read(fn),
+    };
     this.wakeups = hubFor(this.db.memory ? null : this.file);
   }
 
@@ -258,22 +264,9 @@ export class SqliteQueueDriver implements QueueDriver {
     return row ? toStoredJob(row) : null;
   }
 
-  async list({ queue, status, search, limit, offset, order = 'newest' }: ListParams): Promise<ListResult> {
+  async list(params: ListParams): Promise<ListResult> {
     this.ensureMigrated();
-    const where: string[] = [];
-    if (queue !== undefined) where.push('queue_name = @queue');
-    if (status !== undefined) where.push('status = @status');
-    if (search) where.push('(id = @search OR instr(job_name, @search) > 0 OR instr(payload, @search) > 0)');
-    const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-    const params = { queue, status, search, limit: Math.trunc(limit), offset: Math.trunc(offset) };
-    // One read transaction: the page and the total come from the same snapshot.
-    return this.read(() => {
-      const rows = this.stmt(
-        `SELECT * FROM jobs ${filter} ORDER BY id ${order === 'oldest' ? 'ASC' : 'DESC'} LIMIT @limit OFFSET @offset`,
-      ).all(params) as JobRow[];
-      const total = this.stmt(`SELECT count(*) FROM jobs ${filter}`).pluck().get(params) as number;
-      return { jobs: rows.map(toStoredJob), total };
-    });
+    return listJobs(this.reader, params);
   }
 
   async retryFailed({ ids, queue }: RetryFailedParams): Promise<number> {
@@ -318,41 +311,7 @@ export class SqliteQueueDriver implements QueueDriver {
 
   async counts({ queue }: QueueFilter): Promise<QueueCounts[]> {
     this.ensureMigrated();
-    const { byStatus, oldest, now } = this.read(() => {
-      const now = this.now();
-      return {
-        now,
-        byStatus: this.stmt(q.byQueue(q.COUNT_BY_STATUS, queue)).all({ queue }) as Array<{
-          queue_name: string;
-          status: string;
-          n: number;
-        }>,
-        oldest: this.stmt(q.byQueue(q.OLDEST_DUE, queue)).all({ queue, now }) as Array<{
-          queue_name: string;
-          oldest: number;
-        }>,
-      };
-    });
-    const result = new Map<string, QueueCounts>();
-    const ensure = (name: string) => {
-      let c = result.get(name);
-      if (!c) {
-        c = emptyCounts(name);
-        result.set(name, c);
-      }
-      return c;
-    };
-    if (queue !== undefined) ensure(queue);
-    for (const { queue_name, status, n } of byStatus) {
-      const c = ensure(queue_name);
-      if (status === 'pending') c.pendingJobs += n;
-      else if (status === 'processing') c.processingJobs += n;
-      else if (status === 'retrying') c.retryingJobs += n;
-      else if (status === 'completed') c.completedJobs += n;
-      else if (status === 'failed') c.failedJobs += n;
-    }
-    for (const row of oldest) ensure(row.queue_name).oldestPendingMs = Math.max(0, now - row.oldest);
-    return [...result.values()].sort((a, b) => a.queueName.localeCompare(b.queueName));
+    return countJobs(this.reader, queue);
   }
 
   async registerWorker(params: RegisterWorkerParams): Promise<void> {
@@ -406,30 +365,7 @@ export class SqliteQueueDriver implements QueueDriver {
 
   async throughput({ queue, minutes }: { queue?: string; minutes: number }): Promise<ThroughputBucket[]> {
     this.ensureMigrated();
-    const current = Math.floor(this.now() / MINUTE);
-    const first = current - (minutes - 1);
-    const since = first * MINUTE;
-    type Bucket = { minute: number; n: number };
-    const { completed, failed } = this.read(() => ({
-      completed: this.stmt(q.byQueue(q.COMPLETED_PER_MINUTE, queue)).all({ since, queue }) as Bucket[],
-      failed: this.stmt(q.byQueue(q.FAILED_PER_MINUTE, queue)).all({ since, queue }) as Bucket[],
-    }));
-    const buckets: ThroughputBucket[] = [];
-    const at = new Map<number, ThroughputBucket>();
-    for (let m = first; m <= current; m++) {
-      const bucket = { minute: new Date(m * MINUTE), completed: 0, failed: 0 };
-      buckets.push(bucket);
-      at.set(m, bucket);
-    }
-    for (const { minute, n } of completed) {
-      const b = at.get(minute);
-      if (b) b.completed += n;
-    }
-    for (const { minute, n } of failed) {
-      const b = at.get(minute);
-      if (b) b.failed += n;
-    }
-    return buckets;
+    return throughputBuckets(this.reader, queue, minutes);
   }
 
   async pauseQueue({ queue }: { queue: string }): Promise<void> {
@@ -576,16 +512,4 @@ export class SqliteQueueDriver implements QueueDriver {
 
 function availableAtOf(job: NewJob, now: number): number {
   return job.availableAt ? job.availableAt.getTime() : now + Math.round(job.delayMs);
-}
-
-function emptyCounts(queueName: string): QueueCounts {
-  return {
-    queueName,
-    pendingJobs: 0,
-    processingJobs: 0,
-    retryingJobs: 0,
-    completedJobs: 0,
-    failedJobs: 0,
-    oldestPendingMs: null,
-  };
 }
