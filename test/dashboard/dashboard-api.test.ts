@@ -9,6 +9,7 @@ import {
   makeDispatcher,
   memoryTarget,
   postgresTarget,
+  redisTarget,
   type Seeded,
   seed,
   sqliteTarget,
@@ -34,6 +35,7 @@ function rawGet(
   });
 }
 const postgresUp = await serviceAvailable('postgres');
+const redisUp = await serviceAvailable('redis');
 
 interface JobListBody {
   jobs: JobRecord[];
@@ -236,3 +238,4 @@ function apiSuite(target: DriverTarget, options: { skip?: boolean } = {}) {
 apiSuite(memoryTarget());
 apiSuite(sqliteTarget());
 apiSuite(postgresTarget(), { skip: !postgresUp });
+apiSuite(redisTarget(), { skip: !redisUp });

@@ -3,6 +3,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type RunningDashboard, startDashboard } from '../../src/dashboard/index.js';
 import type { JobDispatcher } from '../../src/index.js';
+import { serviceAvailable } from '../support/services.js';
 import { browserAvailable, launchBrowser } from './browser.js';
 import { type EvilSite, startEvilSite } from './evil-site.js';
 import {
@@ -10,6 +11,8 @@ import {
   FlakyJob,
   makeDispatcher,
   memoryTarget,
+  postgresTarget,
+  redisTarget,
   type Seeded,
   seed,
   sqliteTarget,
@@ -42,8 +45,8 @@ async function cell(page: Page, queue: string, count: string): Promise<string> {
   ).trim();
 }
 
-function browserSuite(target: DriverTarget) {
-  describe.skipIf(!hasBrowser)(`dashboard in chromium, ${target.name} driver`, () => {
+function browserSuite(target: DriverTarget, options: { skip?: boolean } = {}) {
+  describe.skipIf(!hasBrowser || options.skip)(`dashboard in chromium, ${target.name} driver`, () => {
     let browser: Browser;
     let context: BrowserContext;
     let dispatcher: JobDispatcher;
@@ -250,91 +253,103 @@ function browserSuite(target: DriverTarget) {
     });
   });
 
-  describe.skipIf(!hasBrowser)(`dashboard with a token in chromium, ${target.name} driver`, () => {
-    let browser: Browser;
-    let dispatcher: JobDispatcher;
-    let server: RunningDashboard;
-    let evil: EvilSite;
-    let seeded: Seeded;
+  describe.skipIf(!hasBrowser || options.skip)(
+    `dashboard with a token in chromium, ${target.name} driver`,
+    () => {
+      let browser: Browser;
+      let dispatcher: JobDispatcher;
+      let server: RunningDashboard;
+      let evil: EvilSite;
+      let seeded: Seeded;
 
-    beforeAll(async () => {
-      dispatcher = makeDispatcher(await target.make());
-      seeded = await seed(dispatcher);
-      server = await startDashboard({ dispatcher, port: 0, token: TOKEN, refreshSeconds: 0, log: () => {} });
-      evil = await startEvilSite();
-      browser = await launchBrowser();
-    }, 90_000);
+      beforeAll(async () => {
+        dispatcher = makeDispatcher(await target.make());
+        seeded = await seed(dispatcher);
+        server = await startDashboard({
+          dispatcher,
+          port: 0,
+          token: TOKEN,
+          refreshSeconds: 0,
+          log: () => {},
+        });
+        evil = await startEvilSite();
+        browser = await launchBrowser();
+      }, 90_000);
 
-    afterAll(async () => {
-      await browser?.close();
-      await evil?.close();
-      await server?.close();
-      await dispatcher?.close({ graceSeconds: 1 });
-      await target.cleanup();
-    }, 60_000);
+      afterAll(async () => {
+        await browser?.close();
+        await evil?.close();
+        await server?.close();
+        await dispatcher?.close({ graceSeconds: 1 });
+        await target.cleanup();
+      }, 60_000);
 
-    test('pages ask for the token; a wrong one is refused, the right one signs in with a strict cookie', async () => {
-      const context = await browser.newContext();
-      const page = await context.newPage();
-      await page.goto(`${server.url}failed`);
-      expect(page.url()).toContain('/login');
-      await page.fill('#token', 'not-the-token-at-all');
-      await page.click('button[type="submit"]');
-      expect(await page.locator('[role="alert"]').innerText()).toContain('not right');
-      await page.fill('#token', TOKEN);
-      await page.click('button[type="submit"]');
-      await page.waitForURL(/\/failed$/);
-      expect(await page.locator('#failed tbody tr').count()).toBe(2);
-      const session = (await context.cookies()).find((c) => c.name === 'jobwright_dashboard_session');
-      expect(session?.httpOnly).toBe(true);
-      expect(session?.sameSite).toBe('Strict');
-      expect(session?.value).not.toContain(TOKEN);
-      await context.close();
-    });
-
-    test('an action without the token is refused', async () => {
-      const context = await browser.newContext();
-      const api = await context.request.post(`${server.url}api/jobs/${seeded.flakyId}/retry`);
-      expect(api.status()).toBe(401);
-      const form = await context.request.post(`${server.url}actions/retry/${seeded.flakyId}`, {
-        form: { back: '/' },
-        maxRedirects: 0,
+      test('pages ask for the token; a wrong one is refused, the right one signs in with a strict cookie', async () => {
+        const context = await browser.newContext();
+        const page = await context.newPage();
+        await page.goto(`${server.url}failed`);
+        expect(page.url()).toContain('/login');
+        await page.fill('#token', 'not-the-token-at-all');
+        await page.click('button[type="submit"]');
+        expect(await page.locator('[role="alert"]').innerText()).toContain('not right');
+        await page.fill('#token', TOKEN);
+        await page.click('button[type="submit"]');
+        await page.waitForURL(/\/failed$/);
+        expect(await page.locator('#failed tbody tr').count()).toBe(2);
+        const session = (await context.cookies()).find((c) => c.name === 'jobwright_dashboard_session');
+        expect(session?.httpOnly).toBe(true);
+        expect(session?.sameSite).toBe('Strict');
+        expect(session?.value).not.toContain(TOKEN);
+        await context.close();
       });
-      expect(form.status()).toBe(401);
-      const wrong = await context.request.post(`${server.url}api/jobs/${seeded.flakyId}/retry`, {
-        headers: { authorization: 'Bearer wrong-token-wrong-token' },
-      });
-      expect(wrong.status()).toBe(401);
-      expect((await dispatcher.find(seeded.flakyId))?.status).toBe('failed');
-      await context.close();
-    });
 
-    test('signed in, a form posted from another origin is still refused', async () => {
-      const before = await dispatcher.find(seeded.flakyId);
-      const context = await browser.newContext();
-      const page = await context.newPage();
-      await page.goto(`${server.url}login`);
-      await page.fill('#token', TOKEN);
-      await page.click('button[type="submit"]');
-      await page.waitForURL((url) => !url.pathname.includes('login'));
-      const response = page.waitForResponse((r) => r.url().includes('/actions/retry/'));
-      await page.goto(evil.url(`${server.url}actions/retry/${seeded.flakyId}`, { back: '/' }));
-      expect((await response).status()).toBe(403);
-      const after = await dispatcher.find(seeded.flakyId);
-      expect(after?.status).toBe('failed');
-      expect(after?.updatedAt.getTime()).toBe(before?.updatedAt.getTime());
-      // The same action from the dashboard's own page goes through.
-      FlakyJob.failing = false;
-      await page.goto(`${server.url}jobs/${seeded.flakyId}`);
-      await page.click('#job-actions button');
-      await page.waitForURL(/notice=retried/);
-      await waitFor('the retried job to complete', async () => {
-        return (await dispatcher.find(seeded.flakyId))?.status === 'completed';
+      test('an action without the token is refused', async () => {
+        const context = await browser.newContext();
+        const api = await context.request.post(`${server.url}api/jobs/${seeded.flakyId}/retry`);
+        expect(api.status()).toBe(401);
+        const form = await context.request.post(`${server.url}actions/retry/${seeded.flakyId}`, {
+          form: { back: '/' },
+          maxRedirects: 0,
+        });
+        expect(form.status()).toBe(401);
+        const wrong = await context.request.post(`${server.url}api/jobs/${seeded.flakyId}/retry`, {
+          headers: { authorization: 'Bearer wrong-token-wrong-token' },
+        });
+        expect(wrong.status()).toBe(401);
+        expect((await dispatcher.find(seeded.flakyId))?.status).toBe('failed');
+        await context.close();
       });
-      await context.close();
-    });
-  });
+
+      test('signed in, a form posted from another origin is still refused', async () => {
+        const before = await dispatcher.find(seeded.flakyId);
+        const context = await browser.newContext();
+        const page = await context.newPage();
+        await page.goto(`${server.url}login`);
+        await page.fill('#token', TOKEN);
+        await page.click('button[type="submit"]');
+        await page.waitForURL((url) => !url.pathname.includes('login'));
+        const response = page.waitForResponse((r) => r.url().includes('/actions/retry/'));
+        await page.goto(evil.url(`${server.url}actions/retry/${seeded.flakyId}`, { back: '/' }));
+        expect((await response).status()).toBe(403);
+        const after = await dispatcher.find(seeded.flakyId);
+        expect(after?.status).toBe('failed');
+        expect(after?.updatedAt.getTime()).toBe(before?.updatedAt.getTime());
+        // The same action from the dashboard's own page goes through.
+        FlakyJob.failing = false;
+        await page.goto(`${server.url}jobs/${seeded.flakyId}`);
+        await page.click('#job-actions button');
+        await page.waitForURL(/notice=retried/);
+        await waitFor('the retried job to complete', async () => {
+          return (await dispatcher.find(seeded.flakyId))?.status === 'completed';
+        });
+        await context.close();
+      });
+    },
+  );
 }
 
 browserSuite(memoryTarget());
 browserSuite(sqliteTarget());
+// The stores of many machines, when their services answer (required under CI).
+browserSuite(postgresTarget(), { skip: !(await serviceAvailable('postgres')) });
+browserSuite(redisTarget(), { skip: !(await serviceAvailable('redis')) });

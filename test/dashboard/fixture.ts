@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import {
   DatabaseQueueDriver,
@@ -8,9 +10,10 @@ import {
   JobDispatcher,
   MemoryQueueDriver,
   type QueueDriver,
+  RedisQueueDriver,
   SqliteQueueDriver,
 } from '../../src/index.js';
-import { DATABASE_URL } from '../support/services.js';
+import { DATABASE_URL, REDIS_URL } from '../support/services.js';
 
 /** A job that completes at once. */
 export class OkJob extends Job {
@@ -110,6 +113,34 @@ export function postgresTarget(): DriverTarget {
           await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       } finally {
         await client.end();
+      }
+    },
+  };
+}
+
+/** Its own key prefix per make(); cleanup() deletes every key under the prefixes it made. */
+export function redisTarget(): DriverTarget {
+  const prefixes: string[] = [];
+  return {
+    name: 'redis',
+    make: async () => {
+      const prefix = `jwdash-${randomUUID().slice(0, 8)}`;
+      prefixes.push(prefix);
+      return new RedisQueueDriver({ url: REDIS_URL, prefix });
+    },
+    cleanup: async () => {
+      const admin = new Redis(REDIS_URL);
+      try {
+        for (const prefix of prefixes.splice(0)) {
+          let cursor = '0';
+          do {
+            const [next, keys] = await admin.scan(cursor, 'MATCH', `{${prefix}*`, 'COUNT', 1000);
+            if (keys.length > 0) await admin.del(...keys);
+            cursor = next;
+          } while (cursor !== '0');
+        }
+      } finally {
+        await admin.quit();
       }
     },
   };
