@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 import { activityMiddleware } from './activity/activity-middleware.js';
+import { logLostAttempts } from './activity/lost-attempts.js';
 import { defaultsOf, type JobConfig, type JobDefaults, loadConfig } from './config.js';
 import type {
   ActivityEntry,
@@ -101,6 +102,7 @@ export class JobDispatcher {
     if (options.jobs) this.registry.register(options.jobs);
     // Built in: scrub sensitive values from job errors, and log ActivityLoggedJob runs.
     this.middleware = [redactErrors, activityMiddleware(() => this.driver()), ...(options.middleware ?? [])];
+    logLostAttempts(this.events, this.registry, () => this.driver());
     this.dispatchHooks = [...(options.onDispatch ?? [])];
   }
 

@@ -34,7 +34,8 @@ export interface HandleWithLoggingOptions {
   run?: () => Promise<void> | void;
 }
 
-const nextId = monotonicFactory();
+/** Entry ids: ULIDs, monotonic within this process. */
+export const nextActivityId = monotonicFactory();
 let warned = false;
 
 /**
@@ -110,7 +111,12 @@ async function write(logger: ServiceActivityLogger, entry: NewActivityEntry): Pr
   }
 }
 
-function describe(job: ActivityLoggedJob): { causer: string | null; properties: string; values: string[] } {
+/** The causer and redacted properties an entry records for `job`, and the values to scrub from its errors. */
+export function describeForActivity(job: ActivityLoggedJob): {
+  causer: string | null;
+  properties: string;
+  values: string[];
+} {
   const fields = sensitiveFieldsOf(job);
   let causer: string | null = null;
   let props: unknown;
@@ -148,13 +154,13 @@ export async function runWithActivity(
   logger: ServiceActivityLogger,
   run: () => Promise<void> | void,
 ): Promise<void> {
-  const { causer, properties, values } = describe(job);
+  const { causer, properties, values } = describeForActivity(job);
   const entry = (
     event: ActivityEvent,
     durationMs: number | null,
     error: string | null,
   ): NewActivityEntry => ({
-    id: nextId(),
+    id: nextActivityId(),
     jobId: ctx.jobId || null,
     jobName: job.jobName(),
     queueName: ctx.queueName,

@@ -9,7 +9,7 @@ import {
   REDACTED,
   redactRecord,
 } from '../../src/index.js';
-import { waitForStatus } from '../monitoring/wait.js';
+import { waitForStatus, waitUntil } from '../monitoring/wait.js';
 import { storesPresent } from './stores.js';
 
 const CARD = '4000000000000002';
@@ -58,6 +58,26 @@ class HangingLoggedJob extends ActivityLoggedJob {
   }
 }
 
+class LostLoggedJob extends ActivityLoggedJob {
+  static sensitive = ['token'];
+  constructor(
+    public who: string,
+    public token: string,
+  ) {
+    super();
+  }
+  override jobName() {
+    return 'ActivityLostJob';
+  }
+  override maxAttempts() {
+    return 1;
+  }
+  override triggeredBy() {
+    return this.who;
+  }
+  handle() {}
+}
+
 class PlainJob extends Job {
   override jobName() {
     return 'ActivityPlainJob';
@@ -95,7 +115,7 @@ describe.each(stores)('activity log on $name', (store) => {
   async function make() {
     const d = new JobDispatcher(await store.make(), {
       config: CONFIG,
-      jobs: [ChargeCardJob, HangingLoggedJob, PlainJob, InlineLoggedJob],
+      jobs: [ChargeCardJob, HangingLoggedJob, PlainJob, InlineLoggedJob, LostLoggedJob],
     });
     open.push(d);
     return d;
@@ -150,6 +170,24 @@ describe.each(stores)('activity log on $name', (store) => {
     const [last] = await d.activity({ jobId: id, limit: 5 });
     expect(last?.event).toBe('failed');
     expect(last?.error).toMatch(/timed out after 0.3 s/);
+  });
+
+  it('writes the failed entry of a last attempt whose worker died', async () => {
+    const d = await make();
+    const id = await d.dispatch(new LostLoggedJob('user-9', 'tok-12345'));
+    // A worker reserves the job and dies: its lease runs out and the store fails the job.
+    const driver = await d.driver();
+    expect(await driver.reserve({ queue: 'default', limit: 1, leaseMs: 100, workerId: 'dead' })).toHaveLength(
+      1,
+    );
+    await new Promise((r) => setTimeout(r, 400));
+    await d.startWorker('default', 1);
+    await waitForStatus(d, id, ['failed']);
+    await waitUntil(async () => (await d.activity({ jobId: id, limit: 5 })).length > 0);
+    const [entry] = await d.activity({ jobId: id, limit: 5 });
+    expect(entry).toMatchObject({ event: 'failed', causer: 'user-9', attempt: 1, durationMs: null });
+    expect(JSON.parse(entry!.properties)).toEqual({ who: 'user-9', token: REDACTED });
+    expect(entry!.error).toBeTruthy();
   });
 
   it('writes nothing for jobs that are not ActivityLoggedJob', async () => {
