@@ -45,12 +45,15 @@ export class GroupCommit {
     if (writes.length === 0) return;
     this.pending = [];
     const outcomes: Outcome[] = [];
+    // A lone write needs no savepoint: if it fails, the whole transaction is only its own.
+    const isolate = writes.length > 1 ? this.savepoint : (run: () => unknown) => run();
     try {
       this.transaction(() => {
         for (const write of writes) {
           try {
-            outcomes.push({ ok: true, value: this.savepoint(write.run) });
+            outcomes.push({ ok: true, value: isolate(write.run) });
           } catch (error) {
+            if (writes.length === 1) throw error;
             outcomes.push({ ok: false, error });
           }
         }

@@ -137,7 +137,7 @@ GROUP BY queue_name`;
 
 /**
  * Finished jobs per minute since @since. Inputs: @since @queue (null: all). The unary `+` keeps
- * SQLite off idx_jobs_status (every completed row) and on idx_jobs_processed_at (the window).
+ * SQLite off idx_jobs_queue_status (every completed row) and on idx_jobs_processed_at (the window).
  */
 export const COMPLETED_PER_MINUTE = `
 SELECT processed_at / 60000 AS minute, count(*) AS n FROM jobs

@@ -78,7 +78,7 @@ describe('SQLite store at start-up', () => {
         'idx_jobs_queue_processing',
         'idx_jobs_failed',
         'idx_jobs_retry',
-        'idx_jobs_status',
+        'idx_jobs_processed_at',
       ]),
     );
     const columns = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('jobs');
