@@ -136,13 +136,16 @@ export class DashboardSecurity {
   authenticate(loginPath: string): MiddlewareHandler<DashboardEnv> {
     return async (c, next) => {
       if (!this.protected || c.req.path === loginPath) return next();
-      const header = c.req.header('authorization');
-      if (header !== undefined) {
-        const match = /^Bearer\s+(\S+)$/i.exec(header);
-        if (match && this.verifyToken(match[1]!)) {
-          c.set('bearer', true);
-          return next();
-        }
+      // A Bearer header with our token lets a script in. Any other Authorization header (a
+      // proxy's Basic auth, the host app's own JWT) is left to the session and authorize checks.
+      const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
+      if (bearer && this.verifyToken(bearer[1]!)) {
+        c.set('bearer', true);
+        return next();
+      }
+      if (this.validSession(getCookie(c, SESSION_COOKIE))) return next();
+      if (this.options.authorize && (await this.options.authorize(c.req.raw))) return next();
+      if (bearer && this.hasToken) {
         return this.refuse(
           c,
           401,
@@ -150,19 +153,15 @@ export class DashboardSecurity {
           'The Authorization header does not carry the dashboard token.',
         );
       }
-      if (this.validSession(getCookie(c, SESSION_COOKIE))) return next();
-      if (this.options.authorize && (await this.options.authorize(c.req.raw))) return next();
       const wantsPage = c.req.method === 'GET' && !isApiPath(c.req.path, this.options.basePath);
       if (wantsPage && this.hasToken) {
         const next = encodeURIComponent(c.req.path + (new URL(c.req.url).search || ''));
         return c.redirect(`${loginPath}?next=${next}`, 303);
       }
-      return this.refuse(
-        c,
-        401,
-        'UNAUTHORIZED',
-        'Sign in with the dashboard token (Authorization: Bearer <token>).',
-      );
+      const message = this.hasToken
+        ? 'Sign in with the dashboard token (Authorization: Bearer <token>).'
+        : 'Not authorized: the application this dashboard is mounted in did not let this request in.';
+      return this.refuse(c, 401, 'UNAUTHORIZED', message);
     };
   }
 

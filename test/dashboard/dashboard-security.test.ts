@@ -132,6 +132,13 @@ describe('dashboard security defaults', () => {
       new Request('http://ops.example/api/overview', { headers: { 'x-role': 'admin' } }),
     );
     expect(yes.status).toBe(200);
+    // The host app's own Bearer token is its business, not a wrong dashboard token.
+    const jwt = await dashboard.fetch(
+      new Request('http://ops.example/api/overview', {
+        headers: { 'x-role': 'admin', authorization: 'Bearer eyJhbGciOi.host-app.jwt' },
+      }),
+    );
+    expect(jwt.status).toBe(200);
   });
 
   test('the Node handler mounts under a base path, as Express does (mount path stripped) or not', async () => {
