@@ -1,16 +1,20 @@
 /**
- * Makes docs/dashboard-overview.png: an hour of made-up traffic on five queues, written through
+ * Makes docs/dashboard-overview.png: an hour of made-up traffic on five queues in a SQLite store, written through
  * the driver contract with a shifted store clock (so the charts have history), then the overview
  * page photographed in Debian's chromium.  Run: npx tsx test/dashboard/screenshot.ts
  */
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { startDashboard } from '../../src/dashboard/index.js';
-import { JobDispatcher, MemoryQueueDriver, type NewJob } from '../../src/index.js';
+import { JobDispatcher, type NewJob, SqliteQueueDriver } from '../../src/index.js';
 import { launchBrowser } from './browser.js';
 
 const MINUTE = 60_000;
 let offset = -60 * MINUTE;
-const driver = new MemoryQueueDriver({ clock: () => Date.now() + offset });
+const dir = mkdtempSync(join(tmpdir(), 'jobwright-screenshot-'));
+const driver = new SqliteQueueDriver(join(dir, 'jobs.sqlite'), { clock: () => Date.now() + offset });
+await driver.migrate();
 let seq = 0;
 /** A seeded generator, so the picture is the same on every run. */
 let seed = 42;
@@ -82,8 +86,10 @@ const stackOf = (message: string, where: string) =>
   `Error: ${message}\n    at ${where} (/srv/app/src/jobs/${where.split('.')[0]}.ts:42:11)\n    at runJob (/srv/app/node_modules/jobwright/dist/worker/run-job.js:112:24)`;
 
 // An hour of traffic, minute by minute, with a burst of payment failures 20 minutes ago.
+const currentMinute = Math.floor(Date.now() / MINUTE) * MINUTE;
 for (let minute = 0; minute < 60; minute++) {
-  offset = (minute - 60) * MINUTE + 1000;
+  // The middle of each past minute, so that seeding taking a few seconds never spills a batch over.
+  offset = currentMinute - (60 - minute) * MINUTE + 30_000 - Date.now();
   const wave = 1 + 0.6 * Math.sin(minute / 6);
   for (const kind of kinds) {
     const count = Math.round(kind.rate * wave + (minute % 7));
@@ -186,4 +192,5 @@ try {
   await browser.close();
   await server.close();
   await dispatcher.close();
+  rmSync(dir, { recursive: true, force: true });
 }
