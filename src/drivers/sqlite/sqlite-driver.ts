@@ -61,16 +61,23 @@ const PRUNE_BATCH = 1000;
  * In-process wake-ups, shared by every driver on the same file in this process, so a worker
  * on one connection hears about jobs enqueued through another. Other processes poll.
  */
-const wakeHubs = new Map<string, EventEmitter>();
+const wakeHubs = new Map<string, { hub: EventEmitter; drivers: number }>();
 
-function hubFor(key: string | null): EventEmitter {
+function openHub(key: string | null): EventEmitter {
   if (key === null) return new EventEmitter().setMaxListeners(0);
-  let hub = wakeHubs.get(key);
-  if (!hub) {
-    hub = new EventEmitter().setMaxListeners(0);
-    wakeHubs.set(key, hub);
+  let entry = wakeHubs.get(key);
+  if (!entry) {
+    entry = { hub: new EventEmitter().setMaxListeners(0), drivers: 0 };
+    wakeHubs.set(key, entry);
   }
-  return hub;
+  entry.drivers++;
+  return entry.hub;
+}
+
+/** Forgets a file's hub when its last driver closes, so a process that opens many files does not leak. */
+function closeHub(key: string | null): void {
+  const entry = key === null ? undefined : wakeHubs.get(key);
+  if (entry && --entry.drivers === 0) wakeHubs.delete(key!);
 }
 
 /**
@@ -128,7 +135,7 @@ export class SqliteQueueDriver implements QueueDriver {
       now: () => this.now(),
       read: (fn) => this.read(fn),
     };
-    this.wakeups = hubFor(this.db.memory ? null : this.file);
+    this.wakeups = openHub(this.hubKey());
   }
 
   /** The underlying better-sqlite3 connection (read-only use: inspection, tests). */
@@ -406,6 +413,7 @@ export class SqliteQueueDriver implements QueueDriver {
     this.closed = true;
     for (const listener of this.listeners) this.wakeups.off('wake', listener);
     this.listeners.clear();
+    closeHub(this.hubKey());
     this.statements.clear();
     if (this.ownsDatabase && this.db.open) {
       this.db.pragma('optimize');
@@ -432,6 +440,10 @@ export class SqliteQueueDriver implements QueueDriver {
     });
     if (ok && delayMs === 0 && queue !== undefined) this.wake(queue);
     return { ok };
+  }
+
+  private hubKey(): string | null {
+    return this.db.memory ? null : this.file;
   }
 
   private now(): number {

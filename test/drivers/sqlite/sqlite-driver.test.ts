@@ -6,7 +6,14 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { Job, JobDispatcher, SqliteQueueDriver, StoreError } from '../../../src/index.js';
+import {
+  createDriver,
+  Job,
+  JobDispatcher,
+  loadConfig,
+  SqliteQueueDriver,
+  StoreError,
+} from '../../../src/index.js';
 import { TSX_IMPORT } from '../../support/fault/spawn-worker.js';
 
 const run = promisify(execFile);
@@ -124,6 +131,17 @@ describe('SQLite store at start-up', () => {
     const readOnly = startupError(() => new SqliteQueueDriver(join(readOnlyDir, 'jobs.sqlite')));
     expect(readOnly.code).toBe('STORE_NOT_WRITABLE');
     expect(readOnly.message).toContain(join(readOnlyDir, 'jobs.sqlite'));
+  });
+
+  it('the default connection reports a damaged store file as a StoreError too', async () => {
+    const file = freshFile();
+    writeFileSync(file, 'not a database'.repeat(500));
+    const config = loadConfig({ JOBWRIGHT_SQLITE_PATH: file });
+    expect(config.connection).toBe('sqlite');
+    await expect(createDriver(config)).rejects.toMatchObject({
+      name: 'StoreError',
+      code: 'STORE_NOT_SQLITE',
+    });
   });
 
   it('says what it can do: durable, several processes, no cross-process wake-ups, pause', () => {
