@@ -45,7 +45,7 @@ export interface DatabaseQueueDriverOptions {
    */
   asyncCommit?: 'none' | 'reservations' | 'all';
   /**
-   * How many jobs a busy worker may reserve ahead of its free slots (default 64; 0: never).
+   * How many jobs a busy worker may reserve ahead of its free slots (default 100; 0: never).
    * Only used while the last reservation came back full, i.e. while there is a backlog.
    */
   reserveAhead?: number;

@@ -98,7 +98,7 @@ export class DatabaseQueueDriver implements QueueDriver {
     this.ahead = new ReserveAhead(
       (params) => this.reserveNow(params),
       (jobs) => this.giveBack(jobs),
-      this.options.reserveAhead ?? 64,
+      this.options.reserveAhead ?? 100,
     );
   }
 
@@ -450,12 +450,12 @@ export class DatabaseQueueDriver implements QueueDriver {
         parents.push(item.id);
       }
     }
-    const { rows } = await (await this.pool()).query<{ id: string }>(this.sql.complete, [
-      items.map((i) => i.id),
-      items.map((i) => i.leaseToken),
-      ...newJobArrays(links),
-      parents,
-    ]);
+    const ids = items.map((i) => i.id);
+    const tokens = items.map((i) => i.leaseToken);
+    const { rows } = await (await this.pool()).query<{ id: string }>(
+      links.length > 0 ? this.sql.complete : this.sql.completeOnly,
+      links.length > 0 ? [ids, tokens, ...newJobArrays(links), parents] : [ids, tokens],
+    );
     const accepted = new Set(rows.map((r) => r.id.trimEnd()));
     // The same lease twice in one batch: only the first call is told it completed the job.
     return items.map((i) => accepted.delete(i.id));

@@ -122,6 +122,16 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
       WHERE (SELECT count(pg_notify(${channel}, q.queue_name))
              FROM (SELECT DISTINCT queue_name FROM chained) q) >= 0`,
 
+    /** Complete a batch with no chain links (the common case): $1 ids, $2 lease tokens. */
+    completeOnly: `
+      -- inputs: $1 ids, $2 lease tokens
+      UPDATE ${s}.jobs j
+      SET status = 'completed', processed_at = now(), updated_at = now(),
+          lease_token = NULL, lease_expires_at = NULL
+      WHERE j.id = ANY($1::bpchar[]) AND j.status = 'processing'
+        AND (j.id, j.lease_token) IN (SELECT * FROM unnest($1::bpchar[], $2::uuid[])) ${async}
+      RETURNING j.id`,
+
     /** Retry later. $1 id, $2 token, $3 delay ms, $4 error. */
     retry: `
       -- inputs: $1 id, $2 lease token, $3 delay ms, $4 error message
