@@ -45,14 +45,31 @@ import { GlobalKeys, QueueKeys } from './keys.js';
 import { RedisReads } from './redis-reads.js';
 import { ScriptRunner } from './scripts.js';
 import { Wakeups } from './wakeups.js';
+import { tokenPrefixOf, WorkerSlots } from './worker-slots.js';
 
 export type { RedisClientLike, RedisQueueDriverOptions } from './connection.js';
+
+type Reply = Array<string | number | null>;
+
+/** Appends the reserved jobs of a script reply, `FIELD_COUNT` values each from `offset`, to `into`. */
+function decodeReserved(reply: Reply, offset: number, into: ReservedJob[]): ReservedJob[] {
+  for (let i = offset; i + FIELD_COUNT <= reply.length; i += FIELD_COUNT) {
+    const job = decodeJob(reply, i);
+    if (job) into.push({ ...job, leaseToken: String(reply[i + FIELD_COUNT - 1]) });
+  }
+  return into;
+}
 
 interface Completion {
   id: string;
   leaseToken: string;
   next: NewJob[];
+  /** The worker whose freed slot this completion's script call refills, if any. */
+  refill: WorkerSlots | undefined;
 }
+
+/** Refilled jobs a worker has not claimed after this long are released (not counted as an attempt). */
+const CLAIM_MS = 1000;
 
 /** Batches of at most this many are handled by one script call (recover, retry-all, prune). */
 const CHUNK = 500;
@@ -84,6 +101,11 @@ export class RedisQueueDriver implements QueueDriver {
   private readonly registered = new Set<string>();
   private readonly batchers = new Map<string, CompletionBatcher<Completion>>();
   private readonly wakeups: Wakeups;
+  /** Workers reserving through this driver, by worker id and by token prefix. */
+  private readonly slots = new Map<string, WorkerSlots>();
+  private readonly slotsByPrefix = new Map<string, WorkerSlots>();
+  /** Workers that registered through this driver: the engine's, which claim refills. */
+  private readonly registeredWorkers = new Set<string>();
   private closed = false;
 
   constructor(clientOrUrl: string | RedisClientLike | RedisQueueDriverOptions) {
@@ -130,22 +152,21 @@ export class RedisQueueDriver implements QueueDriver {
 
   async reserve({ queue, limit, leaseMs, workerId }: ReserveParams): Promise<ReservedJob[]> {
     if (limit <= 0) return [];
+    const slot = this.slotsOf(queue, workerId, leaseMs);
+    // Jobs the last completion already reserved for this worker: no round trip.
+    const jobs = slot.take(limit);
+    if (jobs.length === limit) return jobs;
     const k = this.keys(queue);
-    // The queue travels in the token: later transitions name only the job id and the token.
-    const tokenPrefix = `${queue}/${randomUUID()}.`;
-    const reply = await this.run<Array<string | number | null>>(
+    const want = limit - jobs.length;
+    const reply = await this.run<Reply>(
       'reserve',
       [k.ready, k.delayed, k.active, k.pending, k.retrying, k.failed, k.paused],
-      [k.base, limit, Math.max(1, Math.round(leaseMs)), tokenPrefix, workerId],
+      [k.base, want, slot.leaseMs, slot.tokenPrefix, workerId, slot.takeNumbers(want)],
     );
     const nextDue = Number(reply[0]);
     const now = Number(reply[1]);
     if (nextDue >= 0) this.wakeups.wakeLater(queue, nextDue - now);
-    const jobs: ReservedJob[] = [];
-    for (let i = 2; i + FIELD_COUNT <= reply.length; i += FIELD_COUNT) {
-      const job = decodeJob(reply, i);
-      if (job) jobs.push({ ...job, leaseToken: String(reply[i + FIELD_COUNT - 1]) });
-    }
+    decodeReserved(reply, 2, jobs);
     return jobs;
   }
 
@@ -162,7 +183,10 @@ export class RedisQueueDriver implements QueueDriver {
     }
     await this.open();
     for (const job of inline) if (job.queueName !== queue) await this.registerQueue(job.queueName);
-    const ok = await this.batcher(queue).add({ id, leaseToken, next: inline });
+    const prefix = tokenPrefixOf(leaseToken);
+    const slot = prefix === null ? undefined : this.slotsByPrefix.get(prefix);
+    const refill = slot?.registered ? slot : undefined;
+    const ok = await this.batcher(queue).add({ id, leaseToken, next: inline, refill });
     if (ok && later.length > 0) await this.enqueue({ jobs: later });
     return { ok };
   }
@@ -301,6 +325,9 @@ export class RedisQueueDriver implements QueueDriver {
       concurrency: params.concurrency,
       jobsDone: params.jobsDone,
     };
+    this.registeredWorkers.add(params.workerId);
+    const slot = this.slots.get(params.workerId);
+    if (slot) slot.registered = true;
     await this.run(
       'register-worker',
       [this.global.workers, this.global.workersExpiry],
@@ -309,6 +336,14 @@ export class RedisQueueDriver implements QueueDriver {
   }
 
   async unregisterWorker({ workerId }: { workerId: string }): Promise<void> {
+    this.registeredWorkers.delete(workerId);
+    const slot = this.slots.get(workerId);
+    if (slot) {
+      this.slots.delete(workerId);
+      this.slotsByPrefix.delete(slot.tokenPrefix);
+      slot.registered = false;
+      await this.giveBack(slot.drain());
+    }
     await this.run('unregister-worker', [this.global.workers, this.global.workersExpiry], [workerId]);
   }
 
@@ -357,6 +392,10 @@ export class RedisQueueDriver implements QueueDriver {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Refilled jobs nobody claimed go back without counting an attempt.
+    for (const slot of this.slots.values()) await this.giveBack(slot.drain()).catch(() => {});
+    this.slots.clear();
+    this.slotsByPrefix.clear();
     await this.wakeups.close();
     const client = this.client ?? (await this.opening?.catch(() => undefined));
     if (client && this.ownsClient) await closeClient(client);
@@ -430,19 +469,73 @@ export class RedisQueueDriver implements QueueDriver {
     return names.map(String).sort();
   }
 
+  private slotsOf(queue: string, workerId: string, leaseMs: number): WorkerSlots {
+    const lease = Math.max(1, Math.round(leaseMs));
+    let slot = this.slots.get(workerId);
+    if (!slot || slot.queue !== queue) {
+      slot = new WorkerSlots(queue, workerId, lease);
+      slot.registered = this.registeredWorkers.has(workerId);
+      this.slots.set(workerId, slot);
+      this.slotsByPrefix.set(slot.tokenPrefix, slot);
+    }
+    slot.leaseMs = lease;
+    return slot;
+  }
+
+  /** Releases reserved jobs no worker ran, without counting their attempt. */
+  private async giveBack(jobs: ReservedJob[]): Promise<void> {
+    await Promise.all(jobs.map((job) => this.release({ id: job.id, leaseToken: job.leaseToken })));
+  }
+
   private batcher(queue: string): CompletionBatcher<Completion> {
     let b = this.batchers.get(queue);
     if (!b) {
       const k = this.keys(queue);
       b = new CompletionBatcher<Completion>(async (items) => {
-        const args: Array<string | number> = [k.base, this.channel];
+        const args: Array<string | number> = [k.base, this.channel, items.length];
+        // Refill group numbers, from 1, per worker whose slots these completions free.
+        const groups = new Map<WorkerSlots, { group: number; count: number }>();
         for (const item of items) {
-          args.push(item.id, item.leaseToken, item.next.length);
+          let group = 0;
+          if (item.refill) {
+            const g = groups.get(item.refill) ?? { group: groups.size + 1, count: 0 };
+            g.count++;
+            groups.set(item.refill, g);
+            group = g.group;
+          }
+          args.push(item.id, item.leaseToken, group, item.next.length);
           for (const job of item.next)
             args.push(this.keys(job.queueName).base, job.queueName, ...jobArgs(job));
         }
-        const reply = await this.run<number[]>('complete', [k.active, k.completed, k.throughput], args);
-        return reply.map((r) => Number(r) === 1);
+        const order = [...groups.keys()];
+        for (const slot of order) {
+          const count = groups.get(slot)!.count;
+          args.push(slot.leaseMs, slot.tokenPrefix, slot.takeNumbers(count), slot.workerId);
+        }
+        const reply = await this.run<Reply>(
+          'complete',
+          [
+            k.active,
+            k.completed,
+            k.throughput,
+            k.ready,
+            k.delayed,
+            k.pending,
+            k.retrying,
+            k.failed,
+            k.paused,
+          ],
+          args,
+        );
+        let at = items.length;
+        for (const slot of order) {
+          const count = Number(reply[at]);
+          const jobs = decodeReserved(reply.slice(at + 1, at + 1 + count * FIELD_COUNT), 0, []);
+          at += 1 + count * FIELD_COUNT;
+          if (slot.registered && !this.closed) slot.add(jobs, CLAIM_MS, (left) => void this.giveBack(left));
+          else void this.giveBack(jobs);
+        }
+        return items.map((_, i) => Number(reply[i]) === 1);
       });
       this.batchers.set(queue, b);
     }

@@ -43,10 +43,10 @@ local function insert_job(base, queue, now, a, i, channel)
   if redis.call('EXISTS', key) == 1 then return 0 end
   local due = now + tonumber(a[i + 6])
   if a[i + 7] ~= '' then due = tonumber(a[i + 7]) end
+  -- Null fields are simply absent until a transition sets them.
   redis.call('HSET', key, 'id', id, 'queue', queue, 'name', a[i + 1], 'payload', a[i + 2], 'attempts', 0,
-    'max', a[i + 3], 'status', 'pending', 'priority', a[i + 4], 'available', due, 'reserved', '',
-    'processed', '', 'failedAt', '', 'error', '', 'timeout', a[i + 5], 'created', now, 'updated', now,
-    'meta', a[i + 8], 'token', '', 'expires', '')
+    'max', a[i + 3], 'status', 'pending', 'priority', a[i + 4], 'available', due, 'timeout', a[i + 5],
+    'created', now, 'updated', now, 'meta', a[i + 8])
   redis.call('ZADD', base .. 'pending', 0, id)
   redis.call('ZADD', base .. 'all', 0, id)
   schedule(base, id, tonumber(a[i + 4]), due, now, channel, queue)
@@ -63,4 +63,48 @@ local function count_finished(tp, kind, now, n)
       if m and m < minute - 180 then redis.call('HDEL', tp, f) end
     end
   end
+end
+
+-- Promotes due delayed jobs, then hands out up to `limit` jobs, lowest priority first, then
+-- oldest: counts the attempt, sets the lease token (token_prefix .. n, n from first_n) and the
+-- lease expiry. Appends the FIELDS of each job to `out`; returns how many it handed out.
+local function reserve_jobs(base, k, now, limit, lease_ms, token_prefix, first_n, worker, out)
+  local due = redis.call('ZRANGEBYSCORE', k.delayed, '-inf', now, 'LIMIT', 0, 1000)
+  for _, id in ipairs(due) do
+    local p = redis.call('HGET', base .. 'job:' .. id, 'priority')
+    if p then redis.call('ZADD', k.ready, p, id) end
+  end
+  if #due > 0 then redis.call('ZREM', k.delayed, unpack(due)) end
+  if limit <= 0 or redis.call('EXISTS', k.paused) == 1 then return 0 end
+
+  local expires = now + lease_ms
+  local popped = redis.call('ZPOPMIN', k.ready, limit)
+  local n = 0
+  for i = 1, #popped, 2 do
+    local id = popped[i]
+    local key = base .. 'job:' .. id
+    local job = read_job(key)
+    local status = job[7]
+    if status == 'pending' or status == 'retrying' then
+      local token = token_prefix .. (first_n + n)
+      n = n + 1
+      local attempts = tonumber(job[5]) + 1
+      redis.call('HSET', key, 'status', 'processing', 'attempts', attempts, 'reserved', now, 'updated', now,
+        'token', token, 'expires', expires, 'worker', worker)
+      redis.call('ZADD', k.active, expires, id)
+      redis.call('ZREM', status == 'pending' and k.pending or k.retrying, id)
+      job[5] = attempts
+      job[7] = 'processing'
+      job[10] = now
+      job[16] = now
+      job[18] = token
+      for f = 1, #FIELDS do out[#out + 1] = job[f] end
+    elseif job[1] and status ~= 'processing' and status ~= 'completed' and status ~= 'failed' then
+      -- A row no code knows how to run: fail it with the reason instead of wedging the queue.
+      redis.call('HSET', key, 'status', 'failed', 'failedAt', now, 'updated', now,
+        'error', 'Corrupt job row: unknown status ' .. tostring(status))
+      redis.call('ZADD', k.failed, now, id)
+    end
+  end
+  return n
 end
