@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import type { EventEmitter } from 'node:events';
 import type BetterSqlite3 from 'better-sqlite3';
 import { JobwrightError, StoreError } from '../../errors.js';
 import type {
@@ -45,6 +45,7 @@ import {
   toWorkerInfo,
   type WorkerRow,
 } from './rows.js';
+import { closeHub, openHub } from './wake-hub.js';
 
 export interface SqliteQueueDriverOptions {
   /** How long a write waits for another process's lock before failing; default 5000 ms. */
@@ -56,29 +57,6 @@ export interface SqliteQueueDriverOptions {
 }
 
 const PRUNE_BATCH = 1000;
-
-/**
- * In-process wake-ups, shared by every driver on the same file in this process, so a worker
- * on one connection hears about jobs enqueued through another. Other processes poll.
- */
-const wakeHubs = new Map<string, { hub: EventEmitter; drivers: number }>();
-
-function openHub(key: string | null): EventEmitter {
-  if (key === null) return new EventEmitter().setMaxListeners(0);
-  let entry = wakeHubs.get(key);
-  if (!entry) {
-    entry = { hub: new EventEmitter().setMaxListeners(0), drivers: 0 };
-    wakeHubs.set(key, entry);
-  }
-  entry.drivers++;
-  return entry.hub;
-}
-
-/** Forgets a file's hub when its last driver closes, so a process that opens many files does not leak. */
-function closeHub(key: string | null): void {
-  const entry = key === null ? undefined : wakeHubs.get(key);
-  if (entry && --entry.drivers === 0) wakeHubs.delete(key!);
-}
 
 /**
  * Keeps jobs in one SQLite file (WAL mode), shared by every process on the machine that opens
