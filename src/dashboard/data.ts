@@ -93,6 +93,12 @@ export class DashboardData {
     };
   }
 
+  /** Every queue the store knows of, for the jobs page's queue filter. */
+  async queueNames(): Promise<string[]> {
+    const [stats, paused] = await Promise.all([this.dispatcher.allStats(), this.dispatcher.pausedQueues()]);
+    return [...new Set([...stats.map((s) => s.queueName), ...paused])].sort();
+  }
+
   async jobs(query: ListQuery): Promise<JobList> {
     const { jobs, total } = await this.dispatcher.jobs({
       queue: query.queue,

@@ -116,8 +116,7 @@ export function registerPages(app: Hono<DashboardEnv>, deps: RouteDeps): void {
 
   app.get('/jobs', async (c) => {
     const query = parseListQuery((name) => c.req.query(name));
-    const [list, overview] = await Promise.all([data.jobs(query), data.overview({ minutes: 5 })]);
-    const queues = overview.queues.map((q) => q.queueName);
+    const [list, queues] = await Promise.all([data.jobs(query), data.queueNames()]);
     return render(c, jobsPage(await pageContext(c, deps), query, list, queues));
   });
 
