@@ -56,9 +56,11 @@ if (process.env.JOBWRIGHT_LOG_LEVEL) attachLogger(dispatcher); // structured JSO
 const driver = await dispatcher.driver();
 const where =
   driver.name === 'sqlite'
-    ? resolve(dispatcher.config.sqlitePath)
-    : `${driver.name} (${dispatcher.config.connection})`;
-console.log(pc.bold(`jobwright demo: store ${driver.name} at ${where}`));
+    ? ` at ${resolve(dispatcher.config.sqlitePath)}`
+    : driver.name === 'memory'
+      ? ' (nothing persists across runs)'
+      : '';
+console.log(pc.bold(`jobwright demo: store ${driver.name}${where}`));
 
 const totals = (stats: QueueStats[]) =>
   stats.reduce((t, s) => ({ completed: t.completed + s.completedJobs, failed: t.failed + s.failedJobs }), {
