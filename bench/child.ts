@@ -26,7 +26,7 @@ export interface Progress {
 export type ChildMessage =
   | { type: 'ready' }
   | ({ type: 'progress' } & Progress)
-  | ({ type: 'stopped'; latencies: number[] } & Progress)
+  | ({ type: 'stopped'; latencies: number[]; cpuMicros: number } & Progress)
   | { type: 'error'; message: string };
 
 const send = (message: ChildMessage) => process.send?.(message);
@@ -34,6 +34,8 @@ const send = (message: ChildMessage) => process.send?.(message);
 let adapter: Adapter | undefined;
 let init: ChildInit | undefined;
 let timer: NodeJS.Timeout | undefined;
+let cpuAtGo: NodeJS.CpuUsage | undefined;
+let cpuAtLast: NodeJS.CpuUsage | undefined;
 const progress: Progress = { count: 0, firstAt: 0, lastAt: 0 };
 const latencies: number[] = [];
 
@@ -43,6 +45,8 @@ function onJob(body: JobBody): void {
   progress.count++;
   progress.lastAt = now;
   if (init?.latency) latencies.push(now - body.t);
+  // CPU used up to the latest job: the worker's own cost, robust against a busy machine.
+  if (cpuAtGo) cpuAtLast = process.cpuUsage(cpuAtGo);
 }
 
 async function handle(message: ParentMessage): Promise<void> {
@@ -52,12 +56,14 @@ async function handle(message: ParentMessage): Promise<void> {
     adapter = await system.open(message.ns);
     send({ type: 'ready' });
   } else if (message.type === 'go') {
+    cpuAtGo = process.cpuUsage();
     await adapter!.startWorker(init!.concurrency, onJob);
     timer = setInterval(() => send({ type: 'progress', ...progress }), 50);
   } else if (message.type === 'stop') {
     clearInterval(timer);
     await adapter?.stop();
-    send({ type: 'stopped', latencies, ...progress });
+    const cpuMicros = cpuAtLast ? cpuAtLast.user + cpuAtLast.system : 0;
+    send({ type: 'stopped', latencies, cpuMicros, ...progress });
     // Exit normally (not killed) so that --cpu-prof can write its profile.
     setTimeout(() => process.exit(0), 50);
   }

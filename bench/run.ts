@@ -108,6 +108,7 @@ const ROWS: Array<Omit<Row, 'cells'>> = [
   { key: 'process-1x10', label: 'process no-op, 1 process × 10', unit: 'jobs/s', better: 'higher' },
   { key: 'process-1x50', label: 'process no-op, 1 process × 50', unit: 'jobs/s', better: 'higher' },
   { key: 'process-4x10', label: 'process no-op, 4 processes × 10', unit: 'jobs/s', better: 'higher' },
+  { key: 'cpu-1x50', label: 'worker CPU per job, 1 process × 50', unit: 'µs', better: 'lower' },
   { key: 'latency-p50', label: 'dispatch-to-start p50, idle worker', unit: 'ms', better: 'lower' },
   { key: 'latency-p95', label: 'dispatch-to-start p95', unit: 'ms', better: 'lower' },
   { key: 'latency-p99', label: 'dispatch-to-start p99', unit: 'ms', better: 'lower' },
@@ -241,13 +242,14 @@ async function benchSystem(info: (typeof SYSTEMS)[number]): Promise<void> {
       [1, 50],
       [4, 10],
     ] as const) {
-      await step(`process ${processes} × ${concurrency}`, async () =>
-        record(
-          `process-${processes}x${concurrency}`,
-          info.id,
-          await repeat(runs, () => processing(target, sizes, processes, concurrency)),
-        ),
-      );
+      await step(`process ${processes} × ${concurrency}`, async () => {
+        const measured = await repeat(runs, () => processing(target, sizes, processes, concurrency));
+        record(`process-${processes}x${concurrency}`, info.id, measured);
+        if (processes === 1 && concurrency === 50) {
+          const cpu = measured.flatMap((m) => (m.cpuPerJob === undefined ? [] : [{ value: m.cpuPerJob }]));
+          record('cpu-1x50', info.id, cpu);
+        }
+      });
     }
   }
   if (scenarios.has('latency')) {

@@ -19,6 +19,8 @@ export interface Sizes {
 
 export interface Measured {
   value: number;
+  /** CPU µs the worker process(es) used per job (processing runs only). */
+  cpuPerJob?: number;
   /** The run hit its time limit: the value is the rate over the jobs done so far. */
   partial?: boolean;
 }
@@ -124,9 +126,13 @@ async function workers(
 async function drain(group: WorkerGroup, count: number, timeoutMs: number): Promise<Measured> {
   await group.go();
   const seen = await group.waitFor(count, timeoutMs);
-  await group.stop();
+  const { cpuMicros } = await group.stop();
   const seconds = Math.max(seen.lastAt - seen.firstAt, 1) / 1000;
-  return { value: seen.count / seconds, partial: seen.timedOut || undefined };
+  return {
+    value: seen.count / seconds,
+    partial: seen.timedOut || undefined,
+    cpuPerJob: seen.count > 0 ? cpuMicros / seen.count : undefined,
+  };
 }
 
 export async function processing(

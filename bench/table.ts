@@ -10,7 +10,7 @@ export interface Cell {
 export interface Row {
   key: string;
   label: string;
-  unit: 'jobs/s' | 'ms' | '×';
+  unit: 'jobs/s' | 'ms' | 'µs' | '×';
   /** Which way is better; ratios are always put so that above 1 means jobwright is better. */
   better: 'higher' | 'lower';
   cells: Map<string, Cell>;
@@ -18,6 +18,7 @@ export interface Row {
 
 export function formatValue(value: number, unit: Row['unit']): string {
   if (!Number.isFinite(value)) return 'n/a';
+  if (unit === 'µs') return value < 100 ? value.toFixed(1) : Math.round(value).toLocaleString('en-US');
   if (unit === 'ms') return value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : value.toFixed(0);
   if (unit === '×') return `${value.toFixed(2)}×`;
   if (value >= 100) return Math.round(value).toLocaleString('en-US');

@@ -10,8 +10,8 @@ export interface WorkerGroup {
   go(): Promise<void>;
   /** Resolves when `target` jobs have started across the group, or when `timeoutMs` passed. */
   waitFor(target: number, timeoutMs: number): Promise<Progress & { timedOut: boolean }>;
-  /** Stops the workers; resolves with the totals and every recorded latency. */
-  stop(): Promise<Progress & { latencies: number[] }>;
+  /** Stops the workers; resolves with the totals, every recorded latency and the CPU µs used up to the last job. */
+  stop(): Promise<Progress & { latencies: number[]; cpuMicros: number }>;
 }
 
 export interface GroupOptions {
@@ -62,7 +62,7 @@ export async function forkWorkers(options: GroupOptions): Promise<WorkerGroup> {
   const extra = (process.env.BENCH_CHILD_ARGS ?? '').split(' ').filter(Boolean);
   const children: ChildProcess[] = [];
   const progress: Progress[] = [];
-  const stopped: Array<(Progress & { latencies: number[] }) | undefined> = [];
+  const stopped: Array<(Progress & { latencies: number[]; cpuMicros: number }) | undefined> = [];
   let failure: string | undefined;
   let ready = 0;
   for (let i = 0; i < options.processes; i++) {
@@ -116,7 +116,11 @@ export async function forkWorkers(options: GroupOptions): Promise<WorkerGroup> {
       if (!all) for (const child of children) child.kill('SIGKILL');
       checkFailure();
       const parts = stopped.filter((s) => s !== undefined);
-      return { ...merge(parts), latencies: parts.flatMap((s) => s.latencies) };
+      return {
+        ...merge(parts),
+        latencies: parts.flatMap((s) => s.latencies),
+        cpuMicros: parts.reduce((sum, s) => sum + s.cpuMicros, 0),
+      };
     },
   };
 }
@@ -125,15 +129,19 @@ export async function forkWorkers(options: GroupOptions): Promise<WorkerGroup> {
 export function inProcessWorker(adapter: Adapter, concurrency: number, latency: boolean): WorkerGroup {
   const progress: Progress = { count: 0, firstAt: 0, lastAt: 0 };
   const latencies: number[] = [];
+  let cpuAtGo: NodeJS.CpuUsage | undefined;
+  let cpuAtLast: NodeJS.CpuUsage | undefined;
   const onJob = (body: JobBody) => {
     const now = preciseNow();
     if (progress.count === 0) progress.firstAt = now;
     progress.count++;
     progress.lastAt = now;
     if (latency) latencies.push(now - body.t);
+    if (cpuAtGo) cpuAtLast = process.cpuUsage(cpuAtGo);
   };
   return {
     async go() {
+      cpuAtGo = process.cpuUsage();
       await adapter.startWorker(concurrency, onJob);
     },
     async waitFor(target, timeoutMs) {
@@ -147,7 +155,7 @@ export function inProcessWorker(adapter: Adapter, concurrency: number, latency: 
     },
     async stop() {
       await adapter.stopWorker();
-      return { ...progress, latencies };
+      return { ...progress, latencies, cpuMicros: cpuAtLast ? cpuAtLast.user + cpuAtLast.system : 0 };
     },
   };
 }
