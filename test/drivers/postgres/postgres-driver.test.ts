@@ -6,6 +6,7 @@ import {
   Job,
   type JobContext,
   JobDispatcher,
+  PayloadError,
   type PgPoolLike,
 } from '../../../src/index.js';
 import { DATABASE_URL, serviceAvailable } from '../../support/services.js';
@@ -235,7 +236,7 @@ describe.skipIf(!available)('DatabaseQueueDriver on PostgreSQL', () => {
   });
 
   it('one bad job in a grouped enqueue fails only its own dispatch', async () => {
-    const { driver } = open(freshSchema());
+    const { driver, dispatcher } = open(freshSchema());
     const job = (id: string, payload: string) => ({
       id,
       queueName: 'default',
@@ -257,6 +258,12 @@ describe.skipIf(!available)('DatabaseQueueDriver on PostgreSQL', () => {
     expect(((results[1] as PromiseRejectedResult).reason as Error).message).toMatch(
       /PostgreSQL refused the job payload/,
     );
+    expect((await driver.counts({}))[0]!.pendingJobs).toBe(2);
+    // JSONB cannot hold a NUL character: a typed error, and nothing stored.
+    const nul = Object.assign(new CountJob(9), { note: 'a\u0000b' });
+    const error = await dispatcher.dispatch(nul).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PayloadError);
+    expect((error as PayloadError).code).toBe('PAYLOAD_REJECTED');
     expect((await driver.counts({}))[0]!.pendingJobs).toBe(2);
   });
 
