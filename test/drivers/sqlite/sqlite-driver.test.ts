@@ -228,6 +228,35 @@ describe('SQLite store in use', () => {
     db.close();
   });
 
+  it('writes of one event-loop turn commit together, and a failing one fails alone', async () => {
+    const driver = track(new SqliteQueueDriver(freshFile()));
+    await driver.migrate();
+    const row = (id: string) => ({
+      id,
+      queueName: 'default',
+      jobName: 'sqlite-test.Echo',
+      payload: '{"n":1}',
+      maxAttempts: 3,
+      priority: 0,
+      timeoutSeconds: 30,
+      delayMs: 0,
+      availableAt: null,
+      meta: null,
+    });
+    await driver.enqueue({ jobs: [row('01DUPLICATE000000000000000')] });
+    const results = await Promise.allSettled([
+      driver.enqueue({ jobs: [row('01FIRST0000000000000000000')] }),
+      driver.enqueue({ jobs: [row('01DUPLICATE000000000000000')] }),
+      driver.enqueue({ jobs: [row('01THIRD0000000000000000000')] }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/UNIQUE constraint/);
+    expect((await driver.list({ limit: 10, offset: 0 })).total).toBe(3);
+    await expect(driver.enqueue({ jobs: [row('01TX000000000000000000000X')], tx: {} })).rejects.toThrow(
+      /cannot enqueue inside a caller transaction/,
+    );
+  });
+
   it('a writer that holds the lock past busy_timeout is a StoreError, not a hang', async () => {
     const file = freshFile();
     const driver = track(new SqliteQueueDriver(file, { busyTimeoutMs: 100 }));
