@@ -31,7 +31,9 @@ export class ${className} extends Job {
     ctx.signal.throwIfAborted();
   }
 
-  // Runs before the job is failed for good. Delete any method below to take the config's default.
+  // The settings below are the seed's defaults written out: delete one to use the config's value.
+
+  // How many runs before the job is failed for good.
   override maxAttempts(): number {
     return 3;
   }
@@ -63,7 +65,7 @@ ${queueLine}
     return null;
   }
 
-  // The payload to store; the default keeps the instance's own fields.
+  // The payload to store as JSON; a worker puts these fields back on the instance before handle().
   override serialize(): unknown {
     return { data: this.data };
   }

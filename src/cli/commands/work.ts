@@ -72,7 +72,7 @@ type StopReason = { kind: 'signal'; signal: string } | { kind: 'recycle'; why: s
 async function work(ctx: CliContext, options: WorkOptions): Promise<void> {
   const { dispatcher, config, project } = await ctx.openDispatcher({ required: true, loadJobs: true });
   const log = makeLogger(ctx, Boolean(options.jsonLogs));
-  const queues = parseList(options.queue ?? config.defaultQueue);
+  const queues = [...new Set(parseList(options.queue ?? config.defaultQueue))];
   const concurrency = options.concurrency ?? config.workerConcurrency;
 
   let stop!: (reason: StopReason) => void;
