@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createJiti } from 'jiti';
 import { type ConnectionName, DEFAULT_CONFIG, type JobConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
@@ -63,12 +64,28 @@ export function findConfigFile(cwd: string): string | null {
  * `instanceof` and the config defaults work, from source and from an installed package alike.
  */
 function makeLoader(root: string) {
+  forgetProjectModules(root);
   return createJiti(join(root, 'jobwright-cli.js'), {
     virtualModules: { jobwright },
     // Off, so that a config file without `export default` is told apart from an empty object.
     interopDefault: false,
-    moduleCache: false,
+    // On: a job file that the config imports and that jobsDir also lists must be one module,
+    // or its class would be registered twice under one name.
+    moduleCache: true,
   });
+}
+
+/**
+ * jiti keeps loaded modules in Node's require cache. Within one load that is what we want (a
+ * job file imported by the config and found in jobsDir is one class); across loads in one
+ * process (tests, a long-lived host) the project's own files must be read afresh.
+ */
+function forgetProjectModules(root: string): void {
+  const cache = createRequire(import.meta.url).cache;
+  const prefix = root.endsWith(sep) ? root : root + sep;
+  for (const key of Object.keys(cache)) {
+    if (key.startsWith(prefix) && !key.includes(`${sep}node_modules${sep}`)) delete cache[key];
+  }
 }
 
 export interface LoadProjectOptions {

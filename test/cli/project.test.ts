@@ -40,8 +40,9 @@ describe('jobwright.config.ts', () => {
     const empty = await artisan(cwd, ['queue:work']);
     expect(empty.code).toBe(1);
     expect(empty.stderr).toMatch(/has no default export: export default defineConfig/);
-    writeFileSync(join(dir, 'jobwright.config.ts'), 'export default [];');
-    const list = await artisan(cwd, ['queue:work']);
+    const other = project('{}');
+    writeFileSync(join(other, 'jobwright.config.ts'), 'export default [];');
+    const list = await artisan(other, ['queue:work']);
     expect(list.stderr).toMatch(/default export must be an object/);
 
     const nowhere = await artisan('/', ['queue:work']);
@@ -157,6 +158,19 @@ describe('make:job', () => {
     const stats = await artisan(dir, ['queue:status', '--json']);
     expect(JSON.parse(stats.stdout)).toEqual([]);
   }, 60_000);
+
+  it('a class both imported by the config and found in jobsDir is registered once', async () => {
+    const dir = project('{}');
+    await artisan(dir, ['make:job', 'BothJob']);
+    writeFileSync(
+      join(dir, 'jobwright.config.ts'),
+      "import { defineConfig } from 'jobwright';\nimport { BothJob } from './src/app/jobs/both-job.js';\n\n" +
+        "export default defineConfig({ jobsDir: 'src/app/jobs', jobs: [BothJob] });\n",
+    );
+    const sent = await artisan(dir, ['queue:dispatch', 'BothJob', '--delay', '60']);
+    expect(sent.stderr).toBe('');
+    expect(sent.code).toBe(0);
+  });
 
   it('adds the class to a plain jobs list, or prints how to register it', async () => {
     const dir = project('{ jobs: [] }');
