@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type {
   ActivityEntry,
   CompleteParams,
@@ -51,11 +50,13 @@ export type { RedisClientLike, RedisQueueDriverOptions } from './connection.js';
 
 type Reply = Array<string | number | null>;
 
-/** Appends the reserved jobs of a script reply, `FIELD_COUNT` values each from `offset`, to `into`. */
-function decodeReserved(reply: Reply, offset: number, into: ReservedJob[]): ReservedJob[] {
-  for (let i = offset; i + FIELD_COUNT <= reply.length; i += FIELD_COUNT) {
-    const job = decodeJob(reply, i);
-    if (job) into.push({ ...job, leaseToken: String(reply[i + FIELD_COUNT - 1]) });
+/** Appends the reserved jobs of a script reply (`FIELD_COUNT` values each, from `offset` up to `end`) to `into`. */
+function decodeReserved(reply: Reply, offset: number, into: ReservedJob[], end = reply.length): ReservedJob[] {
+  for (let i = offset; i + FIELD_COUNT <= end; i += FIELD_COUNT) {
+    const job = decodeJob(reply, i) as ReservedJob | null;
+    if (!job) continue;
+    job.leaseToken = String(reply[i + FIELD_COUNT - 1]);
+    into.push(job);
   }
   return into;
 }
@@ -530,7 +531,7 @@ export class RedisQueueDriver implements QueueDriver {
         let at = items.length;
         for (const slot of order) {
           const count = Number(reply[at]);
-          const jobs = decodeReserved(reply.slice(at + 1, at + 1 + count * FIELD_COUNT), 0, []);
+          const jobs = decodeReserved(reply, at + 1, [], at + 1 + count * FIELD_COUNT);
           at += 1 + count * FIELD_COUNT;
           if (slot.registered && !this.closed) slot.add(jobs, CLAIM_MS, (left) => void this.giveBack(left));
           else void this.giveBack(jobs);
