@@ -13,18 +13,29 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  * to the WAL), so twenty completions that finish together cost one commit instead of twenty,
  * and the write lock is taken once instead of twenty times. A write that fails rolls back
  * its savepoint only: the others still commit.
+ *
+ * When another process holds the write lock, the transaction is not waited for inside SQLite
+ * (which would block this process's event loop, heartbeats and running jobs included): it is
+ * tried again a few milliseconds later, with the writes that arrived meanwhile, until
+ * `busyTimeoutMs` has passed.
  */
 export class GroupCommit {
   private pending: PendingWrite[] = [];
   private scheduled = false;
+  private busySince: number | null = null;
+  private busyRetries = 0;
 
   constructor(
-    /** Runs `body` inside BEGIN IMMEDIATE ... COMMIT (throws if the transaction fails). */
-    private readonly transaction: (body: () => void) => void,
+    /**
+     * Runs `body` inside BEGIN IMMEDIATE ... COMMIT (throws if the transaction fails); with
+     * `wait` false it fails at once with SQLITE_BUSY when another connection holds the lock.
+     */
+    private readonly transaction: (body: () => void, wait: boolean) => void,
     /** Runs one write inside a savepoint of the open transaction. */
     private readonly savepoint: (write: () => unknown) => unknown,
     /** Turns a store error into the error callers see. */
     private readonly translate: (error: unknown) => unknown,
+    private readonly busyTimeoutMs: number,
   ) {}
 
   /** Queues a write for this turn's transaction; resolves with its result once committed. */
@@ -38,8 +49,8 @@ export class GroupCommit {
     });
   }
 
-  /** Commits what is queued now (before closing the connection). */
-  flush(): void {
+  /** Commits what is queued now; `wait` (on close) waits for the lock inside SQLite instead. */
+  flush(wait = false): void {
     this.scheduled = false;
     const writes = this.pending;
     if (writes.length === 0) return;
@@ -57,13 +68,17 @@ export class GroupCommit {
             outcomes.push({ ok: false, error });
           }
         }
-      });
+      }, wait);
     } catch (error) {
+      if (!wait && isBusy(error) && this.retryLater(writes)) return;
+      this.busySince = null;
       // Nothing was committed (busy past busy_timeout, disk full): every caller hears it.
       const translated = this.translate(error);
       for (const write of writes) write.reject(translated);
       return;
     }
+    this.busySince = null;
+    this.busyRetries = 0;
     writes.forEach((write, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) write.resolve(outcome.value);
@@ -71,10 +86,20 @@ export class GroupCommit {
     });
   }
 
-  /** Fails what is still queued (the connection is closing without it). */
-  abandon(error: unknown): void {
-    const writes = this.pending;
-    this.pending = [];
-    for (const write of writes) write.reject(error);
+  /** Puts the writes back in front and tries again soon; false once busyTimeoutMs has passed. */
+  private retryLater(writes: PendingWrite[]): boolean {
+    const now = performance.now();
+    this.busySince ??= now;
+    if (now - this.busySince >= this.busyTimeoutMs) return false;
+    this.pending = [...writes, ...this.pending];
+    // 1, 2, 4, 8, then 8 ms with jitter: short, because the other writer's transaction is short.
+    const delay = Math.min(8, 2 ** this.busyRetries++) * (0.5 + Math.random());
+    this.scheduled = true;
+    setTimeout(() => this.flush(), delay);
+    return true;
   }
+}
+
+function isBusy(error: unknown): boolean {
+  return String((error as { code?: unknown }).code ?? '').startsWith('SQLITE_BUSY');
 }

@@ -84,6 +84,7 @@ export class SqliteQueueDriver implements QueueDriver {
   private readonly transaction: BetterSqlite3.Transaction<(fn: () => unknown) => unknown>;
   private readonly wakeups: EventEmitter;
   private readonly commits: GroupCommit;
+  private readonly busyTimeoutMs: number;
   private readonly reader: SqliteReader;
   private readonly listeners = new Set<WakeListener>();
   private migrated = false;
@@ -95,18 +96,20 @@ export class SqliteQueueDriver implements QueueDriver {
    */
   constructor(fileOrDatabase: string | SqliteDatabase, options: SqliteQueueDriverOptions = {}) {
     this.ownsDatabase = !isDatabase(fileOrDatabase);
+    this.busyTimeoutMs = Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000));
     this.db = openDatabase(fileOrDatabase, {
-      busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+      busyTimeoutMs: this.busyTimeoutMs,
       synchronous: options.synchronous ?? 'NORMAL',
     });
     this.file = this.db.memory ? ':memory:' : this.db.name;
     this.clock = options.clock ?? Date.now;
     this.transaction = this.db.transaction((fn: () => unknown) => fn());
     this.commits = new GroupCommit(
-      (body) => this.transaction.immediate(body),
+      (body, wait) => this.immediate(body, wait),
       // Called inside the open transaction, better-sqlite3 makes this a savepoint.
       (write) => this.transaction(write),
       (error) => this.translateError(error),
+      this.busyTimeoutMs,
     );
     this.reader = {
       stmt: (sql) => this.stmt(sql),
@@ -227,7 +230,7 @@ export class SqliteQueueDriver implements QueueDriver {
   }
 
   async recoverExpired({ queue, limit }: RecoverParams): Promise<RecoverResult> {
-    const rows = this.write(
+    const rows = await this.commit(
       () => this.stmt(q.byQueue(q.RECOVER_EXPIRED, queue)).all({ now: this.now(), queue, limit }) as JobRow[],
     );
     const result: RecoverResult = { requeued: [], failed: [] };
@@ -387,7 +390,7 @@ export class SqliteQueueDriver implements QueueDriver {
   async close(): Promise<void> {
     if (this.closed) return;
     // Writes already asked for still commit; later calls fail with STORE_CLOSED.
-    this.commits.flush();
+    this.commits.flush(true);
     this.closed = true;
     for (const listener of this.listeners) this.wakeups.off('wake', listener);
     this.listeners.clear();
@@ -461,6 +464,24 @@ export class SqliteQueueDriver implements QueueDriver {
     if (this.closed) throw new StoreError('STORE_CLOSED', 'This SQLite driver was closed: make a new one');
     this.ensureMigrated();
     return this.commits.submit(fn);
+  }
+
+  /**
+   * BEGIN IMMEDIATE ... COMMIT around `body`. Without `wait`, busy_timeout is 0 for the BEGIN,
+   * so a lock held by another process fails at once (the group commit retries without
+   * blocking the event loop) instead of SQLite sleeping inside this call.
+   */
+  private immediate(body: () => void, wait: boolean): void {
+    if (wait) {
+      this.transaction.immediate(body);
+      return;
+    }
+    this.stmt('PRAGMA busy_timeout = 0').run();
+    try {
+      this.transaction.immediate(body);
+    } finally {
+      this.stmt(`PRAGMA busy_timeout = ${this.busyTimeoutMs}`).run();
+    }
   }
 
   /** Runs `fn` in its own short BEGIN IMMEDIATE transaction: the write lock is taken before anything is read. */

@@ -267,6 +267,16 @@ describe('SQLite store in use', () => {
       const error = await driver.pauseQueue({ queue: 'default' }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(StoreError);
       expect((error as StoreError).code).toBe('STORE_BUSY');
+      // The hot path (enqueue, reserve, transitions) waits for the lock without blocking the
+      // event loop: timers keep firing while it retries, then it gives up with STORE_BUSY.
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 5);
+      const started = Date.now();
+      const busy = await driver.logActivity({ entries: [activityEntry('busy-1')] }).catch((e: unknown) => e);
+      clearInterval(timer);
+      expect(busy).toMatchObject({ name: 'StoreError', code: 'STORE_BUSY' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+      expect(ticks).toBeGreaterThanOrEqual(3);
     } finally {
       other.exec('ROLLBACK');
       other.close();
@@ -275,6 +285,21 @@ describe('SQLite store in use', () => {
     expect(await driver.pausedQueues()).toEqual(['default']);
   });
 });
+
+function activityEntry(id: string) {
+  return {
+    id,
+    jobId: null,
+    jobName: 'sqlite-test.Echo',
+    queueName: 'default',
+    event: 'started' as const,
+    causer: null,
+    properties: '{}',
+    durationMs: null,
+    attempt: 1,
+    error: null,
+  };
+}
 
 describe('the global default', () => {
   const fixture = fileURLToPath(new URL('./fixtures/global-default.ts', import.meta.url));
