@@ -16,6 +16,15 @@ export const FAULT_DRIVERS: Partial<
     const { SqliteQueueDriver } = await import('../../../src/drivers/sqlite/sqlite-driver.js');
     return new SqliteQueueDriver(required(spec, 'file'));
   },
+  postgres: async (spec) => {
+    const { DatabaseQueueDriver } = await import('../../../src/drivers/postgres/postgres-driver.js');
+    return new DatabaseQueueDriver({
+      connectionString: required(spec, 'url'),
+      schema: required(spec, 'schema'),
+      applicationName: spec.applicationName || 'jobwright-fault',
+      max: 4,
+    });
+  },
 };
 
 export async function openFaultDriver(name: string, spec: FaultDriverSpec): Promise<QueueDriver> {
