@@ -23,14 +23,15 @@ VALUES (@id, @queueName, @jobName, @payload, 0, @maxAttempts, 'pending', @priori
         @availableAt, @timeoutSeconds, @now, @now, @meta)`;
 
 /**
- * Whether anything is due, read without the write lock so that idle polling by many workers
- * does not serialize them. Inputs: @queue @now. INDEXED BY: available_at is checked in the
+ * Whether anything is due (and the queue not paused), read without the write lock so that
+ * idle polling by many workers does not serialize them. Inputs: @queue @now. INDEXED BY: available_at is checked in the
  * partial index itself; without statistics SQLite would pick idx_jobs_queue_status and read
  * every waiting row of the table.
  */
 export const PEEK_DUE = `
 SELECT 1 FROM jobs INDEXED BY idx_jobs_queue_processing
 WHERE queue_name = @queue AND status IN ('pending', 'retrying') AND available_at <= @now
+  AND NOT EXISTS (SELECT 1 FROM job_paused_queues WHERE queue_name = @queue)
 LIMIT 1`;
 
 /**
