@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events';
+import { resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { JobwrightError, StoreError } from '../../errors.js';
 import type {
@@ -101,7 +102,7 @@ export class SqliteQueueDriver implements QueueDriver {
       busyTimeoutMs: this.busyTimeoutMs,
       synchronous: options.synchronous ?? 'NORMAL',
     });
-    this.file = this.db.memory ? ':memory:' : this.db.name;
+    this.file = this.db.memory ? ':memory:' : resolve(this.db.name);
     this.clock = options.clock ?? Date.now;
     this.transaction = this.db.transaction((fn: () => unknown) => fn());
     this.commits = new GroupCommit(
