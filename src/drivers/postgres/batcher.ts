@@ -14,12 +14,26 @@ export class Batcher<T, R> {
     private readonly flush: (items: T[]) => Promise<R[]>,
     private readonly maxInFlight: number,
     private readonly maxBatch: number,
+    /**
+     * Wait for the end of the event-loop turn before sending, so calls made in the same turn
+     * (the completions of a batch of jobs that ran together) share one statement.
+     */
+    private readonly endOfTurn = false,
   ) {}
+
+  private scheduled = false;
 
   add(item: T): Promise<R> {
     const promise = new Promise<R>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
-      this.pump();
+      if (!this.endOfTurn) this.pump();
+      else if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          this.pump();
+        });
+      }
     });
     const tracked = promise.then(
       () => {},

@@ -33,7 +33,7 @@ export class Completions {
     private readonly earlyAck: boolean,
     private readonly onLateFailure: (error: unknown) => void,
   ) {
-    this.batcher = new Batcher(flush, 2, 1000);
+    this.batcher = new Batcher(flush, 2, 1000, true);
   }
 
   /** Records leases just handed out; `sentAt` is when the reserving statement was sent. */

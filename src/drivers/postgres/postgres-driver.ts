@@ -89,7 +89,7 @@ export class DatabaseQueueDriver implements QueueDriver {
       asyncCommit: this.options.asyncCommit ?? 'reservations',
       channel: this.channel,
     });
-    this.enqueueBatcher = new Batcher((batches) => this.flushEnqueues(batches), 4, 500);
+    this.enqueueBatcher = new Batcher((batches) => this.flushEnqueues(batches), 4, 500, true);
     this.completions = new Completions(
       (items) => this.flushCompletions(items),
       this.options.earlyCompletion ?? false,
