@@ -154,6 +154,8 @@ ${input.notes.map((n) => `- ${n}`).join('\n')}
 
 ${aims(input.rows).join('\n') || '- (no figure to check)'}
 
+What limits each missed aim, with profiles and numbers: see [Findings and profiles](#findings-and-profiles).
+
 ### Systems, versions and settings
 
 | system | version | settings (each peer's own recommendation for throughput) |
