@@ -2,6 +2,7 @@ import pc from 'picocolors';
 import { type JobConfig, loadConfig } from '../config.js';
 import { JobDispatcher } from '../dispatcher.js';
 import { createDriver } from '../drivers/factory.js';
+import { ConfigError, StoreError } from '../errors.js';
 import { loadProject, type Project } from './project.js';
 
 /** Where a command writes. Injected so that tests capture output without a subprocess. */
@@ -103,10 +104,52 @@ export async function withDispatcher<T>(
 ): Promise<T> {
   const { dispatcher, config } = await ctx.openDispatcher(options);
   try {
+    await reachStore(ctx, dispatcher, config);
     return await body(dispatcher, config);
   } finally {
-    await dispatcher.close({ graceSeconds: 0 });
+    await withDeadline(dispatcher.close({ graceSeconds: 0 }), 5000).catch(() => {});
   }
+}
+
+/**
+ * Connects (and migrates) within JOBWRIGHT_CONNECT_TIMEOUT seconds (default 15). Some clients
+ * retry an unreachable server forever; a command, or a worker under a supervisor, must fail
+ * visibly instead of hanging.
+ */
+export async function reachStore(
+  ctx: CliContext,
+  dispatcher: JobDispatcher,
+  config: JobConfig,
+): Promise<void> {
+  const raw = ctx.env.JOBWRIGHT_CONNECT_TIMEOUT;
+  const seconds = raw === undefined || raw === '' ? 15 : Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new ConfigError(
+      'INVALID_CONFIG',
+      `JOBWRIGHT_CONNECT_TIMEOUT=${JSON.stringify(raw)} is not valid: use seconds above 0`,
+    );
+  }
+  // A cheap read, not just driver(): some drivers connect lazily on their first command.
+  const probe = dispatcher.driver().then((driver) => driver.workers());
+  probe.catch(() => {});
+  const reached = await withDeadline(probe, seconds * 1000);
+  if (reached === TIMED_OUT) {
+    throw new StoreError(
+      'STORE_UNREACHABLE',
+      `Cannot reach the store ${describeStore(config)} within ${seconds} s (JOBWRIGHT_CONNECT_TIMEOUT): is it running, and is the address right?`,
+    );
+  }
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** The store as a person would name it, without passwords. */

@@ -91,13 +91,20 @@ describe('artisan queue:work', { timeout: 120_000 }, () => {
     expect(memory.stdout).toMatch(/recycling: memory \d+ MB is over --memory 1/);
   });
 
-  it('exits 1 on a fatal error: a store it cannot open', async () => {
+  it('exits 1 on a fatal error: a store it cannot open or reach', async () => {
     const r = await runArtisan(['queue:work'], dir, {
       ...env,
       JOBWRIGHT_SQLITE_PATH: '/dev/null/no-such/jobs.sqlite',
     });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error: /m);
+    // A client that retries an unreachable server forever must not leave a silent, idle worker.
+    const away = await runArtisan(['queue:work'], dir, {
+      ...cleanEnv({ REDIS_URL: 'redis://127.0.0.1:1', JOBWRIGHT_CONNECT_TIMEOUT: '1' }),
+    });
+    expect(away.code).toBe(1);
+    expect(away.stderr).toMatch(/Cannot reach the store redis \(redis:\/\/127\.0\.0\.1:1\) within 1 s/);
+    expect(away.stdout).not.toMatch(/Working/);
   });
 
   it('serves Prometheus metrics with --metrics-port', async () => {

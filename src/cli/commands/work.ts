@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { JobDispatcher } from '../../dispatcher.js';
 import type { JobEventBase } from '../../events.js';
-import { type CliContext, describeStore, println } from '../context.js';
+import { type CliContext, describeStore, println, reachStore } from '../context.js';
 import { formatDuration, parseCount, parseList, parsePositive } from '../format.js';
 
 interface WorkOptions {
@@ -98,17 +98,18 @@ async function work(ctx: CliContext, options: WorkOptions): Promise<void> {
     ctx.exitCode = 130;
     ctx.forceExit(130);
   });
-  // Said before the workers start: the first jobs' lines follow at once.
-  log.event(
-    'info',
-    'worker:ready',
-    `Working ${queues.map((q) => `'${q}'`).join(', ')} with concurrency ${concurrency} on ${describeStore(config)}; ` +
-      `${dispatcher.registry.names().length} job classes (${project.configFile ?? 'no config file'}). Stop with Ctrl+C.`,
-    { queues, concurrency, pid: process.pid, jobs: dispatcher.registry.names() },
-  );
   const timers: NodeJS.Timeout[] = [];
   let metrics: { url: string; close(): Promise<void> } | undefined;
   try {
+    await reachStore(ctx, dispatcher, config);
+    // Said before the workers start: the first jobs' lines follow at once.
+    log.event(
+      'info',
+      'worker:ready',
+      `Working ${queues.map((q) => `'${q}'`).join(', ')} with concurrency ${concurrency} on ${describeStore(config)}; ` +
+        `${dispatcher.registry.names().length} job classes (${project.configFile ?? 'no config file'}). Stop with Ctrl+C.`,
+      { queues, concurrency, pid: process.pid, jobs: dispatcher.registry.names() },
+    );
     for (const queue of queues) await dispatcher.startWorker(queue, concurrency);
     if (options.metricsPort !== undefined) {
       // Loaded only when asked for: it needs the optional prom-client peer.
