@@ -35,6 +35,7 @@ export function describeCliFlows(
       expect((await artisan('migrate')).code).toBe(0);
     });
     afterAll(async () => {
+      Background.killAll();
       await cleanup?.();
       remove();
     });

@@ -29,10 +29,15 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
 
 export function runArtisan(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
   return new Promise((done) => {
-    execFile(process.execPath, artisanArgs(args), { cwd, env, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      done({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      artisanArgs(args),
+      { cwd, env, timeout: 60_000, killSignal: 'SIGKILL' },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        done({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -43,8 +48,17 @@ export class Background {
   stderr = '';
   readonly exited: Promise<number | null>;
 
+  /** Every worker started, so that a failed test's afterAll can make sure none outlives it. */
+  static readonly started = new Set<Background>();
+
+  static killAll(): void {
+    for (const b of Background.started) if (b.child.exitCode === null) b.child.kill('SIGKILL');
+    Background.started.clear();
+  }
+
   constructor(args: string[], cwd: string, env: NodeJS.ProcessEnv) {
     this.child = spawn(process.execPath, artisanArgs(args), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    Background.started.add(this);
     this.child.stdout!.on('data', (d) => (this.stdout += d));
     this.child.stderr!.on('data', (d) => (this.stderr += d));
     this.exited = new Promise((res) => this.child.on('exit', (code) => res(code)));
@@ -61,9 +75,16 @@ export class Background {
     }
   }
 
+  /** Sends `signal`; a worker still alive 45 s later is killed, so that no test leaves one behind. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    if (this.child.exitCode === null) this.child.kill(signal);
-    return this.exited;
+    if (this.child.exitCode !== null) return this.exited;
+    this.child.kill(signal);
+    const killer = setTimeout(() => this.child.kill('SIGKILL'), 45_000);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(killer);
+    }
   }
 }
 

@@ -51,7 +51,10 @@ describe('artisan queue:work', { timeout: 120_000 }, () => {
     remove = project.remove;
     writeFileSync(join(dir, 'src/app/jobs/slow-job.ts'), SLOW_JOB);
   });
-  afterAll(() => remove());
+  afterAll(() => {
+    Background.killAll();
+    remove();
+  });
 
   it('on SIGTERM lets a running job finish, then exits 0', async () => {
     const id = await dispatch(1500, 'graceful');
