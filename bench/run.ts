@@ -36,8 +36,28 @@ const { values: args } = parseArgs({
     jobs: { type: 'string' },
     write: { type: 'boolean' },
     'no-write': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
   },
 });
+
+if (args.help) {
+  process.stdout.write(`npm run bench -- [options]
+
+  --only a,b,c        systems: ${SYSTEMS.map((s) => s.id).join(', ')} (default: all)
+  --runs N            runs per figure; each figure is their median (default 3)
+  --quick             small sizes; does not write docs/benchmarks.md
+  --smoke             memory and SQLite, tiny sizes, 1 run (what CI runs)
+  --backlog N         the large backlog for jobwright drivers (default 1000000)
+  --peer-backlog N    the large backlog for the peers (default: --backlog)
+  --scenarios list    enqueue,process,latency,backlog (default: all)
+  --jobs N            jobs per processing run (default 10000)
+  --write/--no-write  write docs/benchmarks.md (default: on for full runs)
+
+DATABASE_URL and REDIS_URL pick the services (defaults: local PostgreSQL and Redis).
+BENCH_CHILD_ARGS adds node flags to the worker processes, e.g. "--cpu-prof --cpu-prof-dir=prof".
+`);
+  process.exit(0);
+}
 
 const positive = (name: string, text: string | undefined, fallback: number): number => {
   if (text === undefined) return fallback;
