@@ -51,7 +51,12 @@ export type { RedisClientLike, RedisQueueDriverOptions } from './connection.js';
 type Reply = Array<string | number | null>;
 
 /** Appends the reserved jobs of a script reply (`FIELD_COUNT` values each, from `offset` up to `end`) to `into`. */
-function decodeReserved(reply: Reply, offset: number, into: ReservedJob[], end = reply.length): ReservedJob[] {
+function decodeReserved(
+  reply: Reply,
+  offset: number,
+  into: ReservedJob[],
+  end = reply.length,
+): ReservedJob[] {
   for (let i = offset; i + FIELD_COUNT <= end; i += FIELD_COUNT) {
     const job = decodeJob(reply, i) as ReservedJob | null;
     if (!job) continue;
