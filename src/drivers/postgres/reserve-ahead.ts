@@ -59,6 +59,8 @@ export class ReserveAhead {
     const out = this.take(ahead, params.limit);
     if (out.length < params.limit) {
       const want = params.limit - out.length;
+      // Hold a few rounds of this worker's slots ahead, not fewer than `size`.
+      if (ahead.backlog) ahead.size = Math.min(this.size * 10, Math.max(ahead.size, params.limit * 4));
       const ask = ahead.backlog ? Math.max(want, ahead.size) : want;
       const sentAt = performance.now();
       const jobs = await this.fetch({ ...params, limit: ask });
