@@ -1,7 +1,11 @@
 import { ConfigError } from '../../errors.js';
 
-/** Prefixes end up inside Redis keys and hash tags: no braces, no spaces, nothing surprising. */
-const PREFIX = /^[A-Za-z0-9_.:-]{1,100}$/;
+/**
+ * Prefixes end up inside Redis keys and hash tags: no braces, no spaces, and no ':' either, so
+ * that the first ':' of a tag `{prefix:queue}` always ends the prefix (prefix 'a' with queue
+ * 'b:c' and prefix 'a:b' with queue 'c' would otherwise share keys).
+ */
+const PREFIX = /^[A-Za-z0-9_.-]{1,100}$/;
 
 export const DEFAULT_PREFIX = 'jobwright';
 
@@ -9,7 +13,7 @@ export function assertPrefix(prefix: unknown): string {
   if (typeof prefix !== 'string' || !PREFIX.test(prefix)) {
     throw new ConfigError(
       'INVALID_REDIS_PREFIX',
-      `Invalid Redis key prefix ${JSON.stringify(String(prefix)).slice(0, 80)}: use 1 to 100 letters, digits or _ . : -`,
+      `Invalid Redis key prefix ${JSON.stringify(String(prefix)).slice(0, 80)}: use 1 to 100 letters, digits or _ . -`,
     );
   }
   return prefix;

@@ -41,7 +41,7 @@ function rawJob(overrides: Partial<NewJob> = {}): NewJob {
 
 describe('redis driver: options and scripts (no server needed)', () => {
   it('rejects a bad prefix, a non-redis URL and a missing connection with ConfigError', () => {
-    for (const prefix of ['', 'a b', '{tag}', 'x'.repeat(101)]) {
+    for (const prefix of ['', 'a b', '{tag}', 'a:b', 'x'.repeat(101)]) {
       expect(() => new RedisQueueDriver({ url: REDIS_URL, prefix })).toThrow(ConfigError);
     }
     expect(() => new RedisQueueDriver('http://localhost')).toThrow(/redis:\/\//);
