@@ -1,6 +1,7 @@
 import type { JobDispatcher, QueueStats } from '../dispatcher.js';
 import type { ActivityEntry, ThroughputBucket, WorkerInfo } from '../drivers/contract.js';
 import type { JobRecord } from '../job.js';
+import { redactRecord } from '../logging/sensitive.js';
 import type { ListQuery } from './params.js';
 
 /**
@@ -109,7 +110,8 @@ export class DashboardData {
       order: query.order,
     });
     return {
-      jobs,
+      // Fields a job class marks sensitive never reach the page or the API.
+      jobs: jobs.map((job) => redactRecord(job, this.dispatcher.registry)),
       total,
       limit: query.limit,
       offset: query.offset,
@@ -119,10 +121,10 @@ export class DashboardData {
   }
 
   async job(id: string): Promise<JobDetail | null> {
-    const job = await this.dispatcher.find(id);
-    if (!job) return null;
+    const found = await this.dispatcher.find(id);
+    if (!found) return null;
     const activity = await this.dispatcher.activity({ jobId: id, limit: 100 });
-    return { job, activity };
+    return { job: redactRecord(found, this.dispatcher.registry), activity };
   }
 
   /** Queues with failed jobs, for the per-queue retry-all and clear-all buttons. */
