@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import os, { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serverVersions } from './adapters/services.js';
 import { packageVersion } from './adapters/versions.js';
@@ -37,7 +38,7 @@ export interface ReportInput {
   rows: Row[];
   present: string[];
   notes: string[];
-  settings: Map<string, SystemModule>;
+  settings: Map<string, Pick<SystemModule, 'version' | 'settings'>>;
   before: Machine;
   after: Machine;
   runs: number;
@@ -46,6 +47,32 @@ export interface ReportInput {
 }
 
 const DOC = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
+
+/** Where the inputs of the last written report are kept, so `--render` can rewrite the page (new findings) without a rerun. */
+export const LAST_RUN = join(tmpdir(), 'jobwright-bench-last-run.json');
+
+export function saveReportInput(input: ReportInput): void {
+  const plain = {
+    ...input,
+    rows: input.rows.map((r) => ({ ...r, cells: [...r.cells] })),
+    settings: [...input.settings].map(([id, m]) => [id, { version: m.version, settings: m.settings }]),
+  };
+  writeFileSync(LAST_RUN, JSON.stringify(plain));
+}
+
+export function loadReportInput(file: string): ReportInput {
+  const plain = JSON.parse(readFileSync(file, 'utf8'));
+  return {
+    ...plain,
+    rows: plain.rows.map(
+      (r: Row & { cells: Array<[string, Row['cells'] extends Map<string, infer C> ? C : never]> }) => ({
+        ...r,
+        cells: new Map(r.cells),
+      }),
+    ),
+    settings: new Map(plain.settings),
+  };
+}
 const FINDINGS = fileURLToPath(new URL('./findings.md', import.meta.url));
 
 function value(rows: Row[], key: string, system: string): number | undefined {

@@ -7,7 +7,14 @@
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { DATABASE_URL, REDIS_URL } from './adapters/services.js';
-import { type Machine, machineInfo, writeReport } from './report.js';
+import {
+  LAST_RUN,
+  loadReportInput,
+  type Machine,
+  machineInfo,
+  saveReportInput,
+  writeReport,
+} from './report.js';
 import {
   backlogCost,
   enqueueBulk,
@@ -37,8 +44,16 @@ const { values: args } = parseArgs({
     write: { type: 'boolean' },
     'no-write': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
+    render: { type: 'string' },
   },
 });
+
+if (args.render) {
+  // Rewrites docs/benchmarks.md from a saved run (after editing bench/findings.md), without rerunning.
+  writeReport(loadReportInput(args.render));
+  process.stdout.write(`wrote docs/benchmarks.md from ${args.render}\n`);
+  process.exit(0);
+}
 
 if (args.help) {
   process.stdout.write(`npm run bench -- [options]
@@ -52,6 +67,7 @@ if (args.help) {
   --scenarios list    enqueue,process,latency,backlog (default: all)
   --jobs N            jobs per processing run (default 10000)
   --write/--no-write  write docs/benchmarks.md (default: on for full runs)
+  --render FILE       rewrite docs/benchmarks.md from a saved run (the last one: ${LAST_RUN})
 
 DATABASE_URL and REDIS_URL pick the services (defaults: local PostgreSQL and Redis).
 BENCH_CHILD_ARGS adds node flags to the worker processes, e.g. "--cpu-prof --cpu-prof-dir=prof".
@@ -318,7 +334,7 @@ function report(
     .join('; ');
   const allNotes = backlogNote ? [...notes, `Large backlog per system: ${backlogNote}.`] : notes;
   if (write) {
-    writeReport({
+    const input = {
       table,
       rows: usedRows,
       present,
@@ -329,7 +345,9 @@ function report(
       runs,
       sizes,
       seconds,
-    });
+    };
+    writeReport(input);
+    saveReportInput(input);
   }
   return { table, present, rows: usedRows };
 }
