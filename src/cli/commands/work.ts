@@ -110,7 +110,6 @@ async function work(ctx: CliContext, options: WorkOptions): Promise<void> {
         `${dispatcher.registry.names().length} job classes (${project.configFile ?? 'no config file'}). Stop with Ctrl+C.`,
       { queues, concurrency, pid: process.pid, jobs: dispatcher.registry.names() },
     );
-    for (const queue of queues) await dispatcher.startWorker(queue, concurrency);
     if (options.metricsPort !== undefined) {
       // Loaded only when asked for: it needs the optional prom-client peer.
       const { startMetricsServer } = await import('../../metrics/metrics-server.js');
@@ -121,8 +120,11 @@ async function work(ctx: CliContext, options: WorkOptions): Promise<void> {
       });
       log.event('info', 'metrics:ready', `Metrics at ${metrics.url}`, { url: metrics.url });
     }
+    // After the metrics listeners: the first jobs finish at once and must be counted.
+    for (const queue of queues) await dispatcher.startWorker(queue, concurrency);
   } catch (error) {
     removeSignalHandler();
+    await metrics?.close().catch(() => {});
     await dispatcher.close({ graceSeconds: 0 }).catch(() => {});
     throw error;
   }
