@@ -26,7 +26,7 @@ import {
   type Sizes,
   type Target,
 } from './scenarios.js';
-import { median } from './stats.js';
+import { median, spread } from './stats.js';
 import { SYSTEMS } from './systems.js';
 import { type Cell, markdownTable, type Row } from './table.js';
 import type { Store, SystemModule } from './types.js';
@@ -322,7 +322,7 @@ function report(
   before: Machine,
   after: Machine,
   seconds: number,
-): { table: string; present: string[]; rows: Row[] } {
+): { table: string; present: string[]; rows: Row[]; notes: string[] } {
   const present = SYSTEMS.filter((s) => settings.has(s.id)).map((s) => s.id);
   const usedRows = rows.filter((r) => r.cells.size > 0);
   const table = markdownTable(usedRows, present);
@@ -332,7 +332,16 @@ function report(
         `${SYSTEMS.find((s) => s.id === id)!.label} ${b.size.toLocaleString('en-US')} (stored in ${b.seedSeconds.toFixed(0)} s)`,
     )
     .join('; ');
-  const allNotes = backlogNote ? [...notes, `Large backlog per system: ${backlogNote}.`] : notes;
+  const allNotes = backlogNote ? [...notes, `Large backlog per system: ${backlogNote}.`] : [...notes];
+  const spreads = usedRows.flatMap((r) =>
+    [...r.cells].filter(([, c]) => c.runs.length > 1).map(([id, c]) => ({ r, id, value: spread(c.runs) })),
+  );
+  if (spreads.length > 0) {
+    const worst = spreads.reduce((a, b) => (b.value > a.value ? b : a));
+    allNotes.push(
+      `Noise: run-to-run spread ((max − min) ÷ median) is ${Math.round(100 * median(spreads.map((x) => x.value)))} % for the median figure, ${Math.round(100 * worst.value)} % at worst (${worst.r.label}, ${systemLabel(worst.id)}).`,
+    );
+  }
   if (write) {
     const input = {
       table,
@@ -349,7 +358,7 @@ function report(
     writeReport(input);
     saveReportInput(input);
   }
-  return { table, present, rows: usedRows };
+  return { table, present, rows: usedRows, notes: allNotes };
 }
 
 async function main(): Promise<void> {
@@ -366,14 +375,10 @@ async function main(): Promise<void> {
   } finally {
     await sweep();
   }
-  const { table, present } = report(before, await machineInfo(), (Date.now() - started) / 1000);
+  const final = report(before, await machineInfo(), (Date.now() - started) / 1000);
+  const { table, present } = final;
   process.stdout.write(`\n${table}\n\n`);
-  for (const note of notes) process.stdout.write(`- ${note}\n`);
-  for (const [id, b] of backlogSizes) {
-    process.stdout.write(
-      `- ${systemLabel(id)}: large backlog ${b.size.toLocaleString('en-US')}, stored in ${b.seedSeconds.toFixed(0)} s\n`,
-    );
-  }
+  for (const note of final.notes) process.stdout.write(`- ${note}\n`);
   for (const id of present) {
     process.stdout.write(
       `- ${systemLabel(id)} ${settings.get(id)!.version}: ${settings.get(id)!.settings}\n`,
