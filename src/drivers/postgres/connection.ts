@@ -7,8 +7,16 @@ export interface PgResult<R = Record<string, unknown>> {
 }
 
 /** What the driver needs of a pg client: a pooled client, a `pg.Client`, or a transaction's client. */
+/** A statement for node-postgres; with a `name`, it is prepared once per connection. */
+export interface PgQueryConfig {
+  name?: string;
+  text: string;
+  values?: unknown[];
+}
+
 export interface PgQueryable {
   query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<PgResult<R>>;
+  query<R = Record<string, unknown>>(config: PgQueryConfig): Promise<PgResult<R>>;
 }
 
 export interface PgPoolClient extends PgQueryable {
@@ -57,6 +65,12 @@ export interface DatabaseQueueDriverOptions {
    * runs once more (see completions.ts and docs/postgres.md).
    */
   earlyCompletion?: boolean;
+  /**
+   * Send the hot statements (reserve, complete, retry, fail, release, heartbeat, enqueue) as
+   * named prepared statements (default true): planning them cost more than running them. Turn
+   * off behind a pooler in transaction mode (PgBouncer), which cannot keep them.
+   */
+  preparedStatements?: boolean;
   /** Send NOTIFY wake-ups on enqueue (default true). */
   notify?: boolean;
 }

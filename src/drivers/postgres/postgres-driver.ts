@@ -1,4 +1,5 @@
-import { InvalidJobError, PayloadError, StoreError } from '../../errors.js';
+import { createHash } from 'node:crypto';
+import { InvalidJobError, StoreError } from '../../errors.js';
 import type {
   ActivityEntry,
   CompleteParams,
@@ -37,16 +38,21 @@ import {
   normalizeOptions,
   type PgPoolLike,
   type PgQueryable,
+  type PgQueryConfig,
   quoteSchema,
 } from './connection.js';
 import { NotifyListener } from './listener.js';
 import { runMigrations } from './migrate.js';
+import { storeError } from './pg-errors.js';
 import { countJobs, insertActivity, listJobs, liveWorkers, readActivity } from './reads.js';
 import { ReserveAhead } from './reserve-ahead.js';
 import { byPriorityThenId, type JobRow, newJobArrays, toReservedJob, toStoredJob } from './rows.js';
 import { buildStatements, type Statements } from './sql.js';
 
 export type { DatabaseQueueDriverOptions, PgPoolLike } from './connection.js';
+
+/** Statement text to prepared-statement name; the same text always gets the same name. */
+const statementNames = new Map<string, string>();
 
 /** Ids are ULIDs (26 characters); anything longer cannot be in the table. */
 const ID_LENGTH = 26;
@@ -149,12 +155,9 @@ export class DatabaseQueueDriver implements QueueDriver {
     if (this.completions.spent(id)) return { ok: false };
     this.completions.forget(id);
     await this.migrate();
-    const { rows } = await (await this.pool()).query<{ queue_name: string; due: boolean }>(this.sql.retry, [
-      id,
-      leaseToken,
-      Math.max(0, delayMs),
-      error,
-    ]);
+    const { rows } = await (await this.pool()).query<{ queue_name: string; due: boolean }>(
+      this.hot(this.sql.retry, [id, leaseToken, Math.max(0, delayMs), error]),
+    );
     if (rows[0]?.due) void this.notify(rows[0].queue_name);
     return { ok: rows.length > 0 };
   }
@@ -164,7 +167,7 @@ export class DatabaseQueueDriver implements QueueDriver {
     if (this.completions.spent(id)) return { ok: false };
     this.completions.forget(id);
     await this.migrate();
-    const { rows } = await (await this.pool()).query(this.sql.fail, [id, leaseToken, error]);
+    const { rows } = await (await this.pool()).query(this.hot(this.sql.fail, [id, leaseToken, error]));
     return { ok: rows.length > 0 };
   }
 
@@ -173,11 +176,9 @@ export class DatabaseQueueDriver implements QueueDriver {
     if (this.completions.spent(id)) return { ok: false };
     this.completions.forget(id);
     await this.migrate();
-    const { rows } = await (await this.pool()).query<{ queue_name: string }>(this.sql.release, [
-      id,
-      leaseToken,
-      Math.max(0, delayMs),
-    ]);
+    const { rows } = await (await this.pool()).query<{ queue_name: string }>(
+      this.hot(this.sql.release, [id, leaseToken, Math.max(0, delayMs)]),
+    );
     return { ok: rows.length > 0 };
   }
 
@@ -187,11 +188,9 @@ export class DatabaseQueueDriver implements QueueDriver {
     if (valid.length === 0) return { lost };
     await this.migrate();
     const sentAt = performance.now();
-    const { rows } = await (await this.pool()).query<{ id: string }>(this.sql.heartbeat, [
-      valid.map((l) => l.id),
-      valid.map((l) => l.leaseToken),
-      leaseMs,
-    ]);
+    const { rows } = await (await this.pool()).query<{ id: string }>(
+      this.hot(this.sql.heartbeat, [valid.map((l) => l.id), valid.map((l) => l.leaseToken), leaseMs]),
+    );
     const held = new Set(rows.map((r) => r.id.trimEnd()));
     for (const lease of valid) if (!held.has(lease.id)) lost.push(lease.id);
     this.completions.renew([...held], sentAt, leaseMs);
@@ -400,7 +399,7 @@ export class DatabaseQueueDriver implements QueueDriver {
   private async reserveNow({ queue, limit, leaseMs, workerId }: ReserveParams): Promise<ReservedJob[]> {
     const pool = await this.pool();
     const sentAt = performance.now();
-    const { rows } = await pool.query<JobRow>(this.sql.reserve, [queue, limit, leaseMs, workerId]);
+    const { rows } = await pool.query<JobRow>(this.hot(this.sql.reserve, [queue, limit, leaseMs, workerId]));
     const jobs = rows.map(toReservedJob).sort(byPriorityThenId);
     this.completions.track(jobs, sentAt, leaseMs);
     return jobs;
@@ -409,6 +408,17 @@ export class DatabaseQueueDriver implements QueueDriver {
   /** Jobs reserved ahead and never handed out go back without their attempt. */
   private async giveBack(jobs: ReservedJob[]): Promise<void> {
     await Promise.all(jobs.map((job) => this.release({ id: job.id, leaseToken: job.leaseToken })));
+  }
+
+  /** A hot statement, prepared once per connection under a name derived from its text. */
+  private hot(text: string, values: unknown[]): PgQueryConfig {
+    if (this.options.preparedStatements === false) return { text, values };
+    let name = statementNames.get(text);
+    if (!name) {
+      name = `jobwright_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+      statementNames.set(text, name);
+    }
+    return { name, text, values };
   }
 
   private async notify(queue: string): Promise<void> {
@@ -424,14 +434,14 @@ export class DatabaseQueueDriver implements QueueDriver {
   private async flushEnqueues(batches: NewJob[][]): Promise<Array<Error | null>> {
     const pool = await this.pool();
     try {
-      await pool.query(this.sql.enqueue, newJobArrays(batches.flat()));
+      await pool.query(this.hot(this.sql.enqueue, newJobArrays(batches.flat())));
       return batches.map(() => null);
     } catch (error) {
       if (batches.length === 1) return [storeError(error)];
       // One bad call (a duplicate id, a payload PostgreSQL refuses) must not fail its neighbours.
       return Promise.all(
         batches.map((jobs) =>
-          pool.query(this.sql.enqueue, newJobArrays(jobs)).then(
+          pool.query(this.hot(this.sql.enqueue, newJobArrays(jobs))).then(
             () => null,
             (e: unknown) => storeError(e),
           ),
@@ -453,8 +463,9 @@ export class DatabaseQueueDriver implements QueueDriver {
     const ids = items.map((i) => i.id);
     const tokens = items.map((i) => i.leaseToken);
     const { rows } = await (await this.pool()).query<{ id: string }>(
-      links.length > 0 ? this.sql.complete : this.sql.completeOnly,
-      links.length > 0 ? [ids, tokens, ...newJobArrays(links), parents] : [ids, tokens],
+      links.length > 0
+        ? this.hot(this.sql.complete, [ids, tokens, ...newJobArrays(links), parents])
+        : this.hot(this.sql.completeOnly, [ids, tokens]),
     );
     const accepted = new Set(rows.map((r) => r.id.trimEnd()));
     // The same lease twice in one batch: only the first call is told it completed the job.
@@ -473,25 +484,4 @@ function isLease(lease: { id: string; leaseToken: string }): boolean {
     typeof lease.leaseToken === 'string' &&
     UUID.test(lease.leaseToken)
   );
-}
-
-/** Turns the PostgreSQL errors a caller can cause into typed errors that say what to change. */
-function storeError(error: unknown): Error {
-  const e = error as { code?: string; message?: string };
-  if (e?.code === '22P02' || e?.code === '22P05' || e?.code === '2202E') {
-    return new PayloadError('PAYLOAD_REJECTED', `PostgreSQL refused the job payload: ${e.message}`, {
-      cause: error,
-    });
-  }
-  if (e?.code === '23505') {
-    return new InvalidJobError('DUPLICATE_JOB_ID', `A job with this id is already stored: ${e.message}`, {
-      cause: error,
-    });
-  }
-  if (e?.code === '22001') {
-    return new InvalidJobError('VALUE_TOO_LONG', `A job field is too long for its column: ${e.message}`, {
-      cause: error,
-    });
-  }
-  return error instanceof Error ? error : new StoreError('STORE_ERROR', String(error));
 }

@@ -215,9 +215,10 @@ describe.skipIf(!available)('DatabaseQueueDriver on PostgreSQL', () => {
     let inserts = 0;
     // The caller's own pool, counted: the driver accepts any pg.Pool.
     const counting: PgPoolLike = {
-      query: ((text: string, values?: unknown[]) => {
-        if (text.includes('INSERT INTO') && text.includes('.jobs ')) inserts++;
-        return real.query(text, values);
+      query: ((text: string | { text: string }, values?: unknown[]) => {
+        const sql = typeof text === 'string' ? text : text.text;
+        if (sql.includes('INSERT INTO') && sql.includes('.jobs ')) inserts++;
+        return real.query(text as never, values);
       }) as PgPoolLike['query'],
       connect: () => real.connect() as never,
       on: (event, listener) => real.on(event, listener),
