@@ -79,6 +79,7 @@ const CLAIM_MS = 1000;
 
 /** Batches of at most this many are handled by one script call (recover, retry-all, prune). */
 const CHUNK = 500;
+const ENQUEUE_CHUNK = 100;
 
 /**
  * Keeps jobs in Redis: every state change is one Lua script (src/drivers/redis/lua), time comes
@@ -144,12 +145,15 @@ export class RedisQueueDriver implements QueueDriver {
       [...byQueue].map(async ([queue, group]) => {
         const k = this.keys(queue);
         const registering = this.registerQueue(queue);
-        for (let i = 0; i < group.length; i += CHUNK) {
+        // Calls of 100 jobs keep each script short (a 500-job call held Redis for 10-14 ms); sent
+        // together on one connection they still run in order, one round trip in all.
+        const calls: Array<Promise<unknown>> = [];
+        for (let i = 0; i < group.length; i += ENQUEUE_CHUNK) {
           const args: Array<string | number> = [k.base, queue, this.channel];
-          for (const job of group.slice(i, i + CHUNK)) args.push(...jobArgs(job));
-          await this.run('enqueue', [k.ready, k.delayed, k.pending, k.all], args);
+          for (const job of group.slice(i, i + ENQUEUE_CHUNK)) args.push(...jobArgs(job));
+          calls.push(this.run('enqueue', [k.ready, k.delayed, k.pending, k.all], args));
         }
-        await registering;
+        await Promise.all([registering, ...calls]);
         const delays = group.filter((j) => j.availableAt === null && j.delayMs > 0).map((j) => j.delayMs);
         if (delays.length > 0) this.wakeups.wakeLater(queue, Math.min(...delays));
       }),
