@@ -4,10 +4,19 @@ import { MissingDependencyError } from '../errors.js';
 
 type PromClient = typeof import('prom-client');
 
+/**
+ * The prom-client module as the published declarations show it. prom-client is an optional peer,
+ * so they must not import it (a TypeScript user without it would get errors); the code casts to
+ * the real module type inside.
+ */
+export interface PromClientModule {
+  Registry: new () => MetricsRegistry;
+}
+
 /** prom-client is an optional peer: loaded on first use, and a clear error when it is missing. */
 export async function loadPromClient(
   importer: () => Promise<unknown> = () => import('prom-client'),
-): Promise<PromClient> {
+): Promise<PromClientModule> {
   try {
     const mod = (await importer()) as PromClient & { default?: PromClient };
     return mod.Registry ? mod : (mod.default as PromClient);
@@ -24,9 +33,19 @@ export async function loadPromClient(
   }
 }
 
+/**
+ * What jobwright uses of a prom-client `Registry`, typed structurally so that its declarations do
+ * not need prom-client installed. Any prom-client Registry fits (its global `register` too); the
+ * one in `JobMetrics` is a real Registry, to cast back for the rest of its methods.
+ */
+export interface MetricsRegistry {
+  readonly contentType: string;
+  metrics(): Promise<string>;
+}
+
 export interface JobMetricsOptions {
-  /** Register into this registry (e.g. prom-client's global `register`); a new one by default. */
-  register?: Registry;
+  /** Register into this prom-client registry (e.g. its global `register`); a new one by default. */
+  register?: MetricsRegistry;
   /** Metric name prefix; 'jobwright_' by default. */
   prefix?: string;
   /** Also export Node process metrics (CPU, memory, event loop) into the registry. */
@@ -37,7 +56,8 @@ export interface JobMetricsOptions {
 }
 
 export interface JobMetrics {
-  register: Registry;
+  /** The prom-client `Registry` the metrics are in. */
+  register: MetricsRegistry;
   contentType: string;
   /** The exposition text (collects queue depth and live workers from the store first). */
   metrics(): Promise<string>;
@@ -58,8 +78,9 @@ export async function createJobMetrics(
   dispatcher: JobDispatcher,
   options: JobMetricsOptions = {},
 ): Promise<JobMetrics> {
-  const prom = await loadPromClient();
-  const register = options.register ?? new prom.Registry();
+  const prom = (await loadPromClient()) as PromClient;
+  // Only a prom-client Registry is meant to be passed; its structural type is MetricsRegistry.
+  const register = (options.register as Registry | undefined) ?? new prom.Registry();
   const p = options.prefix ?? 'jobwright_';
   const jobLabels = ['queue', 'job_name'] as const;
   const counter = (name: string, help: string): Counter<'queue' | 'job_name'> =>

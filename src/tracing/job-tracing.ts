@@ -1,20 +1,21 @@
-import type { Attributes, Link, SpanContext } from '@opentelemetry/api';
 import type { DispatchHook, JobDispatcher } from '../dispatcher.js';
 import { MissingDependencyError } from '../errors.js';
 import { scrubJobError } from '../logging/sensitive.js';
 import { encodeMeta, parseMeta } from '../worker/chain.js';
 import type { JobMiddleware } from '../worker/run-job.js';
 import { toError } from '../worker/run-job.js';
-
-type OtelApi = typeof import('@opentelemetry/api');
+import type { OtelApi, OtelAttributes, OtelSpanContext } from './otel-api.js';
 
 /** @opentelemetry/api is an optional peer: loaded on demand, a clear error when missing. */
 export async function loadOtelApi(
   importer: () => Promise<unknown> = () => import('@opentelemetry/api'),
 ): Promise<OtelApi> {
+  // The real module's type, inside the body only (kept out of the declarations): returning it as
+  // OtelApi makes tsc check that the installed package fits the structural type.
+  type OtelModule = typeof import('@opentelemetry/api');
   try {
-    const mod = (await importer()) as OtelApi & { default?: OtelApi };
-    return mod.trace ? mod : (mod.default as OtelApi);
+    const mod = (await importer()) as OtelModule & { default?: OtelModule };
+    return mod.trace ? mod : (mod.default as OtelModule);
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
@@ -44,7 +45,7 @@ const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 const enabled = new WeakSet<JobDispatcher>();
 
 /** W3C traceparent of a span context. */
-export function formatTraceparent(sc: SpanContext): string {
+export function formatTraceparent(sc: OtelSpanContext): string {
   return `00-${sc.traceId}-${sc.spanId}-${(sc.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
 }
 
@@ -53,11 +54,11 @@ export function parseTraceparent(
   api: OtelApi,
   traceparent: unknown,
   tracestate?: unknown,
-): SpanContext | null {
+): OtelSpanContext | null {
   if (typeof traceparent !== 'string') return null;
   const m = TRACEPARENT.exec(traceparent.trim());
   if (!m) return null;
-  const sc: SpanContext = {
+  const sc: OtelSpanContext = {
     traceId: m[1]!,
     spanId: m[2]!,
     traceFlags: Number.parseInt(m[3]!, 16),
@@ -101,7 +102,7 @@ export async function enableTracing(
   return true;
 }
 
-function messagingAttributes(operation: 'create' | 'process', queue: string, id: string): Attributes {
+function messagingAttributes(operation: 'create' | 'process', queue: string, id: string): OtelAttributes {
   return {
     'messaging.system': MESSAGING_SYSTEM,
     'messaging.destination.name': queue,
@@ -155,7 +156,7 @@ export function tracingMiddleware(api: OtelApi, tracerName = 'jobwright'): JobMi
   return async (job, ctx, record, next) => {
     const trace = parseMeta(record.meta).trace;
     const origin = parseTraceparent(api, trace?.traceparent, trace?.tracestate);
-    const links: Link[] = origin ? [{ context: origin }] : [];
+    const links: Array<{ context: OtelSpanContext }> = origin ? [{ context: origin }] : [];
     const span = api.trace.getTracer(tracerName).startSpan(
       `process ${ctx.queueName}`,
       {
