@@ -25,6 +25,10 @@ export const FAULT_DRIVERS: Partial<
       max: 4,
     });
   },
+  redis: async (spec) => {
+    const { RedisQueueDriver } = await import('../../../src/drivers/redis/redis-driver.js');
+    return new RedisQueueDriver({ url: required(spec, 'url'), prefix: required(spec, 'prefix') });
+  },
 };
 
 export async function openFaultDriver(name: string, spec: FaultDriverSpec): Promise<QueueDriver> {
