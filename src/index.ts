@@ -29,15 +29,15 @@ export { JOB_STATUSES } from './drivers/contract.js';
 export { createDriver } from './drivers/factory.js';
 export { MemoryQueueDriver, type MemoryQueueDriverOptions } from './drivers/memory/memory-driver.js';
 export {
-  type RedisClientLike,
-  RedisQueueDriver,
-  type RedisQueueDriverOptions,
-} from './drivers/redis/redis-driver.js';
-export {
   DatabaseQueueDriver,
   type DatabaseQueueDriverOptions,
   type PgPoolLike,
 } from './drivers/postgres/postgres-driver.js';
+export {
+  type RedisClientLike,
+  RedisQueueDriver,
+  type RedisQueueDriverOptions,
+} from './drivers/redis/redis-driver.js';
 export { SqliteQueueDriver, type SqliteQueueDriverOptions } from './drivers/sqlite/sqlite-driver.js';
 export {
   ConfigError,
@@ -69,8 +69,6 @@ export {
   scrubJobError,
   sensitiveFieldsOf,
 } from './logging/sensitive.js';
-export { defineConfig, type ProjectConfig } from './project-config.js';
-export { globalRegistry, JobRegistry, registerJobs } from './registry.js';
 export {
   createJobMetrics,
   type JobMetrics,
@@ -84,5 +82,7 @@ export {
   metricsHandler,
   startMetricsServer,
 } from './metrics/metrics-server.js';
+export { defineConfig, type ProjectConfig } from './project-config.js';
+export { globalRegistry, JobRegistry, registerJobs } from './registry.js';
 export { enableTracing, MESSAGING_SYSTEM, type TracingOptions } from './tracing/job-tracing.js';
 export type { JobMiddleware } from './worker/run-job.js';

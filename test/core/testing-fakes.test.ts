@@ -29,7 +29,7 @@ describe('fakeQueue', () => {
     await dispatch(new SendInvoice('inv-1'));
     await dispatch(new SendInvoice('inv-2'), { delay: 60 });
     fake.assertDispatched(SendInvoice);
-    fake.assertDispatched('SendInvoice', (job) => job.invoiceId === 'inv-2');
+    fake.assertDispatched<SendInvoice>('SendInvoice', (job) => job.invoiceId === 'inv-2');
     fake.assertDispatched(SendInvoice, (_job, entry) => entry.options.delay === 60);
     fake.assertDispatchedTimes(SendInvoice, 2);
     fake.assertNotDispatched(Archive);
