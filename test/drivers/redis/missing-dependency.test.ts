@@ -1,0 +1,25 @@
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { expect, it } from 'vitest';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+it('without ioredis installed, importing jobwright works and the driver names `npm install ioredis`', () => {
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--import',
+      pathToFileURL(join(here, 'no-ioredis.mjs')).href,
+      '--import',
+      tsx,
+      join(here, 'no-ioredis-child.ts'),
+    ],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
+  const result = JSON.parse(out) as { ok: boolean; name: string; code: string; message: string };
+  expect(result).toMatchObject({ ok: false, name: 'MissingDependencyError', code: 'MISSING_DEPENDENCY' });
+  expect(result.message).toContain('npm install ioredis');
+}, 60_000);

@@ -1,0 +1,3 @@
+import { register } from 'node:module';
+
+register('./no-ioredis-hooks.mjs', import.meta.url);
