@@ -27,9 +27,16 @@ export class Wakeups {
   }
 
   async subscribe(client: RedisClient, listener: WakeListener): Promise<() => void> {
-    this.emitter.on('wake', listener);
-    this.starting ??= this.start(client);
+    this.starting ??= this.start(client).catch((error: unknown) => {
+      // Let the next worker try again rather than fail on this attempt forever.
+      this.starting = undefined;
+      const subscriber = this.subscriber;
+      this.subscriber = undefined;
+      if (subscriber) void closeClient(subscriber);
+      throw error;
+    });
     await this.starting;
+    this.emitter.on('wake', listener);
     return () => this.emitter.off('wake', listener);
   }
 
