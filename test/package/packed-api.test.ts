@@ -24,6 +24,8 @@ const APP = `
 import { Job, JobDispatcher, MemoryQueueDriver, registerJobs, dispatch, dispatchJob, jobDispatcher, chain,
   loadConfig, setJobDispatcher } from 'jobwright';
 import { fakeQueue } from 'jobwright/testing';
+import { createDashboard } from 'jobwright/dashboard';
+import { SqliteQueueDriver } from 'jobwright';
 
 const seen = [];
 class ProcessPaymentJob extends Job {
@@ -54,6 +56,13 @@ const fake = fakeQueue();
 await dispatch(new ProcessPaymentJob('pay_5', 1));
 fake.assertDispatched(ProcessPaymentJob);
 fake.restore();
+// The default store from the installed package: its migrations ship in the tarball.
+const onDisk = new JobDispatcher(new SqliteQueueDriver('./storage/app.sqlite'), { config: { pollIntervalMs: 10 } });
+const diskId = await onDisk.dispatch(new ProcessPaymentJob('pay_6', 1));
+await onDisk.startWorker('payments', 2);
+while ((await onDisk.find(diskId)).status !== 'completed') await new Promise((r) => setTimeout(r, 10));
+await onDisk.close();
+if (typeof createDashboard({ dispatcher: onDisk }).handler !== 'function') throw new Error('dashboard handler');
 console.log(JSON.stringify({ seen: seen.sort(), completed: stats.completedJobs, workers: stats.workersCount,
   status: record.status, priority: record.priority, maxAttempts: record.maxAttempts }));
 `;
@@ -89,7 +98,7 @@ it('the packed tarball installs into an empty project and works with the names S
   writeFileSync(join(app, 'main.mjs'), APP);
   const out = JSON.parse(run('node', ['main.mjs'], app).trim().split('\n').pop()!);
   expect(out).toEqual({
-    seen: ['pay_1:1:26', 'pay_2:1:26', 'pay_3:1:26', 'pay_4:1:26'],
+    seen: ['pay_1:1:26', 'pay_2:1:26', 'pay_3:1:26', 'pay_4:1:26', 'pay_6:1:26'],
     completed: 4,
     workers: 4,
     status: 'completed',
