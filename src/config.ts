@@ -11,6 +11,10 @@ export interface JobConfig {
   redisUrl: string | null;
   /** SQLite file of the default store. */
   sqlitePath: string;
+  /** PostgreSQL schema of the jobs tables. */
+  databaseSchema: string;
+  /** Prefix of every Redis key. */
+  redisPrefix: string;
   defaultQueue: string;
   maxAttempts: number;
   /** Seconds between retries (the base of the exponential backoff when that is chosen). */
@@ -98,6 +102,18 @@ const SETTINGS: Setting[] = [
     accepts: 'seconds, 0 or more',
   },
   { env: 'JOBWRIGHT_SQLITE_PATH', key: 'sqlitePath', schema: z.string().min(1), accepts: 'a file path' },
+  {
+    env: 'JOBWRIGHT_DB_SCHEMA',
+    key: 'databaseSchema',
+    schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/),
+    accepts: '1 to 63 lowercase letters, digits or _, starting with a letter or _',
+  },
+  {
+    env: 'JOBWRIGHT_REDIS_PREFIX',
+    key: 'redisPrefix',
+    schema: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+    accepts: '1 to 64 letters, digits or _ . - (no colon)',
+  },
 ];
 
 export const DEFAULT_CONFIG: JobConfig = {
@@ -105,6 +121,8 @@ export const DEFAULT_CONFIG: JobConfig = {
   databaseUrl: null,
   redisUrl: null,
   sqlitePath: './storage/jobs.sqlite',
+  databaseSchema: 'public',
+  redisPrefix: 'jobwright',
   defaultQueue: 'default',
   maxAttempts: 3,
   retryDelay: 60,

@@ -13,7 +13,7 @@ export async function createDriver(config: JobConfig): Promise<QueueDriver> {
       return new MemoryQueueDriver();
     case 'redis': {
       const { RedisQueueDriver } = await import('./redis/redis-driver.js');
-      return new RedisQueueDriver(config.redisUrl!);
+      return new RedisQueueDriver({ url: config.redisUrl!, prefix: config.redisPrefix });
     }
     case 'sqlite': {
       const { SqliteQueueDriver } = await import('./sqlite/sqlite-driver.js');
@@ -22,9 +22,12 @@ export async function createDriver(config: JobConfig): Promise<QueueDriver> {
     case 'database': {
       const { DatabaseQueueDriver } = await import('./postgres/postgres-driver.js');
       if (!config.databaseUrl) {
-        throw new ConfigError('INVALID_CONFIG', 'QUEUE_CONNECTION=database needs DATABASE_URL=postgres://...');
+        throw new ConfigError(
+          'INVALID_CONFIG',
+          'QUEUE_CONNECTION=database needs DATABASE_URL=postgres://...',
+        );
       }
-      return new DatabaseQueueDriver({ connectionString: config.databaseUrl });
+      return new DatabaseQueueDriver({ connectionString: config.databaseUrl, schema: config.databaseSchema });
     }
     default:
       throw new ConfigError(

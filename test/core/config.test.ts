@@ -71,6 +71,20 @@ describe('loadConfig', () => {
     expect((error as Error).message).toMatch(message);
   });
 
+  it('reads the PostgreSQL schema and the Redis key prefix, and refuses unsafe ones', () => {
+    expect(loadConfig({ JOBWRIGHT_DB_SCHEMA: 'jobs_app', JOBWRIGHT_REDIS_PREFIX: 'app-1' })).toMatchObject({
+      databaseSchema: 'jobs_app',
+      redisPrefix: 'app-1',
+    });
+    expect(loadConfig({})).toMatchObject({ databaseSchema: 'public', redisPrefix: 'jobwright' });
+    expect(() => loadConfig({ JOBWRIGHT_DB_SCHEMA: 'x"; drop schema public;--' })).toThrow(
+      /JOBWRIGHT_DB_SCHEMA/,
+    );
+    expect(() => loadConfig({ JOBWRIGHT_REDIS_PREFIX: 'a:b' })).toThrow(
+      /JOBWRIGHT_REDIS_PREFIX="a:b" is not valid/,
+    );
+  });
+
   it('QUEUE_CONNECTION=database without DATABASE_URL says what to set', () => {
     expect(() => loadConfig({ QUEUE_CONNECTION: 'database' })).toThrow(/needs DATABASE_URL/);
   });

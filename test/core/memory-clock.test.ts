@@ -43,7 +43,10 @@ describe('memory driver with a controlled clock', () => {
 
   it('a lease expires by the store clock and the job is recovered, then failed on its last attempt', async () => {
     // A (attempt 1) was reserved 65 s ago: its 30 s lease has run out.
-    expect(await driver.recoverExpired({ queue: 'clock', limit: 10 })).toEqual({ requeued: ['A'], failed: [] });
+    expect(await driver.recoverExpired({ queue: 'clock', limit: 10 })).toEqual({
+      requeued: ['A'],
+      failed: [],
+    });
     await driver.enqueue({ jobs: [job('C')] });
     const reserved = await reserve();
     expect(reserved.map((j) => j.id).sort()).toEqual(['A', 'C']);
@@ -54,7 +57,9 @@ describe('memory driver with a controlled clock', () => {
     const recovered = await driver.recoverExpired({ queue: 'clock', limit: 10 });
     expect(recovered.requeued.sort()).toEqual(['C']);
     expect(recovered.failed.map((j) => j.id).sort()).toEqual(['A', 'B']);
-    expect(recovered.failed.find((j) => j.id === 'B')!.errorMessage).toMatch(/Worker died during attempt 2\/2/);
+    expect(recovered.failed.find((j) => j.id === 'B')!.errorMessage).toMatch(
+      /Worker died during attempt 2\/2/,
+    );
   });
 
   it('counts the oldest due job age by the store clock', async () => {
