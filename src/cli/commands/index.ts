@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { registerActivity } from './activity.js';
 import { registerClearFailed } from './clear-failed.js';
 import { registerDispatch } from './dispatch.js';
 import { registerFailed } from './failed.js';
@@ -31,6 +32,7 @@ export const commands: CommandRegistrar[] = [
   registerClearFailed,
   registerPrune,
   registerPause,
+  registerActivity,
   registerDispatch,
   registerQueueDashboard,
 ];
