@@ -339,9 +339,26 @@ export class JobDispatcher {
     return count;
   }
 
-  async clearFailed(options: { queue?: string } = {}): Promise<number> {
+  /** Deletes failed jobs: all of them (of one queue), or only those of `ids`; resolves with how many. */
+  async clearFailed(options: { queue?: string; ids?: string[] } = {}): Promise<number> {
     if (options.queue !== undefined) assertQueueName(options.queue);
-    return (await this.driver()).clearFailed({ queue: options.queue });
+    const { ids } = options;
+    if (ids !== undefined) {
+      if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string' || id.length > 64)) {
+        throw new InvalidJobError(
+          'INVALID_JOB_IDS',
+          'ids must be an array of job ids (strings of at most 64 characters)',
+        );
+      }
+      // An empty list means "none", never "all": the driver treats a missing list as every failed job.
+      if (ids.length === 0) return 0;
+    }
+    return (await this.driver()).clearFailed({ queue: options.queue, ids });
+  }
+
+  /** Deletes one failed job (Laravel's queue:forget); false when no failed job has that id. */
+  async forgetFailed(id: string): Promise<boolean> {
+    return (await this.clearFailed({ ids: [id] })) > 0;
   }
 
   /** Removes finished jobs older than `olderThanSeconds`. */

@@ -162,6 +162,12 @@ export interface QueueFilter {
   queue?: string;
 }
 
+export interface ClearFailedParams {
+  queue?: string;
+  /** Only these jobs, and only those that are `failed` (of `queue` when given); every failed job when omitted. */
+  ids?: string[];
+}
+
 export interface PruneParams {
   statuses: Array<'completed' | 'failed'>;
   /** Jobs finished longer ago than this are removed. */
@@ -265,7 +271,7 @@ export interface QueueDriver {
   find(params: { id: string }): Promise<StoredJob | null>;
   list(params: ListParams): Promise<ListResult>;
   retryFailed(params: RetryFailedParams): Promise<number>;
-  clearFailed(params: QueueFilter): Promise<number>;
+  clearFailed(params: ClearFailedParams): Promise<number>;
   prune(params: PruneParams): Promise<number>;
   /** Counts of one queue; every known queue when `queue` is omitted. */
   counts(params: QueueFilter): Promise<QueueCounts[]>;

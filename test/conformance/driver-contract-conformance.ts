@@ -238,6 +238,30 @@ export function runContractConformance(harness: ReturnType<typeof makeHarnessFac
     ).toBe(true);
   });
 
+  it('contract: one failed job can be deleted by id', async () => {
+    const { dispatcher, run } = await harness.create();
+    const a = await dispatcher.dispatch(new ProbeJob(run, 1, { failTimes: 99, maxAttempts: 1, queue: 'q1' }));
+    const b = await dispatcher.dispatch(new ProbeJob(run, 2, { failTimes: 99, maxAttempts: 1, queue: 'q2' }));
+    // No worker serves other-queue: this job stays pending throughout.
+    const pending = await dispatcher.dispatch(new ProbeJob(run, 3, { queue: 'other-queue' }));
+    await dispatcher.startWorker('q1', 1);
+    await dispatcher.startWorker('q2', 1);
+    await waitFor('both failed', async () => (await dispatcher.failedJobs()).length === 2);
+    expect(await dispatcher.clearFailed({ ids: [a] })).toBe(1);
+    expect(await dispatcher.find(a)).toBeNull();
+    expect((await dispatcher.find(b))?.status).toBe('failed');
+    expect(await dispatcher.clearFailed({ ids: [pending] })).toBe(0);
+    expect((await dispatcher.find(pending))?.status).toBe('pending');
+    expect(await dispatcher.clearFailed({ ids: [b], queue: 'other-queue' })).toBe(0);
+    expect((await dispatcher.find(b))?.status).toBe('failed');
+    expect(await dispatcher.clearFailed({ ids: [] })).toBe(0);
+    expect((await dispatcher.find(b))?.status).toBe('failed');
+    expect(await dispatcher.forgetFailed(b)).toBe(true);
+    expect(await dispatcher.find(b)).toBeNull();
+    expect(await dispatcher.forgetFailed(b)).toBe(false);
+    expect((await dispatcher.find(pending))?.status).toBe('pending');
+  });
+
   it('contract: a paused queue hands out nothing until resumed', async (ctx) => {
     const { dispatcher, driver, run, rec } = await harness.create();
     if (!driver.capabilities.pause || !supportsPause(driver)) {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type {
   ActivityEntry,
+  ClearFailedParams,
   CompleteParams,
   DriverCapabilities,
   EnqueueParams,
@@ -236,8 +237,11 @@ export class MemoryQueueDriver implements QueueDriver {
     return count;
   }
 
-  async clearFailed({ queue }: QueueFilter): Promise<number> {
-    return this.removeWhere((r) => r.status === 'failed' && (!queue || r.queueName === queue));
+  async clearFailed({ queue, ids }: ClearFailedParams): Promise<number> {
+    const only = ids ? new Set(ids) : null;
+    return this.removeWhere(
+      (r) => r.status === 'failed' && (!queue || r.queueName === queue) && (!only || only.has(r.id)),
+    );
   }
 
   async prune({ statuses, olderThanMs, queue }: PruneParams): Promise<number> {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { InvalidJobError, StoreError } from '../../errors.js';
 import type {
   ActivityEntry,
+  ClearFailedParams,
   CompleteParams,
   DriverCapabilities,
   EnqueueParams,
@@ -240,9 +241,13 @@ export class DatabaseQueueDriver implements QueueDriver {
     return rows[0]?.n ?? 0;
   }
 
-  async clearFailed({ queue }: QueueFilter): Promise<number> {
+  async clearFailed({ queue, ids }: ClearFailedParams): Promise<number> {
+    // Same id screening as retryFailed: a longer string can never be a stored id.
+    const list =
+      ids === undefined ? null : ids.filter((id) => typeof id === 'string' && id.length <= ID_LENGTH);
+    if (list && list.length === 0) return 0;
     await this.migrate();
-    const result = await (await this.pool()).query(this.sql.clearFailed, [queue ?? null]);
+    const result = await (await this.pool()).query(this.sql.clearFailed, [queue ?? null, list]);
     return result.rowCount ?? 0;
   }
 

@@ -212,8 +212,9 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
       FROM retried`,
 
     clearFailed: `
-      -- inputs: $1 queue or NULL
-      DELETE FROM ${s}.jobs WHERE status = 'failed' AND ($1::text IS NULL OR queue_name = $1)`,
+      -- inputs: $1 queue or NULL, $2 ids (NULL: every failed job)
+      DELETE FROM ${s}.jobs WHERE status = 'failed' AND ($1::text IS NULL OR queue_name = $1)
+        AND ($2::bpchar[] IS NULL OR id = ANY($2::bpchar[]))`,
 
     prune: `
       -- inputs: $1 statuses, $2 age ms, $3 queue or NULL

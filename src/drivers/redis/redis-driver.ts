@@ -1,5 +1,6 @@
 import type {
   ActivityEntry,
+  ClearFailedParams,
   CompleteParams,
   DriverCapabilities,
   EnqueueParams,
@@ -315,8 +316,20 @@ export class RedisQueueDriver implements QueueDriver {
     return count;
   }
 
-  async clearFailed({ queue }: QueueFilter): Promise<number> {
-    return this.removeFinished(queue, ['failed'], '');
+  async clearFailed({ queue, ids }: ClearFailedParams): Promise<number> {
+    if (ids === undefined) return this.removeFinished(queue, ['failed'], '');
+    if (ids.length === 0) return 0;
+    // As in retryFailed: a job's keys live under its queue, so each known queue is asked for the ids.
+    const unique = [...new Set(ids)];
+    let removed = 0;
+    for (const name of queue ? [queue] : await this.knownQueues()) {
+      const k = this.keys(name);
+      for (let i = 0; i < unique.length; i += CHUNK) {
+        const chunk = unique.slice(i, i + CHUNK);
+        removed += await this.run<number>('remove-finished', [k.failed, k.all], [k.base, 'ids', ...chunk]);
+      }
+    }
+    return removed;
   }
 
   async prune({ statuses, olderThanMs, queue }: PruneParams): Promise<number> {

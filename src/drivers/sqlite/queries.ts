@@ -124,6 +124,10 @@ RETURNING queue_name`;
 export const CLEAR_FAILED = `
 DELETE FROM jobs WHERE status = 'failed' AND (@queue IS NULL OR queue_name = @queue)`;
 
+/** Inputs: @id @queue (null: any). */
+export const CLEAR_FAILED_ONE = `
+DELETE FROM jobs WHERE id = @id AND status = 'failed' AND (@queue IS NULL OR queue_name = @queue)`;
+
 /** Counts per queue and status, from idx_jobs_queue_status alone. Inputs: @queue (null: all). */
 export const COUNT_BY_STATUS = `
 SELECT queue_name, status, count(*) AS n FROM jobs

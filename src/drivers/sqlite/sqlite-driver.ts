@@ -4,6 +4,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { JobwrightError, StoreError } from '../../errors.js';
 import type {
   ActivityEntry,
+  ClearFailedParams,
   CompleteParams,
   DriverCapabilities,
   EnqueueParams,
@@ -276,8 +277,16 @@ export class SqliteQueueDriver implements QueueDriver {
     return queues.length;
   }
 
-  async clearFailed({ queue }: QueueFilter): Promise<number> {
-    return this.write(() => this.stmt(q.byQueue(q.CLEAR_FAILED, queue)).run({ queue }).changes);
+  async clearFailed({ queue, ids }: ClearFailedParams): Promise<number> {
+    if (ids === undefined) {
+      return this.write(() => this.stmt(q.byQueue(q.CLEAR_FAILED, queue)).run({ queue }).changes);
+    }
+    return this.write(() => {
+      const one = this.stmt(q.byQueue(q.CLEAR_FAILED_ONE, queue));
+      let removed = 0;
+      for (const id of new Set(ids)) removed += one.run({ id, queue }).changes;
+      return removed;
+    });
   }
 
   async prune({ statuses, olderThanMs, queue }: PruneParams): Promise<number> {
