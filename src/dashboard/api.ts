@@ -48,6 +48,7 @@ export function registerApi(app: Hono<DashboardEnv>, deps: RouteDeps): void {
         'GET /api/failed': 'failed jobs (?queue, ?limit, ?offset or ?page)',
         'GET /api/workers': 'live workers across processes',
         'POST /api/jobs/:id/retry': 'retry one failed job',
+        'POST /api/jobs/:id/delete': 'delete one failed job',
         'POST /api/failed/retry-all': 'retry every failed job (queue optional)',
         'POST /api/failed/clear': 'delete every failed job (queue optional)',
         'POST /api/queues/:queue/pause': 'pause a queue',
@@ -97,6 +98,17 @@ export function registerApi(app: Hono<DashboardEnv>, deps: RouteDeps): void {
       return c.json({ error: { code: 'NOT_FAILED', message: 'No failed job with that id' }, retried }, 409);
     }
     return c.json({ retried });
+  });
+
+  app.post('/api/jobs/:id/delete', async (c) => {
+    const id = parseJobId(c.req.param('id'));
+    if (!(await data.deleteFailed(id))) {
+      return c.json(
+        { error: { code: 'NOT_FAILED', message: 'No failed job with that id' }, deleted: 0 },
+        409,
+      );
+    }
+    return c.json({ deleted: 1 });
   });
 
   app.post('/api/failed/retry-all', async (c) => {

@@ -147,6 +147,11 @@ export class DashboardData {
     return this.dispatcher.retryFailed('all', { queue });
   }
 
+  /** Deletes one failed job; false when no failed job has that id. */
+  deleteFailed(id: string): Promise<boolean> {
+    return this.dispatcher.forgetFailed(id);
+  }
+
   clearFailed(queue: string | undefined): Promise<number> {
     return this.dispatcher.clearFailed({ queue });
   }

@@ -44,6 +44,8 @@ function noticeText(c: C): string | undefined {
       return count > 0 ? `Retried ${plural('failed job')}.` : 'Nothing retried: no failed job matched.';
     case 'cleared':
       return `Deleted ${plural('failed job')}.`;
+    case 'deleted':
+      return count > 0 ? 'Deleted the failed job.' : 'Nothing deleted: no failed job has that id.';
     case 'paused':
       return queue ? `Paused queue ${queue}: workers take no new jobs from it.` : undefined;
     case 'resumed':
@@ -165,6 +167,14 @@ export function registerPages(app: Hono<DashboardEnv>, deps: RouteDeps): void {
     const body = await form(c);
     const retried = await data.retry(id);
     return redirectAfter(c, deps, body.back, `/jobs/${id}`, { notice: 'retried', n: String(retried) });
+  });
+
+  app.post('/actions/delete/:id', async (c) => {
+    const id = parseJobId(c.req.param('id'));
+    const body = await form(c);
+    const deleted = await data.deleteFailed(id);
+    // The forms send a list page as `back`: the job's own page is gone once it is deleted.
+    return redirectAfter(c, deps, body.back, '/failed', { notice: 'deleted', n: deleted ? '1' : '0' });
   });
 
   app.post('/actions/retry-all', async (c) => {

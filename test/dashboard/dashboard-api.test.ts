@@ -6,6 +6,7 @@ import { serviceAvailable } from '../support/services.js';
 import {
   type DriverTarget,
   FlakyJob,
+  HostileJob,
   makeDispatcher,
   memoryTarget,
   postgresTarget,
@@ -198,6 +199,30 @@ function apiSuite(target: DriverTarget, options: { skip?: boolean } = {}) {
       const cleared = await post('api/failed/clear?queue=default');
       expect(await cleared.json()).toEqual({ queue: 'default', cleared: 1 });
       expect(await dispatcher.find(seeded.hostileId)).toBeNull();
+    });
+
+    test('delete one failed job with the Bearer token; the other failed jobs stay', async () => {
+      const post = (path: string) => script.request(path, { method: 'POST' });
+      const index = await script.json<{ endpoints: Record<string, string> }>('api');
+      expect(index.body.endpoints['POST /api/jobs/:id/delete']).toBe('delete one failed job');
+      const doomed = await dispatcher.dispatch(new HostileJob('delete me'));
+      const kept = await dispatcher.dispatch(new HostileJob('keep me'));
+      await waitFor('both to fail', async () => {
+        const jobs = await Promise.all([dispatcher.find(doomed), dispatcher.find(kept)]);
+        return jobs.every((job) => job?.status === 'failed');
+      });
+      const notFailed = await post(`api/jobs/${seeded.okIds[0]}/delete`);
+      expect(notFailed.status).toBe(409);
+      expect((await dispatcher.find(seeded.okIds[0]!))?.status).toBe('completed');
+
+      const deleted = await post(`api/jobs/${doomed}/delete`);
+      expect(deleted.status).toBe(200);
+      expect(await deleted.json()).toEqual({ deleted: 1 });
+      expect(await dispatcher.find(doomed)).toBeNull();
+      expect((await dispatcher.find(kept))?.status).toBe('failed');
+      expect((await post(`api/jobs/${doomed}/delete`)).status).toBe(409);
+      // Leave the failed set as the seed made it for the tests that follow.
+      expect(await dispatcher.forgetFailed(kept)).toBe(true);
     });
 
     test('no token: a page of the dashboard can act; other origins, stale forms and foreign Host names cannot', async () => {

@@ -9,6 +9,7 @@ import { type EvilSite, startEvilSite } from './evil-site.js';
 import {
   type DriverTarget,
   FlakyJob,
+  HostileJob,
   makeDispatcher,
   memoryTarget,
   postgresTarget,
@@ -219,6 +220,36 @@ function browserSuite(target: DriverTarget, options: { skip?: boolean } = {}) {
       const after = await dispatcher.find(seeded.hostileId);
       expect(after?.failedAt?.getTime()).toBe(before?.failedAt?.getTime());
       expect(after?.updatedAt.getTime()).toBe(before?.updatedAt.getTime());
+      await page.close();
+    });
+
+    test('delete one failed job from the failed list and from its own page (asks first)', async () => {
+      const [fromList, fromDetail] = await dispatcher.dispatchMany([
+        new HostileJob('delete from the list'),
+        new HostileJob('delete from its page'),
+      ]);
+      await waitFor('both to fail', async () => {
+        const jobs = await Promise.all([dispatcher.find(fromList!), dispatcher.find(fromDetail!)]);
+        return jobs.every((job) => job?.status === 'failed');
+      });
+      const page = await context.newPage();
+      await page.goto(`${server.url}failed`);
+      const row = page.locator(`#failed tr[data-job="${fromList}"]`);
+      expect(await row.count()).toBe(1);
+      page.once('dialog', (dialog) => void dialog.accept());
+      await row.locator('button:has-text("Delete")').click();
+      await page.waitForURL(/notice=deleted/);
+      expect(await page.locator('.notice').innerText()).toBe('Deleted the failed job.');
+      expect(await page.locator(`#failed tr[data-job="${fromList}"]`).count()).toBe(0);
+      expect(await page.locator(`#failed tr[data-job="${fromDetail}"]`).count()).toBe(1);
+      expect(await dispatcher.find(fromList!)).toBeNull();
+
+      await page.goto(`${server.url}jobs/${fromDetail}`);
+      page.once('dialog', (dialog) => void dialog.accept());
+      await page.click('#job-actions button:has-text("Delete")');
+      await page.waitForURL(/\/failed\?notice=deleted/);
+      expect(await page.locator(`#failed tr[data-job="${fromDetail}"]`).count()).toBe(0);
+      expect(await dispatcher.find(fromDetail!)).toBeNull();
       await page.close();
     });
 

@@ -15,15 +15,12 @@ function failedRow(ctx: PageContext, job: JobRecord, back: string, now: number):
 <td class="num">${job.attempts}/${job.maxAttempts}</td>
 <td class="nowrap" title="${formatTime(job.failedAt)}">${formatAgo(job.failedAt, now)}</td>
 <td class="mono truncate" title="${message}">${message}</td>
-<td>${actionForm(ctx, `/actions/retry/${encodeURIComponent(job.id)}`, 'Retry', { back })}</td>
+<td><div class="actions">${actionForm(ctx, `/actions/retry/${encodeURIComponent(job.id)}`, 'Retry', { back })}
+${actionForm(ctx, `/actions/delete/${encodeURIComponent(job.id)}`, 'Delete', { back, tone: 'danger', confirm: `Delete failed job ${job.id}? This cannot be undone.` })}</div></td>
 </tr>`;
 }
 
-/**
- * Failed jobs with retry per job, and retry-all / clear-all per queue. There is no "delete one
- * failed job": the driver contract removes failed jobs only in bulk (clearFailed), and a
- * dashboard-only verb would have to be built in every driver first.
- */
+/** Failed jobs with retry and delete per job, and retry-all / clear-all per queue. */
 export function failedPage(
   ctx: PageContext,
   query: ListQuery,
@@ -63,6 +60,6 @@ ${
 <tbody>${list.jobs.map((job) => failedRow(ctx, job, back, now))}</tbody></table></div>`
 }
 ${pager(ctx, '/failed', query, list)}
-<p class="muted">Failed jobs are removed in bulk (clear all, per queue or everywhere), or by <code>artisan queue:prune</code>; there is no single-job delete.</p>`;
+`;
   return layout(ctx, 'failed', 'Failed jobs', body);
 }

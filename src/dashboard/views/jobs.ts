@@ -111,7 +111,8 @@ ${when('Updated', job.updatedAt)}
 </dl>
 ${
   job.status === 'failed'
-    ? html`<div class="actions" id="job-actions">${actionForm(ctx, `/actions/retry/${encodeURIComponent(job.id)}`, 'Retry', { back, tone: 'primary' })}</div>`
+    ? html`<div class="actions" id="job-actions">${actionForm(ctx, `/actions/retry/${encodeURIComponent(job.id)}`, 'Retry', { back, tone: 'primary' })}
+${actionForm(ctx, `/actions/delete/${encodeURIComponent(job.id)}`, 'Delete', { back: '/failed', tone: 'danger', confirm: `Delete failed job ${job.id}? This cannot be undone.` })}</div>`
     : ''
 }
 </div>
