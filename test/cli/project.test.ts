@@ -6,6 +6,7 @@ import { appendToJobsList, classNameOf } from '../../src/cli/commands/make-job.j
 import { formatDuration, parseAge } from '../../src/cli/format.js';
 import { fileNameOf } from '../../src/cli/job-template.js';
 import { runCli } from '../../src/cli/program.js';
+import { Job, JobDispatcher, SqliteQueueDriver } from '../../src/index.js';
 import { cleanEnv, makeProject, ROOT } from './helpers.js';
 
 /** Runs artisan in this process with captured output (the injected streams). */
@@ -222,6 +223,63 @@ describe('make:job', () => {
   });
 });
 
+/** Always fails on its first and only attempt. */
+class DoomedJob extends Job {
+  constructor(public n: number) {
+    super();
+  }
+  override jobName() {
+    return 'DoomedJob';
+  }
+  override maxAttempts() {
+    return 1;
+  }
+  async handle(): Promise<void> {
+    throw new Error(`doomed ${this.n}`);
+  }
+}
+
+describe('queue:forget and queue:clear-failed with ids', () => {
+  it('delete only the named failed jobs, and exit 1 naming an id that was not one', async () => {
+    const dir = project(`{ sqlitePath: 'storage/jobs.sqlite' }`);
+    const dispatcher = new JobDispatcher(new SqliteQueueDriver(join(dir, 'storage/jobs.sqlite')), {
+      jobs: [DoomedJob],
+      config: { pollIntervalMs: 20 },
+    });
+    const [a, b, c] = await dispatcher.dispatchMany([new DoomedJob(1), new DoomedJob(2), new DoomedJob(3)]);
+    const pending = await dispatcher.dispatch(new DoomedJob(4), { queue: 'idle' });
+    await dispatcher.startWorker('default', 3);
+    while ((await dispatcher.failedJobs()).length < 3) await new Promise((r) => setTimeout(r, 20));
+    await dispatcher.close();
+
+    const one = await artisan(dir, ['queue:forget', a!]);
+    expect(one.code).toBe(0);
+    expect(one.stdout).toMatch(/Deleted 1 failed job\./);
+    const again = await artisan(dir, ['queue:forget', a!, pending, '--json']);
+    expect(again.code).toBe(1);
+    expect(JSON.parse(again.stdout)).toEqual({ deleted: 0, notFound: [a, pending] });
+    const missing = await artisan(dir, ['queue:forget', pending]);
+    expect(missing.stderr).toContain(`No failed job has the id ${pending}`);
+
+    const wrongQueue = await artisan(dir, ['queue:clear-failed', b!, '--queue', 'idle']);
+    expect(wrongQueue.code).toBe(1);
+    expect(wrongQueue.stderr).toMatch(/1 of the 1 ids were not failed jobs of queue 'idle'/);
+    const byId = await artisan(dir, ['queue:clear-failed', b!, '--json']);
+    expect(JSON.parse(byId.stdout)).toEqual({ deleted: 1 });
+
+    const failed = JSON.parse((await artisan(dir, ['queue:failed', '--json'])).stdout) as Array<{
+      id: string;
+    }>;
+    expect(failed.map((j) => j.id)).toEqual([c]);
+    const status = JSON.parse((await artisan(dir, ['queue:status', '--json'])).stdout) as Array<{
+      queueName: string;
+      pendingJobs: number;
+    }>;
+    expect(status.find((q) => q.queueName === 'idle')?.pendingJobs).toBe(1);
+    expect((await artisan(dir, ['queue:forget'])).code).toBe(1);
+  });
+});
+
 describe('the program', () => {
   it('has --help with examples on every command, and reports usage errors with exit 1', async () => {
     const help = await artisan('/', ['--help']);
@@ -239,6 +297,7 @@ describe('the program', () => {
         'queue:failed',
         'queue:retry-failed',
         'queue:clear-failed',
+        'queue:forget',
         'queue:prune',
         'queue:pause',
         'queue:resume',

@@ -4,6 +4,7 @@ import { registerActivity } from './activity.js';
 import { registerClearFailed } from './clear-failed.js';
 import { registerDispatch } from './dispatch.js';
 import { registerFailed } from './failed.js';
+import { registerForget } from './forget.js';
 import { registerMakeJob } from './make-job.js';
 import { registerMigrate } from './migrate.js';
 import { registerPause } from './pause.js';
@@ -30,6 +31,7 @@ export const commands: CommandRegistrar[] = [
   registerFailed,
   registerRetryFailed,
   registerClearFailed,
+  registerForget,
   registerPrune,
   registerPause,
   registerActivity,
