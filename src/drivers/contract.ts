@@ -247,6 +247,12 @@ export interface DriverCapabilities {
   transactionalEnqueue: boolean;
   /** Queues can be paused and resumed. */
   pause: boolean;
+  /**
+   * `complete` itself reserves the caller's next job (Redis refills in the same script). The
+   * engine then keeps a slot until the outcome is written, so that priority order holds;
+   * otherwise a slot takes its next job as soon as `handle` settles.
+   */
+  reservesOnComplete?: boolean;
 }
 
 /** A callback for "new work may be due on this queue". A hint only: polling is the truth. */

@@ -41,7 +41,13 @@ class ShutdownError extends JobwrightError {
  * jobs whose worker died.
  */
 export class QueueWorker {
+  /** Every reservation not yet settled in the store: running, or with its outcome being written. */
   private readonly running = new Map<string, ActiveRun>();
+  /** Slots in use: jobs whose `handle` has not settled yet. Never more than the concurrency. */
+  private executing = 0;
+  private get maxOutcomesInFlight(): number {
+    return Math.max(100, this.options.concurrency * 10);
+  }
   private stopping = false;
   private filling = false;
   private fillAgain = false;
@@ -71,7 +77,7 @@ export class QueueWorker {
   }
 
   get activeCount(): number {
-    return this.running.size;
+    return this.executing;
   }
 
   async start(): Promise<void> {
@@ -112,7 +118,9 @@ export class QueueWorker {
     let graceTimer: NodeJS.Timeout | undefined;
     await Promise.race([settled, new Promise((resolve) => (graceTimer = setTimeout(resolve, graceMs)))]);
     clearTimeout(graceTimer);
-    const leftovers = [...this.running.values()];
+    // Jobs still in handle() go back; jobs whose outcome is being written finish that write.
+    const leftovers = [...this.running.values()].filter((run) => !run.handled);
+    const writing = [...this.running.values()].filter((run) => run.handled).map((run) => run.done);
     for (const run of leftovers) {
       run.released = true;
       run.interrupt(new ShutdownError());
@@ -130,6 +138,7 @@ export class QueueWorker {
         this.running.delete(run.job.id);
       }),
     );
+    await Promise.race([Promise.all(writing), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
     clearInterval(this.heartbeatTimer);
     try {
       await this.driver.unregisterWorker({ workerId: this.options.workerId });
@@ -165,7 +174,7 @@ export class QueueWorker {
     try {
       while (!this.stopping) {
         this.fillAgain = false;
-        const free = this.options.concurrency - this.running.size;
+        const free = this.options.concurrency - this.executing;
         if (free <= 0) return;
         const jobs = await this.driver.reserve({
           queue: this.options.queue,
@@ -200,12 +209,28 @@ export class QueueWorker {
   private launch(job: ReservedJob): void {
     const run: ActiveRun = newActiveRun(job);
     this.running.set(job.id, run);
+    this.executing++;
+    let slotHeld = true;
+    const freeSlot = () => {
+      if (!slotHeld) return;
+      slotHeld = false;
+      this.executing--;
+      this.fill();
+    };
+    // A slot whose job has finished takes the next one while the outcome is written (drivers
+    // group those writes), up to a bound: a slow store then slows the worker instead of letting
+    // unwritten outcomes pile up.
+    run.onAttemptEnd = () => {
+      if (this.driver.capabilities.reservesOnComplete) return;
+      if (this.running.size - this.executing <= this.maxOutcomesInFlight) freeSlot();
+    };
     run.done = runReservedJob(this.deps, run)
       .catch((error) => this.reportError(error))
       .finally(() => {
         if (this.running.get(job.id) === run) this.running.delete(job.id);
         this.jobsDone++;
-        this.fill();
+        if (slotHeld) freeSlot();
+        else this.fill();
       });
   }
 

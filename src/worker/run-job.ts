@@ -33,12 +33,26 @@ export interface ActiveRun {
   done: Promise<void>;
   /** Set when the worker released the job at shutdown: its result must not be recorded. */
   released: boolean;
+  /** Set when `handle` has settled: only the outcome is left to write. */
+  handled: boolean;
+  /**
+   * Called once when `handle` has settled (or could not start): the slot may take its next job
+   * while the outcome is written. The transition stays fenced by the lease token.
+   */
+  onAttemptEnd: () => void;
   /** Ends the attempt now with `reason` (timeout, lost lease, shutdown) and aborts `ctx.signal`. */
   interrupt(reason: Error): void;
 }
 
 export function newActiveRun(job: ReservedJob): ActiveRun {
-  return { job, done: Promise.resolve(), released: false, interrupt: () => {} };
+  return {
+    job,
+    done: Promise.resolve(),
+    released: false,
+    handled: false,
+    interrupt: () => {},
+    onAttemptEnd: () => {},
+  };
 }
 
 export function toError(value: unknown): Error {
@@ -158,6 +172,8 @@ export async function runReservedJob(deps: RunnerDeps, run: ActiveRun): Promise<
   }
   const started = performance.now();
   const error = await attempt(deps, instance, job, run);
+  run.handled = true;
+  run.onAttemptEnd();
   const durationMs = performance.now() - started;
   if (run.released) return;
   const lease = { id: job.id, leaseToken: job.leaseToken };

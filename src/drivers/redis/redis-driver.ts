@@ -95,6 +95,7 @@ export class RedisQueueDriver implements QueueDriver {
     crossProcessWakeups: true,
     transactionalEnqueue: false,
     pause: true,
+    reservesOnComplete: true,
   };
 
   private readonly options: ResolvedOptions;
