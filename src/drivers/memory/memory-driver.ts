@@ -224,7 +224,7 @@ export class MemoryQueueDriver implements QueueDriver {
     const candidates = ids === 'all' ? [...this.rows.values()] : ids.map((id) => this.rows.get(id));
     let count = 0;
     for (const row of candidates) {
-      if (!row || row.status !== 'failed' || (queue && row.queueName !== queue)) continue;
+      if (row?.status !== 'failed' || (queue && row.queueName !== queue)) continue;
       row.status = 'pending';
       row.attempts = 0;
       row.failedAt = null;
