@@ -252,7 +252,7 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
 
     logActivity: `
       -- inputs: $1..$10 parallel arrays of activity entries
-      INSERT INTO ${s}.jobwright_activity
+      INSERT INTO ${s}.activity_log
         (id, job_id, job_name, queue_name, event, causer, properties, duration_ms, attempt, error)
       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                            $7::text[], $8::float8[], $9::int[], $10::text[])`,
@@ -261,7 +261,7 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
       -- inputs: $1 job id or NULL, $2 limit
       SELECT id, job_id, job_name, queue_name, event, causer, properties, duration_ms, attempt, error,
              created_at
-      FROM ${s}.jobwright_activity WHERE ($1::text IS NULL OR job_id = $1)
+      FROM ${s}.activity_log WHERE ($1::text IS NULL OR job_id = $1)
       ORDER BY seq DESC LIMIT $2`,
 
     /** Finished jobs per minute, derived from processed_at / failed_at (no counter row to contend on). */

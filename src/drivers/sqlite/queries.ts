@@ -170,5 +170,5 @@ export const LIVE_WORKERS = `SELECT * FROM job_workers WHERE expires_at > @now O
 
 /** Inputs: the entry's fields and @createdAt. Idempotent, so a repeated batch adds nothing. */
 export const INSERT_ACTIVITY = `
-INSERT OR IGNORE INTO job_activity (id, job_id, job_name, queue_name, event, causer, properties, duration_ms, attempt, error, created_at)
+INSERT OR IGNORE INTO activity_log (id, job_id, job_name, queue_name, event, causer, properties, duration_ms, attempt, error, created_at)
 VALUES (@id, @jobId, @jobName, @queueName, @event, @causer, @properties, @durationMs, @attempt, @error, @createdAt)`;

@@ -352,8 +352,8 @@ export class SqliteQueueDriver implements QueueDriver {
     this.ensureMigrated();
     const rows = this.guard(() =>
       jobId === undefined
-        ? this.stmt('SELECT * FROM job_activity ORDER BY rowid DESC LIMIT ?').all(limit)
-        : this.stmt('SELECT * FROM job_activity WHERE job_id = ? ORDER BY rowid DESC LIMIT ?').all(
+        ? this.stmt('SELECT * FROM activity_log ORDER BY rowid DESC LIMIT ?').all(limit)
+        : this.stmt('SELECT * FROM activity_log WHERE job_id = ? ORDER BY rowid DESC LIMIT ?').all(
             jobId,
             limit,
           ),

@@ -71,7 +71,12 @@ describe('SQLite store at start-up', () => {
     expect((await driver.migrations()).map((m) => `${m.version}_${m.name}`)).toEqual([
       '1_jobs',
       '2_workers_activity_pause',
+      '3_activity_log',
     ]);
+    const tables = driver.database
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+      .all() as Array<{ name: string }>;
+    expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['jobs', 'activity_log']));
     const db = driver.database;
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     const indexes = db
@@ -103,7 +108,7 @@ describe('SQLite store at start-up', () => {
     // A second process opening the same file applies nothing again.
     const again = track(new SqliteQueueDriver(file));
     await again.migrate();
-    expect(await again.migrations()).toHaveLength(2);
+    expect(await again.migrations()).toHaveLength(3);
   });
 
   it('a file that is not a SQLite database is a StoreError naming the file', () => {

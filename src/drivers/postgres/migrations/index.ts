@@ -1,5 +1,6 @@
 import * as m001 from './001_jobs_table.js';
 import * as m002 from './002_leases_and_extras.js';
+import * as m003 from './003_activity_log.js';
 
 export interface Migration {
   version: number;
@@ -12,4 +13,5 @@ export interface Migration {
 export const MIGRATIONS: Migration[] = [
   { version: 1, ...m001 },
   { version: 2, ...m002 },
+  { version: 3, ...m003 },
 ];
