@@ -45,6 +45,7 @@ const { values: args } = parseArgs({
     'no-write': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
     render: { type: 'string' },
+    merge: { type: 'string' },
   },
 });
 
@@ -68,6 +69,7 @@ if (args.help) {
   --jobs N            jobs per processing run (default 10000)
   --write/--no-write  write docs/benchmarks.md (default: on for full runs)
   --render FILE       rewrite docs/benchmarks.md from a saved run (the last one: ${LAST_RUN})
+  --merge FILE        keep a saved run's figures for the systems not in --only (re-measure some)
 
 DATABASE_URL and REDIS_URL pick the services (defaults: local PostgreSQL and Redis).
 BENCH_CHILD_ARGS adds node flags to the worker processes, e.g. "--cpu-prof --cpu-prof-dir=prof".
@@ -185,7 +187,7 @@ async function repeat(times: number, fn: () => Promise<Measured | null>): Promis
 }
 
 const notes: string[] = [];
-const settings = new Map<string, SystemModule>();
+const settings = new Map<string, Pick<SystemModule, 'version' | 'settings'>>();
 const backlogSizes = new Map<string, { size: number; seedSeconds: number }>();
 const namespaces: Array<{ ns: string; system: SystemModule }> = [];
 const dropped = new Set<string>();
@@ -361,8 +363,35 @@ function report(
   return { table, present, rows: usedRows, notes: allNotes };
 }
 
+/** With --merge: the saved run's figures, settings and notes of every system this run does not measure. */
+function mergeBase(file: string): Machine {
+  const base = loadReportInput(file);
+  for (const row of base.rows) {
+    const mine = rows.find((r) => r.key === row.key);
+    if (!mine) continue;
+    for (const [id, cell] of row.cells) if (!only.includes(id)) mine.cells.set(id, cell);
+  }
+  for (const [id, module] of base.settings) if (!only.includes(id)) settings.set(id, module);
+  const labels = only.map(systemLabel);
+  for (const note of base.notes) {
+    const sizes = /^Large backlog per system: (.*)\.$/.exec(note);
+    if (sizes) {
+      for (const part of sizes[1]!.split('; ')) {
+        const m = /^(.*) ([\d,]+) \(stored in (\d+) s\)$/.exec(part);
+        const id = m && SYSTEMS.find((x) => x.label === m[1])?.id;
+        if (m && id && !only.includes(id))
+          backlogSizes.set(id, { size: Number(m[2]!.replaceAll(',', '')), seedSeconds: Number(m[3]) });
+      }
+    } else if (!note.startsWith('Noise:') && !labels.some((l) => note.startsWith(l))) notes.push(note);
+  }
+  notes.push(
+    `${labels.join(', ')}: re-measured at ${new Date().toISOString().slice(11, 16)} UTC and merged into the run of ${base.before.at}.`,
+  );
+  return base.before;
+}
+
 async function main(): Promise<void> {
-  const before = await machineInfo();
+  const before = args.merge ? mergeBase(args.merge) : await machineInfo();
   log(`jobwright benchmark: ${only.join(', ')}; ${runs} run(s) each${quick ? ', quick sizes' : ''}`);
   const started = Date.now();
   try {
