@@ -369,9 +369,10 @@ function mergeBase(file: string): Machine {
   for (const row of base.rows) {
     const mine = rows.find((r) => r.key === row.key);
     if (!mine) continue;
-    for (const [id, cell] of row.cells) if (!only.includes(id)) mine.cells.set(id, cell);
+    // Every saved figure is kept; this run's figures replace those it measures again.
+    for (const [id, cell] of row.cells) mine.cells.set(id, cell);
   }
-  for (const [id, module] of base.settings) if (!only.includes(id)) settings.set(id, module);
+  for (const [id, module] of base.settings) settings.set(id, module);
   const labels = only.map(systemLabel);
   for (const note of base.notes) {
     const sizes = /^Large backlog per system: (.*)\.$/.exec(note);
@@ -379,7 +380,7 @@ function mergeBase(file: string): Machine {
       for (const part of sizes[1]!.split('; ')) {
         const m = /^(.*) ([\d,]+) \(stored in (\d+) s\)$/.exec(part);
         const id = m && SYSTEMS.find((x) => x.label === m[1])?.id;
-        if (m && id && !only.includes(id))
+        if (m && id && !(only.includes(id) && scenarios.has('backlog')))
           backlogSizes.set(id, { size: Number(m[2]!.replaceAll(',', '')), seedSeconds: Number(m[3]) });
       }
     } else if (!note.startsWith('Noise:') && !labels.some((l) => note.startsWith(l))) notes.push(note);
