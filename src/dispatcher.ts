@@ -234,7 +234,10 @@ export class JobDispatcher {
         concurrency,
         workerId: `${queue}@${process.pid}-${randomUUID().slice(0, 8)}`,
         leaseMs,
-        pollIntervalMs: this.config.pollIntervalMs,
+        pollIntervalMs: Math.min(
+          this.config.pollIntervalMs,
+          driver.capabilities.maxIdlePollMs ?? Number.POSITIVE_INFINITY,
+        ),
         recoverIntervalMs: Math.max(this.config.pollIntervalMs, Math.min(5000, leaseMs / 2)),
       },
       this.runnerDeps(driver),

@@ -253,6 +253,11 @@ export interface DriverCapabilities {
    * otherwise a slot takes its next job as soon as `handle` settles.
    */
   reservesOnComplete?: boolean;
+  /**
+   * The longest idle poll this store advises (ms), when it cannot wake other processes and a
+   * look for due work is cheap (SQLite: a read). Workers poll at most this long apart.
+   */
+  maxIdlePollMs?: number;
 }
 
 /** A callback for "new work may be due on this queue". A hint only: polling is the truth. */

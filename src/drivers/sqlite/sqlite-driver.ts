@@ -75,6 +75,9 @@ export class SqliteQueueDriver implements QueueDriver {
     crossProcessWakeups: false,
     transactionalEnqueue: false,
     pause: true,
+    // An idle look for due work is a read without the write lock: cheap enough to do often, and
+    // it brings dispatch-to-start from another process down from the 1 s default poll.
+    maxIdlePollMs: 50,
   };
   /** The store file (`:memory:` for an in-memory database). */
   readonly file: string;

@@ -157,7 +157,41 @@ describe('SQLite store at start-up', () => {
       crossProcessWakeups: false,
       transactionalEnqueue: false,
       pause: true,
+      maxIdlePollMs: 50,
     });
+  });
+
+  it('an idle worker finds a job another process wrote within its short idle poll, not the 1 s default', async () => {
+    const file = freshFile();
+    const driver = track(new SqliteQueueDriver(file));
+    const dispatcher = new JobDispatcher(driver, { config: { pollIntervalMs: 1000 } });
+    let startedAt = 0;
+    class Ping extends Job {
+      override jobName() {
+        return 'Ping';
+      }
+      async handle() {
+        startedAt = performance.now();
+      }
+    }
+    dispatcher.register([Ping]);
+    await dispatcher.startWorker('default', 1);
+    await new Promise((r) => setTimeout(r, 100));
+    // Written by another connection, as another process would: no in-process wake-up reaches the worker.
+    const other = new Database(file);
+    const now = Date.now();
+    const writtenAt = performance.now();
+    other
+      .prepare(
+        `INSERT INTO jobs (id, job_name, payload, available_at, created_at, updated_at) VALUES ('01JPINGFROMANOTHERPROC0001', 'Ping', '{}', ?, ?, ?)`,
+      )
+      .run(now, now, now);
+    other.close();
+    while (startedAt === 0 && performance.now() - writtenAt < 3000)
+      await new Promise((r) => setTimeout(r, 5));
+    await dispatcher.close();
+    expect(startedAt).toBeGreaterThan(0);
+    expect(startedAt - writtenAt).toBeLessThan(300);
   });
 });
 
