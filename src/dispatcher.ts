@@ -6,14 +6,15 @@ import { defaultsOf, type JobConfig, type JobDefaults, loadConfig } from './conf
 import type {
   ActivityEntry,
   NewJob,
+  QueueCounts,
   QueueDriver,
   StoredJob,
   ThroughputBucket,
   WorkerInfo,
 } from './drivers/contract.js';
-import { InvalidJobError, JobTimeoutError, JobwrightError } from './errors.js';
+import { InvalidJobError, JobwrightError } from './errors.js';
 import { JobEventEmitter } from './events.js';
-import { type Job, type JobClass, type JobContext, type JobRecord, resolveJobSettings } from './job.js';
+import { type Job, type JobClass, type JobRecord, resolveJobSettings } from './job.js';
 import { redactErrors } from './logging/sensitive.js';
 import { decodePayload, encodePayload } from './payload.js';
 import { globalRegistry, JobRegistry } from './registry.js';
@@ -26,7 +27,7 @@ import {
 } from './validation.js';
 import { encodeMeta, type JobMeta, toLink } from './worker/chain.js';
 import { QueueWorker } from './worker/queue-worker.js';
-import { describeError, type JobMiddleware, type RunnerDeps, toError } from './worker/run-job.js';
+import { type JobMiddleware, type RunnerDeps, runAttempt } from './worker/run-job.js';
 
 export interface DispatchOptions {
   /** Seconds to wait before the job is due. */
@@ -37,17 +38,10 @@ export interface DispatchOptions {
   tx?: unknown;
 }
 
-export interface QueueStats {
-  queueName: string;
-  pendingJobs: number;
-  processingJobs: number;
-  retryingJobs: number;
-  completedJobs: number;
-  failedJobs: number;
+/** A queue's counts (`QueueCounts` of the contract) and its live worker concurrency. */
+export interface QueueStats extends QueueCounts {
   /** Concurrency of the live workers on this queue, summed across all processes. */
   workersCount: number;
-  /** Age in ms of the oldest due job still waiting, or null. */
-  oldestPendingMs: number | null;
 }
 
 export interface JobDispatcherOptions {
@@ -95,8 +89,8 @@ export class JobDispatcher {
 
   constructor(driver: DriverSource, options: JobDispatcherOptions = {}) {
     this.source = driver;
-    this.config = loadConfig(process.env, options.config ?? {});
-    if (options.config) Object.assign(this.config, options.config);
+    // The environment is validated and fills what the code leaves out; settings given in code win.
+    this.config = { ...loadConfig(process.env, options.config), ...options.config };
     this.defaults = defaultsOf(this.config);
     this.registry = new JobRegistry(globalRegistry);
     if (options.jobs) this.registry.register(options.jobs);
@@ -274,17 +268,7 @@ export class JobDispatcher {
     assertQueueName(queue);
     const driver = await this.driver();
     const [counts, workers] = await Promise.all([driver.counts({ queue }), driver.workers()]);
-    const c = counts.find((q) => q.queueName === queue);
-    return {
-      queueName: queue,
-      pendingJobs: c?.pendingJobs ?? 0,
-      processingJobs: c?.processingJobs ?? 0,
-      retryingJobs: c?.retryingJobs ?? 0,
-      completedJobs: c?.completedJobs ?? 0,
-      failedJobs: c?.failedJobs ?? 0,
-      workersCount: sumConcurrency(workers, queue),
-      oldestPendingMs: c?.oldestPendingMs ?? null,
-    };
+    return statsOf(queue, counts, workers);
   }
 
   /** Stats of every queue the store knows of. */
@@ -292,19 +276,7 @@ export class JobDispatcher {
     const driver = await this.driver();
     const [counts, workers] = await Promise.all([driver.counts({}), driver.workers()]);
     const names = new Set([...counts.map((c) => c.queueName), ...workers.flatMap((w) => w.queues)]);
-    return [...names].sort().map((queueName) => {
-      const c = counts.find((q) => q.queueName === queueName);
-      return {
-        queueName,
-        pendingJobs: c?.pendingJobs ?? 0,
-        processingJobs: c?.processingJobs ?? 0,
-        retryingJobs: c?.retryingJobs ?? 0,
-        completedJobs: c?.completedJobs ?? 0,
-        failedJobs: c?.failedJobs ?? 0,
-        workersCount: sumConcurrency(workers, queueName),
-        oldestPendingMs: c?.oldestPendingMs ?? null,
-      };
-    });
+    return [...names].sort().map((queueName) => statsOf(queueName, counts, workers));
   }
 
   async find(id: string): Promise<JobRecord | null> {
@@ -481,40 +453,11 @@ export class JobDispatcher {
   private async runInline(job: Job): Promise<string> {
     const id = nextUlid();
     const settings = resolveJobSettings(job, this.defaults);
-    const timeout = assertTimeout(settings.timeout);
-    const controller = new AbortController();
-    const ctx: JobContext = {
-      signal: controller.signal,
-      attempt: 1,
-      maxAttempts: 1,
-      jobId: id,
-      queueName: settings.queueName,
-    };
-    const record: StoredJob = inlineRecord(id, job, settings.queueName, timeout);
-    const run = (index: number): Promise<void> => {
-      const mw = this.middleware[index];
-      if (!mw) return Promise.resolve().then(() => job.handle(ctx));
-      return mw(job, ctx, record, () => run(index + 1));
-    };
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        run(0),
-        new Promise<never>((_, reject) => {
-          if (timeout === null) return;
-          timer = setTimeout(() => {
-            const error = new JobTimeoutError(timeout);
-            controller.abort(error);
-            reject(error);
-          }, timeout * 1000);
-        }),
-      ]);
-    } catch (cause) {
-      const error = toError(cause);
+    const record = inlineRecord(id, job, settings.queueName, assertTimeout(settings.timeout));
+    const error = await runAttempt(this.middleware, job, record, { interrupt: () => {} });
+    if (error) {
       await job.failed(error);
       throw error;
-    } finally {
-      clearTimeout(timer);
     }
     return id;
   }
@@ -553,8 +496,20 @@ function inlineRecord(id: string, job: Job, queueName: string, timeout: number |
   };
 }
 
-function sumConcurrency(workers: WorkerInfo[], queue: string): number {
-  return workers.filter((w) => w.queues.includes(queue)).reduce((sum, w) => sum + w.concurrency, 0);
+function statsOf(queueName: string, counts: QueueCounts[], workers: WorkerInfo[]): QueueStats {
+  const c = counts.find((q) => q.queueName === queueName);
+  return {
+    queueName,
+    pendingJobs: c?.pendingJobs ?? 0,
+    processingJobs: c?.processingJobs ?? 0,
+    retryingJobs: c?.retryingJobs ?? 0,
+    completedJobs: c?.completedJobs ?? 0,
+    failedJobs: c?.failedJobs ?? 0,
+    oldestPendingMs: c?.oldestPendingMs ?? null,
+    workersCount: workers
+      .filter((w) => w.queues.includes(queueName))
+      .reduce((sum, w) => sum + w.concurrency, 0),
+  };
 }
 
 function clamp(value: number, min: number, max: number): number {
@@ -577,5 +532,3 @@ export function toRecord(row: StoredJob): JobRecord {
   const { meta: _meta, ...rest } = row;
   return { ...rest, payload };
 }
-
-export { describeError };

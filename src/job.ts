@@ -1,5 +1,5 @@
 import { type JobDefaults, jobDefaults } from './config.js';
-import type { JobStatus } from './drivers/contract.js';
+import type { StoredJob } from './drivers/contract.js';
 
 export type { JobStatus } from './drivers/contract.js';
 
@@ -14,25 +14,13 @@ export interface JobContext {
   queueName: string;
 }
 
-/** A job as the dispatcher reads it back: the seed's `jobs` row in camelCase. */
-export interface JobRecord {
-  id: string;
-  queueName: string;
-  jobName: string;
+/**
+ * A job as the dispatcher reads it back: the seed's `jobs` row in camelCase (the store's
+ * `StoredJob` without the engine's `meta`), with the payload parsed.
+ */
+export interface JobRecord extends Omit<StoredJob, 'payload' | 'meta'> {
   /** The parsed payload; the raw text when the stored payload is not valid JSON. */
   payload: unknown;
-  attempts: number;
-  maxAttempts: number;
-  status: JobStatus;
-  priority: number;
-  availableAt: Date;
-  reservedAt: Date | null;
-  processedAt: Date | null;
-  failedAt: Date | null;
-  errorMessage: string | null;
-  timeoutSeconds: number | null;
-  createdAt: Date;
-  updatedAt: Date;
 }
 
 /** A job class: constructible, with an optional static `deserialize`. */

@@ -20,8 +20,11 @@ export function parseMeta(text: string | null): JobMeta {
   }
 }
 
+/** Meta as stored: null when it holds nothing (no chain left, no trace), so plain jobs carry none. */
 export function encodeMeta(meta: JobMeta): string | null {
-  return meta.chain?.length || meta.trace ? JSON.stringify(meta) : null;
+  const { chain, ...rest } = meta;
+  const hasRest = Object.values(rest).some((value) => value !== undefined);
+  return chain?.length || hasRest ? JSON.stringify(meta) : null;
 }
 
 export function toLink(job: NewJob): ChainLink {

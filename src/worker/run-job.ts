@@ -27,7 +27,7 @@ export interface RunnerDeps {
 }
 
 /** One attempt in flight; the queue worker keeps these to heartbeat, interrupt and release them. */
-export interface ActiveRun {
+export interface ActiveRun extends Interruptible {
   job: ReservedJob;
   /** Settles when the attempt has been recorded in the store (or given up). */
   done: Promise<void>;
@@ -40,8 +40,6 @@ export interface ActiveRun {
    * while the outcome is written. The transition stays fenced by the lease token.
    */
   onAttemptEnd: () => void;
-  /** Ends the attempt now with `reason` (timeout, lost lease, shutdown) and aborts `ctx.signal`. */
-  interrupt(reason: Error): void;
 }
 
 export function newActiveRun(job: ReservedJob): ActiveRun {
@@ -93,15 +91,22 @@ async function instantiate(deps: RunnerDeps, job: ReservedJob): Promise<Job | nu
   }
 }
 
+/** Something whose attempt can be ended from outside (timeout, lost lease, shutdown). */
+export interface Interruptible {
+  /** Ends the attempt now with `reason` and aborts `ctx.signal`. */
+  interrupt(reason: Error): void;
+}
+
 /**
  * Runs `handle` through the middleware, racing interruptions (the timeout, a lost lease,
  * shutdown). Resolves to the error, or null on success. Kept lean: it runs once per job.
+ * Inline jobs (`shouldQueue() === false`) run through it too.
  */
-async function attempt(
-  deps: RunnerDeps,
+export async function runAttempt(
+  middleware: JobMiddleware[],
   instance: Job,
-  job: ReservedJob,
-  active: ActiveRun,
+  job: StoredJob,
+  active: Interruptible,
 ): Promise<Error | null> {
   // The AbortController is made only if the job looks at ctx.signal; most never do.
   let controller: AbortController | undefined;
@@ -125,9 +130,8 @@ async function attempt(
       reject(reason);
     };
   });
-  const chain = deps.middleware;
   const run = (index: number): Promise<void> => {
-    const mw = chain[index];
+    const mw = middleware[index];
     if (!mw) return Promise.resolve().then(() => instance.handle(ctx));
     return mw(instance, ctx, job, () => run(index + 1));
   };
@@ -171,7 +175,7 @@ export async function runReservedJob(deps: RunnerDeps, run: ActiveRun): Promise<
     });
   }
   const started = performance.now();
-  const error = await attempt(deps, instance, job, run);
+  const error = await runAttempt(deps.middleware, instance, job, run);
   run.handled = true;
   run.onAttemptEnd();
   const durationMs = performance.now() - started;
