@@ -32,6 +32,8 @@ import type {
   WakeListener,
   WorkerInfo,
 } from '../contract.js';
+import { CountsByQueue } from '../counts.js';
+import { minuteBuckets } from '../throughput.js';
 import { MinHeap } from './min-heap.js';
 
 interface MemoryRow extends StoredJob {
@@ -265,30 +267,17 @@ export class MemoryQueueDriver implements QueueDriver {
 
   async counts({ queue }: QueueFilter): Promise<QueueCounts[]> {
     const now = this.clock();
-    const byQueue = new Map<string, QueueCounts>();
-    const ensure = (name: string) => {
-      let c = byQueue.get(name);
-      if (!c) {
-        c = emptyCounts(name);
-        byQueue.set(name, c);
-      }
-      return c;
-    };
-    if (queue) ensure(queue);
+    const counts = new CountsByQueue();
+    if (queue) counts.get(queue);
     for (const row of this.rows.values()) {
       if (queue && row.queueName !== queue) continue;
-      const c = ensure(row.queueName);
-      if (row.status === 'pending') c.pendingJobs++;
-      else if (row.status === 'processing') c.processingJobs++;
-      else if (row.status === 'retrying') c.retryingJobs++;
-      else if (row.status === 'completed') c.completedJobs++;
-      else if (row.status === 'failed') c.failedJobs++;
+      const c = counts.add(row.queueName, row.status, 1);
       if ((row.status === 'pending' || row.status === 'retrying') && row.availableAt.getTime() <= now) {
         const age = now - row.availableAt.getTime();
         c.oldestPendingMs = Math.max(c.oldestPendingMs ?? 0, age);
       }
     }
-    return [...byQueue.values()].sort((a, b) => a.queueName.localeCompare(b.queueName));
+    return counts.sorted();
   }
 
   async registerWorker(params: RegisterWorkerParams): Promise<void> {
@@ -340,18 +329,16 @@ export class MemoryQueueDriver implements QueueDriver {
   }
 
   async throughput({ queue, minutes }: { queue?: string; minutes: number }): Promise<ThroughputBucket[]> {
-    const currentMinute = Math.floor(this.clock() / MINUTE) * MINUTE;
-    const buckets: ThroughputBucket[] = [];
-    for (let m = currentMinute - (minutes - 1) * MINUTE; m <= currentMinute; m += MINUTE) {
-      let completed = 0;
-      let failed = 0;
+    const current = Math.floor(this.clock() / MINUTE);
+    const buckets = minuteBuckets(current - (minutes - 1), current);
+    for (const bucket of buckets) {
+      const m = bucket.minute.getTime();
       for (const [name, perMinute] of this.finishedPerMinute) {
         if (queue && name !== queue) continue;
         const b = perMinute.get(m);
-        completed += b?.completed ?? 0;
-        failed += b?.failed ?? 0;
+        bucket.completed += b?.completed ?? 0;
+        bucket.failed += b?.failed ?? 0;
       }
-      buckets.push({ minute: new Date(m), completed, failed });
     }
     return buckets;
   }
@@ -538,17 +525,5 @@ function publicRow(row: MemoryRow): StoredJob {
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
     meta: row.meta,
-  };
-}
-
-export function emptyCounts(queueName: string): QueueCounts {
-  return {
-    queueName,
-    pendingJobs: 0,
-    processingJobs: 0,
-    retryingJobs: 0,
-    completedJobs: 0,
-    failedJobs: 0,
-    oldestPendingMs: null,
   };
 }

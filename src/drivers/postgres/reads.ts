@@ -6,6 +6,7 @@ import type {
   QueueCounts,
   WorkerInfo,
 } from '../contract.js';
+import { CountsByQueue } from '../counts.js';
 import type { PgQueryable } from './connection.js';
 import { type JobRow, toStoredJob } from './rows.js';
 import { jobColumns, type Statements } from './sql.js';
@@ -57,36 +58,15 @@ export async function countJobs(pool: PgQueryable, sql: Statements, queue?: stri
     n: number;
     oldest_ms: number | string | null;
   }>(sql.counts, [queue ?? null]);
-  const byQueue = new Map<string, QueueCounts>();
-  const ensure = (name: string) => {
-    let c = byQueue.get(name);
-    if (!c) {
-      c = {
-        queueName: name,
-        pendingJobs: 0,
-        processingJobs: 0,
-        retryingJobs: 0,
-        completedJobs: 0,
-        failedJobs: 0,
-        oldestPendingMs: null,
-      };
-      byQueue.set(name, c);
-    }
-    return c;
-  };
-  if (queue) ensure(queue);
+  const counts = new CountsByQueue();
+  if (queue) counts.get(queue);
   for (const row of rows) {
-    const c = ensure(row.queue_name);
-    if (row.status === 'pending') c.pendingJobs += row.n;
-    else if (row.status === 'processing') c.processingJobs += row.n;
-    else if (row.status === 'retrying') c.retryingJobs += row.n;
-    else if (row.status === 'completed') c.completedJobs += row.n;
-    else if (row.status === 'failed') c.failedJobs += row.n;
+    const c = counts.add(row.queue_name, row.status, row.n);
     if (row.oldest_ms !== null) {
       c.oldestPendingMs = Math.max(c.oldestPendingMs ?? 0, Math.round(Number(row.oldest_ms)));
     }
   }
-  return [...byQueue.values()].sort((a, b) => a.queueName.localeCompare(b.queueName));
+  return counts.sorted();
 }
 
 export async function liveWorkers(pool: PgQueryable, sql: Statements): Promise<WorkerInfo[]> {

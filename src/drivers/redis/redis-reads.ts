@@ -7,6 +7,7 @@ import type {
   ThroughputBucket,
   WorkerInfo,
 } from '../contract.js';
+import { MINUTE_MS, minuteBuckets } from '../throughput.js';
 import { decodeJob, FIELDS, flatPairs } from './codec.js';
 import type { RedisClient } from './connection.js';
 import type { GlobalKeys, QueueKeys } from './keys.js';
@@ -20,7 +21,6 @@ export interface ReadContext {
   knownQueues(): Promise<string[]>;
 }
 
-const MINUTE = 60_000;
 /** A search looks at this many jobs per queue at most, so one request cannot keep Redis busy for long. */
 const SEARCH_SCAN_LIMIT = 100_000;
 const SEARCH_STEP = 1000;
@@ -163,15 +163,11 @@ export class RedisReads {
   async throughput({ queue, minutes }: { queue?: string; minutes: number }): Promise<ThroughputBucket[]> {
     const queues = queue ? [queue] : await this.ctx.knownQueues();
     const [sec, usec] = (await this.ctx.client.call('TIME')) as [string, string];
-    const current = Math.floor((Number(sec) * 1000 + Math.floor(Number(usec) / 1000)) / MINUTE);
+    const current = Math.floor((Number(sec) * 1000 + Math.floor(Number(usec) / 1000)) / MINUTE_MS);
     const span = Math.max(1, Math.floor(minutes));
     const fields: string[] = [];
     for (let m = current - span + 1; m <= current; m++) fields.push(`c:${m}`, `f:${m}`);
-    const buckets = Array.from({ length: span }, (_, i) => ({
-      minute: new Date((current - span + 1 + i) * MINUTE),
-      completed: 0,
-      failed: 0,
-    }));
+    const buckets = minuteBuckets(current - span + 1, current);
     const replies = await Promise.all(
       queues.map((q) => this.ctx.client.call('HMGET', this.ctx.keys(q).throughput, ...fields)),
     );

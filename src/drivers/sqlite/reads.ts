@@ -1,5 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { ListParams, ListResult, QueueCounts, ThroughputBucket } from '../contract.js';
+import { CountsByQueue } from '../counts.js';
+import { MINUTE_MS, minuteBuckets } from '../throughput.js';
 import * as q from './queries.js';
 import { type JobRow, toStoredJob } from './rows.js';
 
@@ -10,8 +12,6 @@ export interface SqliteReader {
   /** Runs reads in one deferred transaction: one consistent snapshot, no write lock. */
   read<T>(fn: () => T): T;
 }
-
-const MINUTE = 60_000;
 
 export function listJobs(
   r: SqliteReader,
@@ -51,26 +51,11 @@ export function countJobs(r: SqliteReader, queue: string | undefined): QueueCoun
       }>,
     };
   });
-  const result = new Map<string, QueueCounts>();
-  const ensure = (name: string) => {
-    let c = result.get(name);
-    if (!c) {
-      c = emptyCounts(name);
-      result.set(name, c);
-    }
-    return c;
-  };
-  if (queue !== undefined) ensure(queue);
-  for (const { queue_name, status, n } of byStatus) {
-    const c = ensure(queue_name);
-    if (status === 'pending') c.pendingJobs += n;
-    else if (status === 'processing') c.processingJobs += n;
-    else if (status === 'retrying') c.retryingJobs += n;
-    else if (status === 'completed') c.completedJobs += n;
-    else if (status === 'failed') c.failedJobs += n;
-  }
-  for (const row of oldest) ensure(row.queue_name).oldestPendingMs = Math.max(0, now - row.oldest);
-  return [...result.values()].sort((a, b) => a.queueName.localeCompare(b.queueName));
+  const counts = new CountsByQueue();
+  if (queue !== undefined) counts.get(queue);
+  for (const { queue_name, status, n } of byStatus) counts.add(queue_name, status, n);
+  for (const row of oldest) counts.get(row.queue_name).oldestPendingMs = Math.max(0, now - row.oldest);
+  return counts.sorted();
 }
 
 /** Completed and failed jobs per minute, derived from processed_at and failed_at. */
@@ -79,40 +64,22 @@ export function throughputBuckets(
   queue: string | undefined,
   minutes: number,
 ): ThroughputBucket[] {
-  const current = Math.floor(r.now() / MINUTE);
+  const current = Math.floor(r.now() / MINUTE_MS);
   const first = current - (minutes - 1);
-  const since = first * MINUTE;
+  const since = first * MINUTE_MS;
   type Bucket = { minute: number; n: number };
   const { completed, failed } = r.read(() => ({
     completed: r.stmt(q.byQueue(q.COMPLETED_PER_MINUTE, queue)).all({ since, queue }) as Bucket[],
     failed: r.stmt(q.byQueue(q.FAILED_PER_MINUTE, queue)).all({ since, queue }) as Bucket[],
   }));
-  const buckets: ThroughputBucket[] = [];
-  const at = new Map<number, ThroughputBucket>();
-  for (let m = first; m <= current; m++) {
-    const bucket = { minute: new Date(m * MINUTE), completed: 0, failed: 0 };
-    buckets.push(bucket);
-    at.set(m, bucket);
-  }
+  const buckets = minuteBuckets(first, current);
   for (const { minute, n } of completed) {
-    const b = at.get(minute);
+    const b = buckets[minute - first];
     if (b) b.completed += n;
   }
   for (const { minute, n } of failed) {
-    const b = at.get(minute);
+    const b = buckets[minute - first];
     if (b) b.failed += n;
   }
   return buckets;
-}
-
-function emptyCounts(queueName: string): QueueCounts {
-  return {
-    queueName,
-    pendingJobs: 0,
-    processingJobs: 0,
-    retryingJobs: 0,
-    completedJobs: 0,
-    failedJobs: 0,
-    oldestPendingMs: null,
-  };
 }
