@@ -114,10 +114,7 @@ export class QueueWorker {
     clearTimeout(this.pollTimer);
     clearInterval(this.recoverTimer);
     this.unsubscribe?.();
-    const settled = Promise.all([...this.running.values()].map((r) => r.done));
-    let graceTimer: NodeJS.Timeout | undefined;
-    await Promise.race([settled, new Promise((resolve) => (graceTimer = setTimeout(resolve, graceMs)))]);
-    clearTimeout(graceTimer);
+    await waitAtMost(Promise.all([...this.running.values()].map((r) => r.done)), graceMs);
     // Jobs still in handle() go back; jobs whose outcome is being written finish that write.
     const leftovers = [...this.running.values()].filter((run) => !run.handled);
     const writing = [...this.running.values()].filter((run) => run.handled).map((run) => run.done);
@@ -138,7 +135,7 @@ export class QueueWorker {
         this.running.delete(run.job.id);
       }),
     );
-    await Promise.race([Promise.all(writing), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
+    await waitAtMost(Promise.all(writing), 10_000);
     clearInterval(this.heartbeatTimer);
     try {
       await this.driver.unregisterWorker({ workerId: this.options.workerId });
@@ -280,5 +277,15 @@ export class QueueWorker {
       queue: this.options.queue,
       error: toError(error),
     });
+  }
+}
+
+/** Resolves when `promise` settles or after `ms`, whichever comes first; the timer never outlives it. */
+async function waitAtMost(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
   }
 }
