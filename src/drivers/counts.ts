@@ -1,7 +1,7 @@
 import type { QueueCounts } from './contract.js';
 
 /** A queue with no jobs: every count zero, no pending age. */
-export function emptyCounts(queueName: string): QueueCounts {
+function emptyCounts(queueName: string): QueueCounts {
   return {
     queueName,
     pendingJobs: 0,

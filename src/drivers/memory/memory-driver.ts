@@ -460,13 +460,17 @@ export class MemoryQueueDriver implements QueueDriver {
       this.finishedPerMinute.set(queue, perMinute);
     }
     const minute = Math.floor(now / MINUTE) * MINUTE;
-    const bucket = perMinute.get(minute) ?? { completed: 0, failed: 0 };
-    bucket[kind]++;
-    perMinute.set(minute, bucket);
-    // Keep two hours of buckets at most.
-    if (perMinute.size > 120) {
-      for (const key of perMinute.keys()) if (key < minute - 120 * MINUTE) perMinute.delete(key);
+    let bucket = perMinute.get(minute);
+    if (!bucket) {
+      bucket = { completed: 0, failed: 0 };
+      perMinute.set(minute, bucket);
+      // Keep two hours of buckets at most. Pruned only when a minute is added: the map only grows
+      // then, so finishing a job in a long-running queue does not walk all 121 buckets every time.
+      if (perMinute.size > 120) {
+        for (const key of perMinute.keys()) if (key < minute - 120 * MINUTE) perMinute.delete(key);
+      }
     }
+    bucket[kind]++;
   }
 
   private removeWhere(predicate: (row: MemoryRow) => boolean): number {

@@ -31,6 +31,7 @@ import type {
   WakeListener,
   WorkerInfo,
 } from '../contract.js';
+import { byPriorityThenId } from '../reserve-order.js';
 import { Batcher } from './batcher.js';
 import { Completions } from './completions.js';
 import {
@@ -47,7 +48,7 @@ import { runMigrations } from './migrate.js';
 import { storeError } from './pg-errors.js';
 import { countJobs, insertActivity, listJobs, liveWorkers, readActivity } from './reads.js';
 import { ReserveAhead } from './reserve-ahead.js';
-import { byPriorityThenId, type JobRow, newJobArrays, toReservedJob, toStoredJob } from './rows.js';
+import { type JobRow, newJobArrays, toReservedJob, toStoredJob } from './rows.js';
 import { buildStatements, type Statements } from './sql.js';
 
 export type { DatabaseQueueDriverOptions, PgPoolLike } from './connection.js';

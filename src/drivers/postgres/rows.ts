@@ -51,11 +51,6 @@ export function toReservedJob(row: JobRow): ReservedJob {
   return { ...toStoredJob(row), leaseToken: row.lease_token ?? '' };
 }
 
-/** Lower priority first, then oldest: RETURNING has no order of its own. */
-export function byPriorityThenId(a: ReservedJob, b: ReservedJob): number {
-  return a.priority - b.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
-
 /** The eleven parallel arrays of the enqueue statement. */
 export function newJobArrays(jobs: NewJob[]): unknown[][] {
   const cols: unknown[][] = Array.from({ length: 11 }, () => new Array(jobs.length));

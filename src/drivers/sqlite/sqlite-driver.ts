@@ -33,6 +33,7 @@ import type {
   WakeListener,
   WorkerInfo,
 } from '../contract.js';
+import { byPriorityThenId } from '../reserve-order.js';
 import { GroupCommit } from './group-commit.js';
 import { appliedMigrations, runMigrations } from './migrations.js';
 import { isDatabase, openDatabase, type SqliteDatabase, translateOpenError } from './open-database.js';
@@ -187,7 +188,7 @@ export class SqliteQueueDriver implements QueueDriver {
       }) as JobRow[];
     });
     // RETURNING gives no order: hand the jobs out in the order they were chosen.
-    rows.sort((a, b) => a.priority - b.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    rows.sort(byPriorityThenId);
     return rows.map(toReservedJob);
   }
 
