@@ -247,7 +247,11 @@ export class RedisQueueDriver implements QueueDriver {
     for (const lease of leases) {
       const queue = queueOfToken(lease.leaseToken);
       if (queue === null) lost.push(lease.id);
-      else byQueue.set(queue, [...(byQueue.get(queue) ?? []), lease]);
+      else {
+        const group = byQueue.get(queue);
+        if (group) group.push(lease);
+        else byQueue.set(queue, [lease]);
+      }
     }
     await Promise.all(
       [...byQueue].map(async ([queue, group]) => {
