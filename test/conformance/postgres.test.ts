@@ -1,6 +1,6 @@
-import pg from 'pg';
 import { DatabaseQueueDriver } from '../../src/index.js';
 import { DATABASE_URL, serviceAvailable } from '../support/services.js';
+import { dropPgSchema } from '../support/stores.js';
 import { runDriverConformance } from './driver-conformance.js';
 
 const available = await serviceAvailable('postgres');
@@ -19,13 +19,7 @@ function driver(earlyCompletion: boolean): DatabaseQueueDriver {
 
 async function cleanup(): Promise<void> {
   for (const d of made.splice(0)) await d.close();
-  const client = new pg.Client({ connectionString: DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await client.end();
-  }
+  await dropPgSchema(schema);
 }
 
 function target(earlyCompletion: boolean) {

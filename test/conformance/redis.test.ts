@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { RedisQueueDriver } from '../../src/index.js';
 import { REDIS_URL, serviceAvailable } from '../support/services.js';
+import { dropRedisPrefix } from '../support/stores.js';
 import { runDriverConformance } from './driver-conformance.js';
 
 const available = await serviceAvailable('redis');
@@ -26,17 +26,7 @@ runDriverConformance(
     },
     async cleanup() {
       for (const driver of drivers.splice(0)) await driver.close();
-      const admin = new Redis(REDIS_URL);
-      try {
-        let cursor = '0';
-        do {
-          const [next, keys] = await admin.scan(cursor, 'MATCH', `{${prefix}*`, 'COUNT', 1000);
-          if (keys.length > 0) await admin.del(...keys);
-          cursor = next;
-        } while (cursor !== '0');
-      } finally {
-        await admin.quit();
-      }
+      await dropRedisPrefix(prefix);
     },
   },
   { skip: !available },

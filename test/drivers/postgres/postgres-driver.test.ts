@@ -10,6 +10,7 @@ import {
   type PgPoolLike,
 } from '../../../src/index.js';
 import { DATABASE_URL, serviceAvailable } from '../../support/services.js';
+import { dropPgSchema } from '../../support/stores.js';
 
 const available = await serviceAvailable('postgres');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -65,12 +66,7 @@ describe.skipIf(!available)('DatabaseQueueDriver on PostgreSQL', () => {
   /** A fresh schema; dropped after the test. */
   function freshSchema(): string {
     const schema = `jw_drv_${process.pid}_${++seq}`;
-    cleanups.push(async () => {
-      const client = new pg.Client({ connectionString: DATABASE_URL });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await client.end();
-    });
+    cleanups.push(() => dropPgSchema(schema));
     return schema;
   }
 

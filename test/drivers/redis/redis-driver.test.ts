@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, Job, JobDispatcher, type NewJob, RedisQueueDriver } from '../../../src/index.js';
 import { REDIS_URL, serviceAvailable } from '../../support/services.js';
+import { dropRedisPrefix } from '../../support/stores.js';
 import { PrivateRedis } from './private-redis.js';
 
 const luaDir = join(dirname(fileURLToPath(import.meta.url)), '../../../src/drivers/redis/lua');
@@ -97,10 +98,7 @@ describe.skipIf(!available)('redis driver: keys, wake-ups, refills', () => {
     started = [];
   });
   afterAll(async () => {
-    for (const prefix of prefixes) {
-      const keys = await keysOf(prefix);
-      if (keys.length > 0) await admin!.del(...keys);
-    }
+    for (const prefix of prefixes) await dropRedisPrefix(prefix);
     await admin?.quit();
   });
 
