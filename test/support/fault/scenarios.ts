@@ -1,9 +1,13 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import type { JobDispatcher, QueueDriver } from '../../../src/index.js';
+import { JobDispatcher, type QueueDriver } from '../../../src/index.js';
 import { checkRun, summarize } from './checker.js';
-import type { LedgerLine } from './ledger.js';
+import type { FaultDriverName, FaultDriverSpec } from './drivers.js';
+import { type LedgerLine, readLedger } from './ledger.js';
 import { LedgerJob } from './ledger-job.js';
-import type { LedgerWorker } from './spawn-worker.js';
+import { type LedgerWorker, spawnLedgerWorker } from './spawn-worker.js';
 
 /** One fault run on one store: a producer, ledger worker processes, and a cleanup. */
 export interface FaultRun {
@@ -13,6 +17,68 @@ export interface FaultRun {
   spawn(concurrency: number): LedgerWorker;
   lines(): LedgerLine[];
   cleanup(): Promise<void>;
+}
+
+/** Short leases so that a dead worker's jobs come back within seconds: 1 s + 0.5 s grace. */
+export const FAULT_ENV = {
+  JOB_LEASE_SECONDS: '1',
+  JOB_LEASE_GRACE_SECONDS: '0.5',
+  JOB_POLL_INTERVAL_MS: '50',
+};
+
+export interface FaultRunOptions {
+  /** Names the store for the worker processes (see drivers.ts) ... */
+  driverName: FaultDriverName;
+  /** ... and what they need to open the same store as `driver`. */
+  spec: FaultDriverSpec;
+  /** The producer's own driver on the store. */
+  driver: QueueDriver;
+  /** A temp dir for the ledger (the caller's, when the store lives there too); made when absent. Removed at cleanup. */
+  dir?: string;
+  /** Removes the store once the workers and the producer are gone (drop a schema, delete keys). */
+  dropStore?: () => Promise<void>;
+}
+
+/**
+ * A fault run on one store: a ledger in a temp dir, a producer, and ledger worker processes
+ * spawned with FAULT_ENV. cleanup() kills every worker (waking frozen ones so SIGKILL lands),
+ * closes the producer, drops the store and removes the temp dir.
+ */
+export function makeFaultRun(options: FaultRunOptions): FaultRun & { workers: LedgerWorker[] } {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), `jw-${options.driverName}-fault-`));
+  const ledger = join(dir, 'ledger.tsv');
+  const { driver } = options;
+  const producer = new JobDispatcher(driver, { jobs: [LedgerJob] });
+  const workers: LedgerWorker[] = [];
+  const spawn = (concurrency: number): LedgerWorker => {
+    const worker = spawnLedgerWorker({
+      driver: options.driverName,
+      spec: options.spec,
+      ledger,
+      concurrency,
+      env: FAULT_ENV,
+    });
+    workers.push(worker);
+    return worker;
+  };
+  return {
+    ledger,
+    driver,
+    producer,
+    workers,
+    spawn,
+    lines: () => readLedger(ledger),
+    async cleanup(): Promise<void> {
+      for (const w of workers) {
+        w.kill('SIGCONT');
+        w.kill('SIGKILL');
+      }
+      await Promise.all(workers.map((w) => w.exited));
+      await producer.close({ graceSeconds: 0 });
+      await options.dropStore?.();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 export async function waitFor(
