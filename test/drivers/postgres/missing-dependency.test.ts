@@ -10,7 +10,14 @@ const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 it('without pg installed, importing jobwright works and the driver names `npm install pg`', () => {
   const out = execFileSync(
     process.execPath,
-    ['--import', pathToFileURL(join(here, 'no-pg.mjs')).href, '--import', tsx, join(here, 'no-pg-child.ts')],
+    [
+      '--import',
+      pathToFileURL(join(here, 'no-pg.mjs')).href,
+      '--import',
+      tsx,
+      join(here, '../../support/missing-dependency-child.ts'),
+      'postgres',
+    ],
     { encoding: 'utf8', timeout: 60_000 },
   );
   const result = JSON.parse(out) as { ok: boolean; name: string; code: string; message: string };

@@ -15,7 +15,8 @@ it('without ioredis installed, importing jobwright works and the driver names `n
       pathToFileURL(join(here, 'no-ioredis.mjs')).href,
       '--import',
       tsx,
-      join(here, 'no-ioredis-child.ts'),
+      join(here, '../../support/missing-dependency-child.ts'),
+      'redis',
     ],
     { encoding: 'utf8', timeout: 60_000 },
   );
