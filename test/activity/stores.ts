@@ -11,6 +11,7 @@ import {
   RedisQueueDriver,
 } from '../../src/index.js';
 import { DATABASE_URL, REDIS_URL, serviceAvailable } from '../support/services.js';
+import { dropPgSchema, dropRedisPrefix } from '../support/stores.js';
 
 /** A store the monitoring tests run on; each `make()` is fresh and isolated. */
 export interface StoreUnderTest {
@@ -65,15 +66,7 @@ export async function storesPresent(): Promise<StoreUnderTest[]> {
       },
       cleanup: async () => {
         await closeOpened();
-        const pg = (await import('pg')).default;
-        const client = new pg.Client({ connectionString: DATABASE_URL });
-        await client.connect();
-        try {
-          for (const schema of schemas.splice(0))
-            await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-        } finally {
-          await client.end();
-        }
+        for (const schema of schemas.splice(0)) await dropPgSchema(schema);
       },
     });
   }
@@ -88,20 +81,7 @@ export async function storesPresent(): Promise<StoreUnderTest[]> {
       },
       cleanup: async () => {
         await closeOpened();
-        const { Redis } = await import('ioredis');
-        const admin = new Redis(REDIS_URL);
-        try {
-          for (const prefix of prefixes.splice(0)) {
-            let cursor = '0';
-            do {
-              const [next, keys] = await admin.scan(cursor, 'MATCH', `{${prefix}*`, 'COUNT', 1000);
-              if (keys.length > 0) await admin.del(...keys);
-              cursor = next;
-            } while (cursor !== '0');
-          }
-        } finally {
-          await admin.quit();
-        }
+        for (const prefix of prefixes.splice(0)) await dropRedisPrefix(prefix);
       },
     });
   }

@@ -2,8 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import pg from 'pg';
 import {
   DatabaseQueueDriver,
   Job,
@@ -14,6 +12,7 @@ import {
   SqliteQueueDriver,
 } from '../../src/index.js';
 import { DATABASE_URL, REDIS_URL } from '../support/services.js';
+import { dropPgSchema, dropRedisPrefix } from '../support/stores.js';
 
 /** A job that completes at once. */
 export class OkJob extends Job {
@@ -106,14 +105,7 @@ export function postgresTarget(): DriverTarget {
       return new DatabaseQueueDriver({ connectionString: DATABASE_URL, schema, max: 3 });
     },
     cleanup: async () => {
-      const client = new pg.Client({ connectionString: DATABASE_URL });
-      await client.connect();
-      try {
-        for (const schema of schemas.splice(0))
-          await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      } finally {
-        await client.end();
-      }
+      for (const schema of schemas.splice(0)) await dropPgSchema(schema);
     },
   };
 }
@@ -129,19 +121,7 @@ export function redisTarget(): DriverTarget {
       return new RedisQueueDriver({ url: REDIS_URL, prefix });
     },
     cleanup: async () => {
-      const admin = new Redis(REDIS_URL);
-      try {
-        for (const prefix of prefixes.splice(0)) {
-          let cursor = '0';
-          do {
-            const [next, keys] = await admin.scan(cursor, 'MATCH', `{${prefix}*`, 'COUNT', 1000);
-            if (keys.length > 0) await admin.del(...keys);
-            cursor = next;
-          } while (cursor !== '0');
-        }
-      } finally {
-        await admin.quit();
-      }
+      for (const prefix of prefixes.splice(0)) await dropRedisPrefix(prefix);
     },
   };
 }

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DatabaseQueueDriver, JobDispatcher } from '../../../src/index.js';
 import { DATABASE_URL, serviceAvailable, servicesRequired } from '../../support/services.js';
+import { dropPgSchema } from '../../support/stores.js';
 import { LedgerJob } from './ledger-job.js';
 import { privatePostgresUnavailable, startPrivatePostgres } from './private-postgres.js';
 
@@ -49,10 +50,7 @@ describe.skipIf(!available)('postgres faults (real worker processes)', () => {
     await driver.migrate();
     cleanups.push(async () => {
       await producer.close();
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await client.end();
+      await dropPgSchema(schema, url);
       rmSync(dir, { recursive: true, force: true });
     });
     const read = (): Entry[] =>
