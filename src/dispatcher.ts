@@ -12,11 +12,12 @@ import type {
   ThroughputBucket,
   WorkerInfo,
 } from './drivers/contract.js';
+import { type EncryptionSettings, Keyring, settingsFromEnv } from './encryption.js';
 import { InvalidJobError, JobwrightError } from './errors.js';
 import { JobEventEmitter } from './events.js';
 import { type Job, type JobClass, type JobRecord, resolveJobSettings } from './job.js';
-import { redactErrors } from './logging/sensitive.js';
-import { decodePayload, encodePayload } from './payload.js';
+import { redactErrors, sensitiveFieldsOf } from './logging/sensitive.js';
+import { encodePayload, openPayload } from './payload.js';
 import { globalRegistry, JobRegistry } from './registry.js';
 import {
   assertMaxAttempts,
@@ -52,6 +53,8 @@ export interface JobDispatcherOptions {
   middleware?: JobMiddleware[];
   /** Called with each row about to be stored (tracing saves its context in `row.meta` here). */
   onDispatch?: DispatchHook[];
+  /** Payload encryption keys; JOBWRIGHT_KEY, JOBWRIGHT_PREVIOUS_KEYS and JOBWRIGHT_ACCEPT_PLAINTEXT by default. */
+  encryption?: EncryptionSettings;
 }
 
 /** Sees (and may add to the `meta` of) each job row before it is stored; must be synchronous and quick. */
@@ -79,6 +82,8 @@ export class JobDispatcher {
   readonly events = new JobEventEmitter();
   readonly config: JobConfig;
   readonly registry: JobRegistry;
+  /** The keys payloads of `encrypted()` jobs are encrypted and decrypted with. */
+  readonly keys: Keyring;
   private readonly defaults: JobDefaults;
   private readonly middleware: JobMiddleware[];
   private readonly dispatchHooks: DispatchHook[];
@@ -92,11 +97,13 @@ export class JobDispatcher {
     // The environment is validated and fills what the code leaves out; settings given in code win.
     this.config = { ...loadConfig(process.env, options.config), ...options.config };
     this.defaults = defaultsOf(this.config);
+    // Validated here, at start-up: a bad key fails the process now, not the first encrypted job.
+    this.keys = new Keyring(options.encryption ?? settingsFromEnv(process.env));
     this.registry = new JobRegistry(globalRegistry);
     if (options.jobs) this.registry.register(options.jobs);
     // Built in: scrub sensitive values from job errors, and log ActivityLoggedJob runs.
     this.middleware = [redactErrors, activityMiddleware(() => this.driver()), ...(options.middleware ?? [])];
-    logLostAttempts(this.events, this.registry, () => this.driver());
+    logLostAttempts(this.events, this.registry, () => this.driver(), this.keys);
     this.dispatchHooks = [...(options.onDispatch ?? [])];
   }
 
@@ -282,7 +289,7 @@ export class JobDispatcher {
   async find(id: string): Promise<JobRecord | null> {
     if (typeof id !== 'string' || id.length === 0 || id.length > 64) return null;
     const row = await (await this.driver()).find({ id });
-    return row ? toRecord(row) : null;
+    return row ? toRecord(row, this.keys) : null;
   }
 
   async failedJobs(options: { queue?: string; limit?: number; offset?: number } = {}): Promise<JobRecord[]> {
@@ -302,7 +309,7 @@ export class JobDispatcher {
       offset,
       order: options.order,
     });
-    return { jobs: result.jobs.map(toRecord), total: result.total };
+    return { jobs: result.jobs.map((row) => toRecord(row, this.keys)), total: result.total };
   }
 
   /** Retries one failed job by id, or all failed jobs (of one queue); resolves with how many. */
@@ -423,7 +430,13 @@ export class JobDispatcher {
       id: nextUlid(),
       queueName,
       jobName,
-      payload: encodePayload(job.serialize(), this.config.maxPayloadBytes),
+      // The sensitive names go with the payload so readers redact without the class.
+      payload: encodePayload(job.serialize(), this.config.maxPayloadBytes, {
+        jobName,
+        sensitive: sensitiveFieldsOf(job),
+        encrypt: job.encrypted?.() === true,
+        keys: this.keys,
+      }),
       maxAttempts,
       priority,
       timeoutSeconds,
@@ -469,6 +482,7 @@ export class JobDispatcher {
       events: this.events,
       defaults: this.defaults,
       middleware: this.middleware,
+      keys: this.keys,
     };
   }
 }
@@ -521,14 +535,18 @@ function unsupported(driver: QueueDriver, what: string): JobwrightError {
   return new JobwrightError('UNSUPPORTED', `The ${driver.name} driver does not support ${what}`);
 }
 
-/** A stored row as users see it: the payload parsed (the raw text when it is damaged). */
-export function toRecord(row: StoredJob): JobRecord {
-  let payload: unknown;
-  try {
-    payload = decodePayload(row.payload);
-  } catch {
-    payload = row.payload;
-  }
+/**
+ * A stored row as users see it: the payload parsed and decrypted (`[encrypted]` without its
+ * key, the raw text when it is damaged), with the sensitive names recorded at dispatch.
+ */
+export function toRecord(row: StoredJob, keys?: Keyring): JobRecord {
   const { meta: _meta, ...rest } = row;
-  return { ...rest, payload };
+  try {
+    const opened = openPayload(row.payload, keys, 'view');
+    return opened.sensitive.length > 0
+      ? { ...rest, payload: opened.payload, sensitiveFields: opened.sensitive }
+      : { ...rest, payload: opened.payload };
+  } catch {
+    return { ...rest, payload: row.payload };
+  }
 }

@@ -39,6 +39,7 @@ export {
   type RedisQueueDriverOptions,
 } from './drivers/redis/redis-driver.js';
 export { SqliteQueueDriver, type SqliteQueueDriverOptions } from './drivers/sqlite/sqlite-driver.js';
+export { type EncryptionSettings, generateKey, Keyring } from './encryption.js';
 export {
   ConfigError,
   CorruptPayloadError,
@@ -84,5 +85,6 @@ export {
 } from './metrics/metrics-server.js';
 export { defineConfig, type ProjectConfig } from './project-config.js';
 export { globalRegistry, JobRegistry, registerJobs } from './registry.js';
+export { ENCRYPTED } from './sealed-payload.js';
 export { enableTracing, MESSAGING_SYSTEM, type TracingOptions } from './tracing/job-tracing.js';
 export type { JobMiddleware } from './worker/run-job.js';

@@ -19,8 +19,10 @@ export interface JobContext {
  * `StoredJob` without the engine's `meta`), with the payload parsed.
  */
 export interface JobRecord extends Omit<StoredJob, 'payload' | 'meta'> {
-  /** The parsed payload; the raw text when the stored payload is not valid JSON. */
+  /** The parsed payload; the raw text when the stored payload is not valid JSON, `[encrypted]` without its key. */
   payload: unknown;
+  /** The job's sensitive field names (lower-cased), recorded at dispatch: readers redact them. */
+  sensitiveFields?: string[];
 }
 
 /** A job class: constructible, with an optional static `deserialize`. */
@@ -74,6 +76,11 @@ export abstract class Job {
   /** When the job becomes due; null for now. */
   availableAt(): Date | null {
     return null;
+  }
+
+  /** True: the stored payload is AES-256-GCM ciphertext under JOBWRIGHT_KEY (see encryption.ts). */
+  encrypted(): boolean {
+    return false;
   }
 
   /** The payload to store: by default the instance's own fields. */

@@ -1,4 +1,12 @@
+import { environmentKeyring, type Keyring } from './encryption.js';
 import { CorruptPayloadError, PayloadError } from './errors.js';
+import {
+  isEnvelope,
+  type OpenedPayload,
+  openEnvelope,
+  type PayloadSeal,
+  sealPayload,
+} from './sealed-payload.js';
 
 /** Keys that would reach an object's prototype when assigned: never copied from stored data. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -50,8 +58,11 @@ function payloadError(path: string, what: string): PayloadError {
   return new PayloadError('UNSERIALIZABLE_PAYLOAD', `Job payload cannot be stored: ${path} is ${what}`);
 }
 
-/** Serializes a job payload, rejecting what JSON would lose and what is over `limitBytes`. */
-export function encodePayload(value: unknown, limitBytes: number): string {
+/**
+ * Serializes a job payload, rejecting what JSON would lose and what is over `limitBytes`;
+ * `seal` records the sensitive names and encrypts (sealed-payload.ts).
+ */
+export function encodePayload(value: unknown, limitBytes: number, seal?: PayloadSeal): string {
   assertJsonSafe(value);
   let text: string;
   try {
@@ -72,11 +83,23 @@ export function encodePayload(value: unknown, limitBytes: number): string {
       `Job payload is ${bytes} bytes, over the ${limitBytes}-byte limit (JOB_MAX_PAYLOAD_BYTES): store the data elsewhere and pass a reference`,
     );
   }
-  return text;
+  return seal ? sealPayload(text, seal) : text;
 }
 
-/** Parses stored payload text; prototype keys are dropped so they cannot pollute objects. */
-export function decodePayload(text: string): unknown {
+/** The payload of stored text, decrypted with `keys` (the environment's by default). */
+export function decodePayload(text: string, keys?: Keyring): unknown {
+  return openPayload(text, keys).payload;
+}
+
+/** Stored text opened: see `openEnvelope` for the `run` and `view` modes. */
+export function openPayload(text: string, keys?: Keyring, mode: 'run' | 'view' = 'run'): OpenedPayload {
+  const value = parseJson(text);
+  if (!isEnvelope(value)) return { payload: value, sensitive: [], encrypted: false };
+  return openEnvelope(value, keys ?? environmentKeyring(), parseJson, mode);
+}
+
+/** Parses JSON text; prototype keys are dropped so they cannot pollute objects. */
+function parseJson(text: string): unknown {
   try {
     return JSON.parse(text, (key, value) => (FORBIDDEN_KEYS.has(key) ? undefined : value));
   } catch (error) {

@@ -1,4 +1,5 @@
 import type { QueueDriver } from '../drivers/contract.js';
+import type { Keyring } from '../encryption.js';
 import type { JobEventEmitter } from '../events.js';
 import { scrubError } from '../logging/sensitive.js';
 import { decodePayload } from '../payload.js';
@@ -15,6 +16,7 @@ export function logLostAttempts(
   events: JobEventEmitter,
   registry: JobRegistry,
   getDriver: () => Promise<Pick<QueueDriver, 'find' | 'logActivity'>>,
+  keys?: Keyring,
 ): void {
   events.on('job:failed', (e) => {
     // durationMs is null only for jobs failed without running here: recovered, or not loadable.
@@ -28,7 +30,7 @@ export function logLostAttempts(
       try {
         if (row)
           described = describeForActivity(
-            registry.instantiate(e.jobName, decodePayload(row.payload)) as ActivityLoggedJob,
+            registry.instantiate(e.jobName, decodePayload(row.payload, keys)) as ActivityLoggedJob,
           );
       } catch {
         // A payload that cannot be read: the entry still records the failure, without properties.

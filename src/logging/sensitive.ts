@@ -139,8 +139,9 @@ export function redactJobPayload(job: Job): { fields: Set<string>; payload: unkn
 
 /**
  * A job record safe to show (CLI, dashboard, logs): the payload's sensitive keys redacted and
- * their values scrubbed from the error message. The class is found by `jobName` in `registry`;
- * `extraFields` adds names for every job (e.g. `['password']`).
+ * their values scrubbed from the error message. The names come from the record (stored with the
+ * job at dispatch, so no class is needed), from the class found by `jobName` in `registry`, and
+ * from `extraFields` (names for every job, e.g. `['password']`).
  */
 export function redactRecord<T extends JobRecord>(
   record: T,
@@ -148,6 +149,7 @@ export function redactRecord<T extends JobRecord>(
   extraFields: readonly string[] = [],
 ): T {
   const fields = sensitiveFieldsOf(registry?.get(record.jobName));
+  addNames(fields, record.sensitiveFields);
   for (const name of extraFields) fields.add(name.toLowerCase());
   if (fields.size === 0) return record;
   const values = sensitiveValuesOf(record.payload, fields);

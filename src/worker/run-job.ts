@@ -1,11 +1,13 @@
 import type { JobDefaults } from '../config.js';
 import type { QueueDriver, ReservedJob, StoredJob } from '../drivers/contract.js';
+import type { Keyring } from '../encryption.js';
 import { JobTimeoutError } from '../errors.js';
 import type { JobEventBase, JobEventEmitter } from '../events.js';
 import { type Job, type JobContext, resolveJobSettings } from '../job.js';
 import { decodePayload } from '../payload.js';
 import type { JobRegistry } from '../registry.js';
 import { nextInChain, parseMeta } from './chain.js';
+import { refusePlaintext } from './encrypted-run.js';
 
 /**
  * Wraps a job's `handle`: activity logging, tracing and metrics hook in here.
@@ -24,6 +26,8 @@ export interface RunnerDeps {
   events: JobEventEmitter;
   defaults: JobDefaults;
   middleware: JobMiddleware[];
+  /** Decrypts encrypted payloads; the environment's keys when absent. */
+  keys?: Keyring;
 }
 
 /** One attempt in flight; the queue worker keeps these to heartbeat, interrupt and release them. */
@@ -77,7 +81,9 @@ function eventBase(job: StoredJob): JobEventBase {
 /** Rebuilds the job instance; null (after failing the job with the reason) when that is impossible. */
 async function instantiate(deps: RunnerDeps, job: ReservedJob): Promise<Job | null> {
   try {
-    return deps.registry.instantiate(job.jobName, decodePayload(job.payload));
+    const instance = deps.registry.instantiate(job.jobName, decodePayload(job.payload, deps.keys));
+    refusePlaintext(instance, job.payload, deps.keys);
+    return instance;
   } catch (cause) {
     const error = toError(cause);
     // Retrying cannot mend an unknown name or a damaged payload: fail now, keep the queue flowing.
@@ -218,7 +224,7 @@ export async function runFailedHookForRecovered(deps: RunnerDeps, job: StoredJob
   deps.events.emit('job:failed', { ...eventBase(job), durationMs: null, error });
   let instance: Job;
   try {
-    instance = deps.registry.instantiate(job.jobName, decodePayload(job.payload));
+    instance = deps.registry.instantiate(job.jobName, decodePayload(job.payload, deps.keys));
   } catch {
     return;
   }

@@ -5,6 +5,7 @@ import { registerClearFailed } from './clear-failed.js';
 import { registerDispatch } from './dispatch.js';
 import { registerFailed } from './failed.js';
 import { registerForget } from './forget.js';
+import { registerKeyGenerate } from './key-generate.js';
 import { registerMakeJob } from './make-job.js';
 import { registerMigrate } from './migrate.js';
 import { registerPause } from './pause.js';
@@ -37,4 +38,5 @@ export const commands: CommandRegistrar[] = [
   registerActivity,
   registerDispatch,
   registerQueueDashboard,
+  registerKeyGenerate,
 ];
