@@ -137,7 +137,8 @@ export function openEnvelope(
 
 /** Whether stored text is an encrypted envelope (the worker refuses plaintext for encrypted classes). */
 export function isEncryptedText(text: string): boolean {
-  if (!text.startsWith(`{"${MARK}":1`)) return false;
+  // Not a prefix test: PostgreSQL's jsonb gives the keys back in its own order.
+  if (!text.includes(`"${MARK}"`)) return false;
   try {
     const value = JSON.parse(text) as unknown;
     return isEnvelope(value) && typeof value.encrypted === 'string';
