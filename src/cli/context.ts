@@ -2,6 +2,7 @@ import pc from 'picocolors';
 import { type JobConfig, loadConfig } from '../config.js';
 import { JobDispatcher } from '../dispatcher.js';
 import { createDriver } from '../drivers/factory.js';
+import { settingsFromEnv } from '../encryption.js';
 import { ConfigError, StoreError } from '../errors.js';
 import { loadProject, type Project } from './project.js';
 
@@ -67,7 +68,11 @@ export function createContext(options: ContextOptions = {}): CliContext {
       const project = await ctx.project(opts);
       const config = loadConfig(ctx.env, project.overrides);
       const driver = await createDriver(config);
-      const dispatcher = new JobDispatcher(driver, { config, jobs: project.jobs });
+      const dispatcher = new JobDispatcher(driver, {
+        config,
+        jobs: project.jobs,
+        encryption: settingsFromEnv(ctx.env),
+      });
       return { dispatcher, project, config };
     },
     onShutdownSignal(handler) {

@@ -86,7 +86,7 @@ async function rawStores(): Promise<RawStore[]> {
       // The database file and its WAL: a plaintext page in either would be readable on disk.
       dump: async () =>
         readdirSync(dir)
-          .map((name) => readFileSync(join(dir, name)).toString('latin1'))
+          .map((name) => readFileSync(join(dir, name), 'latin1'))
           .join('\n'),
       cleanup: async () => rmSync(dir, { recursive: true, force: true }),
     },
@@ -122,7 +122,7 @@ async function rawStores(): Promise<RawStore[]> {
             if (type === 'hash') parts.push(JSON.stringify(await redis.hgetall(key)));
             else if (type === 'string') parts.push((await redis.get(key)) ?? '');
             else if (type === 'list') parts.push(JSON.stringify(await redis.lrange(key, 0, -1)));
-            else if (type === 'zset') parts.push(JSON.stringify(await redis.zrange(key, 0, -1)));
+            else if (type === 'zset') parts.push(JSON.stringify(await redis.zrange(key, '0', '-1')));
             else if (type === 'set') parts.push(JSON.stringify(await redis.smembers(key)));
             else if (type === 'stream') parts.push(JSON.stringify(await redis.xrange(key, '-', '+')));
           }
