@@ -101,7 +101,7 @@ it('no read command prints a sensitive value, with or without the key', async ()
     ['queue:activity', '--job', refundId],
     ['queue:workers', '--json'],
   ];
-  for (const env of [{}, { JOBWRIGHT_KEY: KEY }]) {
+  for (const env of [{}, { JOBWRIGHT_KEY: KEY }] as Array<Record<string, string>>) {
     for (const args of readers) {
       const out = await artisan(args, env);
       const label = `${args.join(' ')} ${Object.keys(env).join('')}`;

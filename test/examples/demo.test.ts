@@ -4,6 +4,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/program.js';
+import { startDashboard } from '../../src/dashboard/index.js';
+import { JobDispatcher, SqliteQueueDriver } from '../../src/index.js';
+import { cleanEnv } from '../cli/helpers.js';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
@@ -32,6 +36,42 @@ async function demo(): Promise<{ stdout: string; seconds: number }> {
   return { stdout, seconds: (Date.now() - started) / 1000 };
 }
 
+/**
+ * After the demo, in its folder (no jobwright.config.ts, so no job class is loaded): the CLI and
+ * the dashboard hide the failed payment's card number, as the demo says they do.
+ */
+async function expectCardHiddenFromReaders(): Promise<void> {
+  let stdout = '';
+  const code = await runCli(['queue:failed', '--json'], {
+    cwd,
+    env: cleanEnv(),
+    color: false,
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: () => {} },
+  });
+  expect(code).toBe(0);
+  const failed = JSON.parse(stdout) as Array<{ jobName: string; payload: Record<string, unknown> }>;
+  expect(failed.find((j) => j.jobName === 'ProcessPaymentJob')?.payload.cardNumber).toBe('[REDACTED]');
+  expect(stdout).not.toContain('4000000000000002');
+
+  const reader = new JobDispatcher(new SqliteQueueDriver(join(cwd, 'storage/jobs.sqlite')), {
+    encryption: {},
+  });
+  const dashboard = await startDashboard({ dispatcher: reader, port: 0, token: '', log: () => {} });
+  try {
+    for (const path of ['/failed', '/api/failed', '/api/jobs?status=failed']) {
+      const body = await (await fetch(new URL(path, dashboard.url))).text();
+      expect(body, path).not.toContain('4000000000000002');
+    }
+    // A search for the number finds nothing: the stored payload does not hold it as text.
+    const search = await (await fetch(new URL('/api/jobs?q=4000000000000002', dashboard.url))).json();
+    expect((search as { total: number }).total).toBe(0);
+  } finally {
+    await dashboard.close();
+    await reader.close();
+  }
+}
+
 describe('npm start (examples/demo.ts)', () => {
   it("runs the demo to the end on SQLite, and a second run finds the first run's jobs", {
     timeout: 150_000,
@@ -50,6 +90,7 @@ describe('npm start (examples/demo.ts)', () => {
     expect(first.stdout).not.toContain('4000000000000002');
     expect(first.stdout).toMatch(/done\s*$/);
     expect(first.seconds).toBeLessThan(30);
+    await expectCardHiddenFromReaders();
 
     const second = await demo();
     expect(second.stdout).toContain(
