@@ -13,6 +13,7 @@ import {
   type DashboardEnv,
   DashboardSecurity,
   isApiPath,
+  MIN_TOKEN_DISTINCT_CHARS,
   MIN_TOKEN_LENGTH,
 } from './security.js';
 import { layout } from './views/layout.js';
@@ -54,15 +55,17 @@ function normalizeBase(basePath: string | undefined): string {
   return base;
 }
 
-/** The dashboard token from the options or JOBWRIGHT_DASHBOARD_TOKEN; a short one is refused. */
+/** The dashboard token from the options or JOBWRIGHT_DASHBOARD_TOKEN; a short or repetitive one is refused. */
 export function resolveToken(token: string | undefined, env = process.env): string | undefined {
   const value = token ?? env.JOBWRIGHT_DASHBOARD_TOKEN;
   if (value === undefined || value === '') return undefined;
-  if (value.length < MIN_TOKEN_LENGTH || /\s/.test(value)) {
+  const distinct = new Set(value).size;
+  if (value.length < MIN_TOKEN_LENGTH || /\s/.test(value) || distinct < MIN_TOKEN_DISTINCT_CHARS) {
     throw new ConfigError(
       'WEAK_DASHBOARD_TOKEN',
-      `The dashboard token (JOBWRIGHT_DASHBOARD_TOKEN) must be at least ${MIN_TOKEN_LENGTH} characters without spaces; ` +
-        `make one with: node -e "console.log(require('crypto').randomBytes(24).toString('base64url'))"`,
+      `The dashboard token (JOBWRIGHT_DASHBOARD_TOKEN) must be random: at least ${MIN_TOKEN_LENGTH} characters, ` +
+        `no spaces, at least ${MIN_TOKEN_DISTINCT_CHARS} different characters (this one has ${value.length} ` +
+        `characters, ${distinct} different). Make one with \`npx artisan key:generate\` or \`openssl rand -base64 32\`.`,
     );
   }
   return value;
@@ -88,6 +91,8 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const root = new Hono<DashboardEnv>({ strict: false });
   const app = base ? root.basePath(base) : root;
   app.use('*', security.headers());
+  // First: nothing after this (login, CSRF) may read a body before its size is known to be small.
+  app.use('*', security.limitBody());
   app.use('*', security.loopbackOnly());
   app.use('*', security.authenticate(`${base}/login`));
   app.use('*', security.csrf());

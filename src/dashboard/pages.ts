@@ -9,7 +9,7 @@ import {
   parseMinutes,
   parseQueue,
 } from './params.js';
-import { type DashboardEnv, type DashboardSecurity, SESSION_COOKIE } from './security.js';
+import { type DashboardEnv, type DashboardSecurity, SESSION_COOKIE, sameOriginPath } from './security.js';
 import { failedPage } from './views/failed.js';
 import { jobPage, jobsPage } from './views/jobs.js';
 import type { Html, PageContext } from './views/layout.js';
@@ -74,15 +74,6 @@ export async function pageContext(c: C, deps: RouteDeps): Promise<PageContext> {
  * Where to go after an action: a path inside the dashboard from the form's `back` field, never
  * another site (an open redirect would let a link bounce people anywhere with our name on it).
  */
-function safeBack(back: unknown, fallback: string): string {
-  if (typeof back !== 'string' || !back.startsWith('/') || back.startsWith('//') || back.includes('\\')) {
-    return fallback;
-  }
-  const url = new URL(back, 'http://dashboard.invalid');
-  if (url.origin !== 'http://dashboard.invalid') return fallback;
-  return url.pathname + url.search;
-}
-
 function redirectAfter(
   c: C,
   deps: RouteDeps,
@@ -90,7 +81,7 @@ function redirectAfter(
   fallback: string,
   notice: Record<string, string>,
 ) {
-  const target = new URL(safeBack(back, fallback), 'http://dashboard.invalid');
+  const target = new URL(sameOriginPath(back, fallback), 'http://dashboard.invalid');
   for (const key of ['notice', 'n', 'nq']) target.searchParams.delete(key);
   for (const [key, value] of Object.entries(notice)) target.searchParams.set(key, value);
   return c.redirect(`${deps.base}${target.pathname}${target.search}`, 303);
@@ -140,20 +131,21 @@ export function registerPages(app: Hono<DashboardEnv>, deps: RouteDeps): void {
 
   app.get('/login', async (c) => {
     if (!security.hasToken) return c.redirect(`${base}/`, 303);
-    const next = safeBack(c.req.query('next')?.slice(base.length), '/');
+    const next = sameOriginPath(c.req.query('next')?.slice(base.length), '/');
     return render(c, loginPage(await pageContext(c, deps), next, false));
   });
 
   app.post('/login', async (c) => {
     if (!security.hasToken) return c.redirect(`${base}/`, 303);
     const body = await form(c);
-    const next = safeBack(body.next, '/');
-    if (body.token && security.verifyToken(body.token)) {
+    const next = sameOriginPath(body.next, '/');
+    const attempt = security.attemptToken(c, body.token ?? '');
+    if (attempt.ok) {
       security.startSession(c);
       return c.redirect(`${base}${next}`, 303);
     }
-    // A short pause per wrong guess costs a person nothing and a guessing script a lot.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Wrong tokens are counted per client: past a few, the form waits before checking again.
+    if (attempt.retryAfterMs > 0) return security.tooManyAttempts(c, attempt.retryAfterMs);
     return render(c, loginPage(await pageContext(c, deps), next, true), 401);
   });
 

@@ -1,11 +1,14 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { getCookie, setCookie } from 'hono/cookie';
+import { LoginThrottle } from './login-throttle.js';
 
 /**
  * Who may use the dashboard and how actions are protected:
  * - no token and no authorize function: only loopback clients that name a loopback host (the
- *   Host check stops DNS-rebinding pages from reaching a dashboard on 127.0.0.1);
+ *   Host check stops DNS-rebinding pages from reaching a dashboard on 127.0.0.1), and that came
+ *   through no proxy (a proxy on this machine connects from loopback on everyone's behalf);
  * - a token: a Bearer header, or a session cookie set by the login form (HttpOnly, SameSite=Strict);
  * - an authorize function: the host application's own check, given the request.
  * Every POST must come from the dashboard's own origin (Origin / Sec-Fetch-Site), and, unless it
@@ -27,7 +30,13 @@ export const SESSION_COOKIE = 'jobwright_dashboard_session';
 export const CSRF_COOKIE = 'jobwright_dashboard_csrf';
 const SESSION_HOURS = 12;
 /** A token short enough to guess is worse than none, because it looks like protection. */
-export const MIN_TOKEN_LENGTH = 16;
+export const MIN_TOKEN_LENGTH = 32;
+/** Fewer different characters than this is not a random token ('aaaa…', 'abab…'). */
+export const MIN_TOKEN_DISTINCT_CHARS = 10;
+/** Request bodies are small forms (a CSRF token, a queue name, a path): anything larger is refused unread. */
+export const MAX_BODY_BYTES = 8 * 1024;
+/** Headers a proxy adds: a request carrying one did not come from a person on this machine. */
+const PROXY_HEADERS = ['x-forwarded-for', 'x-forwarded-host', 'forwarded'];
 
 export interface SecurityOptions {
   token: string | undefined;
@@ -41,10 +50,39 @@ function hmac(key: string | Buffer, text: string): string {
   return createHmac('sha256', key).update(text).digest('base64url');
 }
 
+/** Compares digests, so neither the content nor the length of `b` leaks through timing. */
 export function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+  const x = createHash('sha256').update(a).digest();
+  const y = createHash('sha256').update(b).digest();
+  return timingSafeEqual(x, y);
+}
+
+function hasControlChar(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
+/**
+ * `back` when it is a path on this site, else `fallback`. Parsing collapses dot segments and
+ * drops tabs and newlines, so '/.//evil.example' or '/\t/evil.example' become '//evil.example',
+ * which a browser reads as another host: the parsed result is checked, not only the input.
+ */
+export function sameOriginPath(back: unknown, fallback: string): string {
+  if (typeof back !== 'string' || !back.startsWith('/') || back.includes('\\') || hasControlChar(back)) {
+    return fallback;
+  }
+  let url: URL;
+  try {
+    url = new URL(back, 'http://dashboard.invalid');
+  } catch {
+    return fallback;
+  }
+  if (url.origin !== 'http://dashboard.invalid') return fallback;
+  const path = url.pathname + url.search;
+  return path.startsWith('//') || path.startsWith('/\\') ? fallback : path;
 }
 
 const LOOPBACK_ADDRESS = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
@@ -68,6 +106,8 @@ function remoteAddress(c: Context): string | undefined {
 export class DashboardSecurity {
   readonly protected: boolean;
   private readonly secret: Buffer;
+  /** Wrong tokens per client (TCP peer): the login form and Bearer headers count alike. */
+  readonly throttle = new LoginThrottle();
 
   constructor(private readonly options: SecurityOptions) {
     this.protected = Boolean(options.token || options.authorize);
@@ -119,6 +159,17 @@ export class DashboardSecurity {
       if (this.protected) return next();
       const address = remoteAddress(c);
       const host = c.req.header('host') ?? '';
+      const proxied = PROXY_HEADERS.some((name) => c.req.header(name) !== undefined);
+      if (proxied) {
+        return this.refuse(
+          c,
+          403,
+          'PROXIED_WITHOUT_TOKEN',
+          'This dashboard has no token configured, and this request came through a proxy (it carries ' +
+            'X-Forwarded-For, X-Forwarded-Host or Forwarded), so it may come from anywhere. ' +
+            'Set JOBWRIGHT_DASHBOARD_TOKEN (make one with `npx artisan key:generate`) to serve it behind a proxy.',
+        );
+      }
       if (address === undefined || !LOOPBACK_ADDRESS.test(address) || !isLoopbackHost(host)) {
         return this.refuse(
           c,
@@ -139,9 +190,13 @@ export class DashboardSecurity {
       // A Bearer header with our token lets a script in. Any other Authorization header (a
       // proxy's Basic auth, the host app's own JWT) is left to the session and authorize checks.
       const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
-      if (bearer && this.verifyToken(bearer[1]!)) {
-        c.set('bearer', true);
-        return next();
+      if (bearer && this.hasToken) {
+        const attempt = this.attemptToken(c, bearer[1]!);
+        if (attempt.ok) {
+          c.set('bearer', true);
+          return next();
+        }
+        if (attempt.retryAfterMs > 0) return this.tooManyAttempts(c, attempt.retryAfterMs);
       }
       if (this.validSession(getCookie(c, SESSION_COOKIE))) return next();
       if (this.options.authorize && (await this.options.authorize(c.req.raw))) return next();
@@ -208,6 +263,50 @@ export class DashboardSecurity {
     return Boolean(this.options.token) && safeEqual(candidate, this.options.token!);
   }
 
+  /**
+   * Checks a token a client sent, counting its misses: while the client must wait, the token is
+   * not even checked (`retryAfterMs` > 0), so a guesser learns nothing from answers sent early.
+   */
+  attemptToken(c: Context, candidate: string): { ok: true } | { ok: false; retryAfterMs: number } {
+    const client = remoteAddress(c) ?? 'unknown';
+    const waitMs = this.throttle.waitMs(client);
+    if (waitMs > 0) return { ok: false, retryAfterMs: waitMs };
+    if (this.verifyToken(candidate)) {
+      this.throttle.succeeded(client);
+      return { ok: true };
+    }
+    this.throttle.failed(client);
+    return { ok: false, retryAfterMs: 0 };
+  }
+
+  tooManyAttempts(c: Context, retryAfterMs: number): Response {
+    const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+    c.header('Retry-After', String(seconds));
+    return this.refuse(
+      c,
+      429,
+      'TOO_MANY_ATTEMPTS',
+      `Too many wrong tokens from this address: try again in ${seconds} s.`,
+    );
+  }
+
+  /** Refuses a body over MAX_BODY_BYTES before anything reads it (by Content-Length, or while streaming). */
+  limitBody(): MiddlewareHandler<DashboardEnv> {
+    return bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => {
+        // Close the connection rather than read and discard the rest of a huge upload.
+        c.header('Connection', 'close');
+        return this.refuse(
+          c,
+          413,
+          'BODY_TOO_LARGE',
+          `Request bodies are limited to ${MAX_BODY_BYTES} bytes: the dashboard only takes small forms.`,
+        );
+      },
+    });
+  }
+
   /** Starts a session after a correct token on the login form. */
   startSession(c: Context): void {
     const expires = Date.now() + SESSION_HOURS * 3600_000;
@@ -236,15 +335,16 @@ export class DashboardSecurity {
     } catch {
       return false; // 'null' (sandboxed frames, file:) and garbage
     }
-    const ownHost = c.req.header('x-forwarded-host')?.split(',')[0]?.trim() || c.req.header('host');
-    return host === ownHost;
+    // Only Host: X-Forwarded-Host is whatever the client put there unless a proxy overwrote it.
+    // Behind a proxy that rewrites Host, list the public origin in trustedOrigins.
+    return host === c.req.header('host');
   }
 
   /** A refusal as JSON for the API and scripts, as a short text page for browsers. */
-  refuse(c: Context, status: 401 | 403, code: string, message: string): Response {
+  refuse(c: Context, status: 401 | 403 | 413 | 429, code: string, message: string): Response {
     const accept = c.req.header('accept') ?? '';
     if (accept.includes('text/html') && !isApiPath(c.req.path, this.options.basePath)) {
-      const title = status === 401 ? 'Sign in needed' : 'Refused';
+      const title = status === 401 ? 'Sign in needed' : status === 429 ? 'Slow down' : 'Refused';
       return c.html(
         `<!doctype html><meta charset="utf-8"><title>${title}</title><h1>${title}</h1><p>${escapeText(message)}</p>`,
         status,

@@ -35,7 +35,7 @@ describe('artisan queue:dashboard', { timeout: 90_000 }, () => {
   });
 
   test('with JOBWRIGHT_DASHBOARD_TOKEN it requires the token', async () => {
-    const token = 'cli-dashboard-token-0a9f3e71';
+    const token = 'cli-dashboard-token-0a9f3e71-h4k8n2z';
     const env = cleanEnv({ JOBWRIGHT_DASHBOARD_TOKEN: token });
     const server = new Background(['queue:dashboard', '--port', '0'], dir, env);
     try {

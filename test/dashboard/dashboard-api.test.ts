@@ -18,7 +18,7 @@ import {
 } from './fixture.js';
 import { DashboardClient } from './http-client.js';
 
-const TOKEN = 'api-test-token-8d2b41f07c3e';
+const TOKEN = 'api-test-token-8d2b41f07c3e-m5x9q2';
 
 /** A GET with headers fetch() will not forge (Host), as a DNS-rebinding page effectively sends. */
 function rawGet(

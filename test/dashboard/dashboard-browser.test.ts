@@ -21,7 +21,7 @@ import {
 } from './fixture.js';
 
 const hasBrowser = browserAvailable();
-const TOKEN = 'dashboard-test-token-5f1c9a7e';
+const TOKEN = 'dashboard-test-token-5f1c9a7e-b3d8k2q';
 
 /** The page's globals, typed here because the tests compile without the DOM library. */
 type PageGlobals = { document: { body: { dataset: Record<string, string> } }; __pwned?: number };

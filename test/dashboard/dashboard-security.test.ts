@@ -7,7 +7,7 @@ import { type JobDispatcher, MemoryQueueDriver } from '../../src/index.js';
 import { FlakyJob, makeDispatcher } from './fixture.js';
 import { DashboardClient } from './http-client.js';
 
-const TOKEN = 'security-test-token-41c7aa90';
+const TOKEN = 'security-test-token-41c7aa90-x9m3p7w';
 
 describe('dashboard security defaults', () => {
   let dispatcher: JobDispatcher;
@@ -64,7 +64,7 @@ describe('dashboard security defaults', () => {
   });
 
   test('a short token is refused at start-up; JOBWRIGHT_DASHBOARD_TOKEN is read from the environment', async () => {
-    expect(() => createDashboard({ dispatcher, token: 'short' })).toThrow(/at least 16 characters/);
+    expect(() => createDashboard({ dispatcher, token: 'short' })).toThrow(/at least 32 characters/);
     const before = process.env.JOBWRIGHT_DASHBOARD_TOKEN;
     process.env.JOBWRIGHT_DASHBOARD_TOKEN = TOKEN;
     try {
