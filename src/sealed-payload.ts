@@ -135,6 +135,17 @@ export function openEnvelope(
   return { payload: unsealValues(envelope.data ?? null, parse), sensitive, encrypted: false };
 }
 
+/** The sensitive names stored with a payload at dispatch (none for a plain payload). */
+export function storedSensitiveNames(text: string): string[] {
+  if (!text.includes(`"${MARK}"`)) return [];
+  try {
+    const value = JSON.parse(text) as unknown;
+    return isEnvelope(value) ? namesOf(value) : [];
+  } catch {
+    return [];
+  }
+}
+
 /** Whether stored text is an encrypted envelope (the worker refuses plaintext for encrypted classes). */
 export function isEncryptedText(text: string): boolean {
   // Not a prefix test: PostgreSQL's jsonb gives the keys back in its own order.

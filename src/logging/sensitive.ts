@@ -1,5 +1,6 @@
 import type { Job, JobClass, JobRecord } from '../job.js';
 import { type JobMiddleware, toError } from '../worker/run-job.js';
+import { storedNamesOf } from './stored-names.js';
 
 /** What a redacted value is replaced with, in payloads, error messages, logs and activity entries. */
 export const REDACTED = '[REDACTED]';
@@ -40,6 +41,7 @@ export function sensitiveFieldsOf(target: Job | JobClass | null | undefined): Se
   const names = new Set<string>();
   if (!target) return names;
   const isClass = typeof target === 'function';
+  if (!isClass) addNames(names, storedNamesOf(target));
   // Static lists of the class and every ancestor: a subclass cannot drop its parent's secrets.
   let cls: unknown = isClass ? target : (target as object).constructor;
   while (typeof cls === 'function' && cls !== Function.prototype) {
@@ -191,6 +193,7 @@ const declaresSecrets = new WeakMap<object, boolean>();
 
 /** Whether a job's class declares sensitive fields (a static list or a `sensitiveFields` method); cached per class. */
 function mayHoldSecrets(job: Job): boolean {
+  if (storedNamesOf(job)) return true;
   const cls = job.constructor;
   let known = declaresSecrets.get(cls);
   if (known === undefined) {

@@ -7,7 +7,7 @@ import { type Job, type JobContext, resolveJobSettings } from '../job.js';
 import { decodePayload } from '../payload.js';
 import type { JobRegistry } from '../registry.js';
 import { nextInChain, parseMeta } from './chain.js';
-import { refusePlaintext } from './encrypted-run.js';
+import { checkStoredPayload } from './stored-payload-check.js';
 
 /**
  * Wraps a job's `handle`: activity logging, tracing and metrics hook in here.
@@ -82,7 +82,7 @@ function eventBase(job: StoredJob): JobEventBase {
 async function instantiate(deps: RunnerDeps, job: ReservedJob): Promise<Job | null> {
   try {
     const instance = deps.registry.instantiate(job.jobName, decodePayload(job.payload, deps.keys));
-    refusePlaintext(instance, job.payload, deps.keys);
+    checkStoredPayload(instance, job.payload, deps.keys);
     return instance;
   } catch (cause) {
     const error = toError(cause);
