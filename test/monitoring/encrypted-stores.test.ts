@@ -144,7 +144,7 @@ afterAll(async () => {
 
 describe.each(stores.map((s) => [s.name, s] as const))('encrypted payloads on %s', (_name, store) => {
   it('stores ciphertext only, runs with the key and its predecessors, and refuses the rest', {
-    timeout: 60_000,
+    timeout: 180_000,
   }, async () => {
     const driver = store.driver;
     const oldKey = generateKey();
@@ -173,10 +173,11 @@ describe.each(stores.map((s) => [s.name, s] as const))('encrypted payloads on %s
     const rotated = new JobDispatcher(shared(driver), {
       jobs: [PayInvoiceJob],
       encryption: { key: newKey, previousKeys: [oldKey] },
+      config: { pollIntervalMs: 50 },
     });
     PayInvoiceJob.seen = [];
     await rotated.startWorker('default', 1);
-    const done = await waitForStatus(rotated, id, ['completed', 'failed']);
+    const done = await waitForStatus(rotated, id, ['completed', 'failed'], 45_000);
     expect(done.errorMessage).toBeNull();
     expect(PayInvoiceJob.seen).toEqual([{ apiKey: SECRET, note: NOTE }]);
 
@@ -186,9 +187,10 @@ describe.each(stores.map((s) => [s.name, s] as const))('encrypted payloads on %s
     const unknown = new JobDispatcher(shared(driver), {
       jobs: [PayInvoiceJob],
       encryption: { key: generateKey() },
+      config: { pollIntervalMs: 50 },
     });
     await unknown.startWorker('default', 1);
-    const failed = await waitForStatus(unknown, stranger, ['failed']);
+    const failed = await waitForStatus(unknown, stranger, ['failed'], 45_000);
     expect(failed.errorMessage).toMatch(
       /UNKNOWN_ENCRYPTION_KEY|neither JOBWRIGHT_KEY nor in JOBWRIGHT_PREVIOUS_KEYS/,
     );
@@ -214,7 +216,7 @@ describe.each(stores.map((s) => [s.name, s] as const))('encrypted payloads on %s
       ],
     });
     unknown.wake('default');
-    const refused = await waitForStatus(unknown, plainId, ['failed']);
+    const refused = await waitForStatus(unknown, plainId, ['failed'], 45_000);
     expect(refused.errorMessage).toMatch(/encrypted\(\) is true but this job's stored payload is plaintext/);
     expect(PayInvoiceJob.seen.map((s) => s.apiKey)).not.toContain(plain);
 
