@@ -151,10 +151,15 @@ describe.each(stores.map((s) => [s.name, s] as const))('encrypted payloads on %s
     const newKey = generateKey();
     const withOld = new JobDispatcher(shared(driver), { jobs: [PayInvoiceJob], encryption: { key: oldKey } });
     const id = await withOld.dispatch(new PayInvoiceJob(SECRET, NOTE));
+    // A chain's later links wait in the first job's meta: they are encrypted as well.
+    await withOld.chain([new PayInvoiceJob(`${SECRET}-a`, NOTE), new PayInvoiceJob(`${SECRET}-link`, NOTE)], {
+      queue: 'chained',
+    });
 
     const raw = await store.dump();
     expect(raw).toContain(id.slice(-10));
     expect(raw).not.toContain(SECRET);
+    expect(raw).toContain('chained');
     expect(raw).not.toContain(NOTE);
     const stored = (await driver.find({ id }))!.payload;
     expect(JSON.parse(stored)).toMatchObject({ $jobwright: 1, sensitive: ['apikey'] });
