@@ -103,6 +103,11 @@ function remoteAddress(c: Context): string | undefined {
   return env?.incoming?.socket?.remoteAddress;
 }
 
+/** Who the throttle counts wrong tokens against: the TCP peer (headers are the client's to forge). */
+function clientOf(c: Context): string {
+  return remoteAddress(c) ?? 'unknown';
+}
+
 export class DashboardSecurity {
   readonly protected: boolean;
   private readonly secret: Buffer;
@@ -190,17 +195,20 @@ export class DashboardSecurity {
       // A Bearer header with our token lets a script in. Any other Authorization header (a
       // proxy's Basic auth, the host app's own JWT) is left to the session and authorize checks.
       const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
-      if (bearer && this.hasToken) {
-        const attempt = this.attemptToken(c, bearer[1]!);
-        if (attempt.ok) {
-          c.set('bearer', true);
-          return next();
-        }
-        if (attempt.retryAfterMs > 0) return this.tooManyAttempts(c, attempt.retryAfterMs);
+      const client = clientOf(c);
+      // A client that must wait gets its Bearer token not even checked.
+      const waitMs = bearer && this.hasToken ? this.throttle.waitMs(client) : 0;
+      if (bearer && this.hasToken && waitMs === 0 && this.verifyToken(bearer[1]!)) {
+        this.throttle.succeeded(client);
+        c.set('bearer', true);
+        return next();
       }
       if (this.validSession(getCookie(c, SESSION_COOKIE))) return next();
       if (this.options.authorize && (await this.options.authorize(c.req.raw))) return next();
       if (bearer && this.hasToken) {
+        // Counted only now: a host app's own Bearer JWT that authorize accepted is no guess.
+        if (waitMs > 0) return this.tooManyAttempts(c, waitMs);
+        this.throttle.failed(client);
         return this.refuse(
           c,
           401,
@@ -268,7 +276,7 @@ export class DashboardSecurity {
    * not even checked (`retryAfterMs` > 0), so a guesser learns nothing from answers sent early.
    */
   attemptToken(c: Context, candidate: string): { ok: true } | { ok: false; retryAfterMs: number } {
-    const client = remoteAddress(c) ?? 'unknown';
+    const client = clientOf(c);
     const waitMs = this.throttle.waitMs(client);
     if (waitMs > 0) return { ok: false, retryAfterMs: waitMs };
     if (this.verifyToken(candidate)) {

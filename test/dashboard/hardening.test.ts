@@ -185,6 +185,26 @@ describe('with a token', () => {
     }
   });
 
+  test("a host app's own Bearer JWT that authorize accepts is never counted as a wrong token", async () => {
+    const both = await startDashboard({
+      dispatcher,
+      port: 0,
+      token: TOKEN,
+      authorize: (request) => request.headers.get('authorization') === 'Bearer host-app.jwt.value',
+      log: () => {},
+    });
+    try {
+      for (let i = 0; i < 12; i++) {
+        const response = await fetch(new URL('/api/overview', both.url), {
+          headers: { authorization: 'Bearer host-app.jwt.value' },
+        });
+        expect(response.status, `request ${i + 1}`).toBe(200);
+      }
+    } finally {
+      await both.close();
+    }
+  });
+
   test('tokens of any length are compared without error, and only the right one passes', async () => {
     for (const candidate of ['x', TOKEN.slice(0, -1), `${TOKEN}x`, 'y'.repeat(10_000), TOKEN]) {
       const fresh = await startDashboard({ dispatcher, port: 0, token: TOKEN, log: () => {} });
