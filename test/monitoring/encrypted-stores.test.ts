@@ -259,6 +259,41 @@ describe('keys and settings', () => {
     await dispatcher.close();
   });
 
+  it('JOBWRIGHT_ACCEPT_PLAINTEXT=1 runs plaintext payloads of an encrypted class while they drain', async () => {
+    expect(() => Keyring.fromEnv({ JOBWRIGHT_ACCEPT_PLAINTEXT: 'yes' })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ACCEPT_PLAINTEXT' }),
+    );
+    expect(Keyring.fromEnv({ JOBWRIGHT_ACCEPT_PLAINTEXT: '1' }).acceptPlaintext).toBe(true);
+    const driver = new MemoryQueueDriver();
+    const dispatcher = new JobDispatcher(driver, {
+      jobs: [PayInvoiceJob],
+      encryption: { key: generateKey(), acceptPlaintext: true },
+      config: { pollIntervalMs: 20 },
+    });
+    const id = ulid();
+    await driver.enqueue({
+      jobs: [
+        {
+          id,
+          queueName: 'default',
+          jobName: 'PayInvoiceJob',
+          payload: JSON.stringify({ apiKey: 'old-plaintext-key', note: NOTE }),
+          maxAttempts: 1,
+          priority: 0,
+          timeoutSeconds: null,
+          delayMs: 0,
+          availableAt: null,
+          meta: null,
+        },
+      ],
+    });
+    PayInvoiceJob.seen = [];
+    await dispatcher.startWorker('default', 1);
+    expect((await waitForStatus(dispatcher, id, ['completed', 'failed'], 45_000)).status).toBe('completed');
+    expect(PayInvoiceJob.seen).toEqual([{ apiKey: 'old-plaintext-key', note: NOTE }]);
+    await dispatcher.close();
+  });
+
   it('a tampered ciphertext does not decrypt, and the error says so', () => {
     const keys = new Keyring({ key: generateKey() });
     const sealed = keys.encrypt('{"a":1}', 'X');
