@@ -32,7 +32,7 @@ export class Prefetch {
   private readonly starts: WriteGroup<LeaseRef, boolean>;
 
   constructor(private readonly options: PrefetchOptions) {
-    this.starts = new WriteGroup((leases) => this.writeStarts(leases), 4, 1000);
+    this.starts = new WriteGroup((leases) => this.writeStarts(leases), 1, 1000);
   }
 
   get size(): number {
