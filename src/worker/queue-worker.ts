@@ -49,11 +49,8 @@ class ShutdownError extends JobwrightError {
 export class QueueWorker {
   /** Every started reservation not yet settled in the store: running, or with its outcome being written. */
   private readonly running = new Map<string, ActiveRun>();
-  /** Slots in use: jobs starting or whose `handle` has not settled yet. Never more than the concurrency. */
+  /** Slots in use: jobs starting, running, or with their outcome being written. Never more than the concurrency. */
   private executing = 0;
-  private get maxOutcomesInFlight(): number {
-    return Math.max(100, this.options.concurrency * 10);
-  }
   private stopping = false;
   private filling = false;
   private fillAgain = false;
@@ -271,25 +268,16 @@ export class QueueWorker {
     const run: ActiveRun = newActiveRun(job);
     this.running.set(job.id, run);
     if (!slotTaken) this.executing++;
-    let slotHeld = true;
-    const freeSlot = () => {
-      if (!slotHeld) return;
-      slotHeld = false;
-      this.executing--;
-      this.fill();
-    };
-    // A slot whose job has finished takes the next one while the outcome is written (grouped),
-    // up to a bound: a slow store then slows the worker instead of letting unwritten outcomes pile up.
-    run.onAttemptEnd = () => {
-      if (this.outcomes.pending <= this.maxOutcomesInFlight) freeSlot();
-    };
+    // The slot frees once the outcome is written, not when `handle` settles: a worker never has
+    // more than `concurrency` jobs charged and unsettled, so a crash fails at most that many
+    // (issue 12). Outcomes of all slots still go out in groups.
     run.done = runReservedJob(this.deps, run)
       .catch((error) => this.reportError(error))
       .finally(() => {
         if (this.running.get(job.id) === run) this.running.delete(job.id);
         this.jobsDone++;
-        if (slotHeld) freeSlot();
-        else this.fill();
+        this.executing--;
+        this.fill();
       });
   }
 

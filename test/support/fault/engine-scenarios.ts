@@ -3,7 +3,11 @@ import { checkRun, summarize } from './checker.js';
 import { LedgerJob } from './ledger-job.js';
 import type { FaultRun } from './scenarios.js';
 
-async function waitUntil(what: string, predicate: () => boolean | Promise<boolean>, ms: number): Promise<void> {
+async function waitUntil(
+  what: string,
+  predicate: () => boolean | Promise<boolean>,
+  ms: number,
+): Promise<void> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (await predicate()) return;
@@ -27,7 +31,7 @@ export function runEngineFaultScenarios(
     run = undefined;
   });
 
-  it('SIGKILL during 3,000 short jobs with maxAttempts 1: at most `concurrency` failed, all of them started', async () => {
+  it('SIGKILL during 3,000 short jobs with maxAttempts 1: at most `concurrency` failed, none of them only held', async () => {
     run = await makeRun('sigkill-held');
     const concurrency = 4;
     const first = run.spawn(concurrency);
@@ -58,10 +62,23 @@ export function runEngineFaultScenarios(
       driver: run.driver,
     });
     console.info(`${name} sigkill-held: ${summarize(report)}`);
-    const started = new Set(run.lines().filter((l) => l.kind === 'start').map((l) => l.n));
+    const started = new Set(
+      run
+        .lines()
+        .filter((l) => l.kind === 'start')
+        .map((l) => l.n),
+    );
     const failed = [...report.states].filter(([, job]) => job?.status === 'failed').map(([n]) => n);
+    // Jobs charged and unsettled never outnumber the slots, so a crash fails at most that many.
     expect(failed.length).toBeLessThanOrEqual(concurrency);
-    expect(failed.filter((n) => !started.has(n))).toEqual([]);
+    // A failed job the ledger does not show started can only be one whose start write landed while
+    // the reply was on its way to the killed worker: charged by that worker, on its only attempt.
+    for (const n of failed.filter((n) => !started.has(n))) {
+      expect(report.states.get(n)).toMatchObject({
+        attempts: 1,
+        errorMessage: expect.stringMatching(/died during attempt 1\/1/),
+      });
+    }
     expect(report.lost).toEqual([]);
     expect(report.dupDone).toEqual([]);
     // Every job that completed was charged exactly the attempt it ran.
