@@ -31,7 +31,6 @@ import type {
   WakeListener,
   WorkerInfo,
 } from '../contract.js';
-import { byPriorityThenId } from '../reserve-order.js';
 import { Batcher } from './batcher.js';
 import {
   type DatabaseQueueDriverOptions,
@@ -44,7 +43,7 @@ import {
 } from './connection.js';
 import { NotifyListener } from './listener.js';
 import { runMigrations } from './migrate.js';
-import { storeError } from './pg-errors.js';
+import { assertStorableJob, storeError } from './pg-errors.js';
 import { countJobs, insertActivity, listJobs, liveWorkers, readActivity } from './reads.js';
 import { type JobRow, newJobArrays, toReservedJob, toStoredJob } from './rows.js';
 import { buildStatements, type Statements } from './sql.js';
@@ -108,6 +107,9 @@ export class DatabaseQueueDriver implements QueueDriver {
 
   async enqueue({ jobs, tx }: EnqueueParams): Promise<void> {
     if (jobs.length === 0) return;
+    // Refused here, before anything is stored: a chain link PostgreSQL could not store later
+    // would fail its whole chain at the completion of the link before (issue 12).
+    for (const job of jobs) assertStorableJob(job);
     await this.migrate();
     if (tx !== undefined) {
       if (!tx || typeof (tx as PgQueryable).query !== 'function') {
@@ -132,7 +134,15 @@ export class DatabaseQueueDriver implements QueueDriver {
     const { rows } = await (await this.pool()).query<JobRow>(
       this.hot(this.sql.reserve, [queue, limit, leaseMs, workerId, Math.min(limit, start ?? limit)]),
     );
-    return rows.map(toReservedJob).sort(byPriorityThenId);
+    // RETURNING gives no order: hand the jobs out in the order they were picked.
+    return rows
+      .map(toReservedJob)
+      .sort(
+        (a, b) =>
+          a.priority - b.priority ||
+          a.availableAt.getTime() - b.availableAt.getTime() ||
+          (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+      );
   }
 
   async start({ leases, leaseMs }: StartParams): Promise<StartResult> {

@@ -72,21 +72,22 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
 
     /**
      * Reserve. $1 queue, $2 limit, $3 lease ms, $4 worker id, $5 how many start now. One
-     * statement: picks due jobs in (priority, id) order, skipping rows other workers hold, unless
+     * statement: picks due jobs in (priority, available_at, id) order (the order of
+     * idx_jobs_queue_processing: oldest due first within a priority), skipping rows other workers hold, unless
      * the queue is paused, and leases them with a fresh token. The first $5 start (attempt
      * counted, reserved_at now); the rest are held (attempts unchanged, reserved_at NULL).
      */
     reserve: `
       -- inputs: $1 queue, $2 limit, $3 lease ms, $4 worker id, $5 how many start now
       WITH locked AS (
-        SELECT id, priority FROM ${s}.jobs
+        SELECT id, priority, available_at FROM ${s}.jobs
         WHERE queue_name = $1 AND status IN ('pending', 'retrying') AND available_at <= now()
           AND NOT EXISTS (SELECT 1 FROM ${s}.jobwright_paused_queues p WHERE p.queue_name = $1)
-        ORDER BY priority, id
+        ORDER BY priority, available_at, id
         LIMIT $2
         FOR UPDATE SKIP LOCKED
       ),
-      ranked AS (SELECT id, row_number() OVER (ORDER BY priority, id) <= $5 AS go FROM locked)
+      ranked AS (SELECT id, row_number() OVER (ORDER BY priority, available_at, id) <= $5 AS go FROM locked)
       UPDATE ${s}.jobs j
       SET status = 'processing', attempts = j.attempts + r.go::int, lease_token = gen_random_uuid(),
           reserved_at = CASE WHEN r.go THEN now() END,

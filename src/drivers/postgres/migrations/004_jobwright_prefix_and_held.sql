@@ -19,8 +19,14 @@ ALTER INDEX IF EXISTS {schema}.idx_activity_log_job RENAME TO idx_jobwright_acti
 -- Held jobs (leased ahead, not started) per worker, for queue:workers.
 ALTER TABLE {schema}.jobwright_workers ADD COLUMN IF NOT EXISTS held INTEGER NOT NULL DEFAULT 0;
 
--- Due-job reservation reads available_at from the index itself, so 100,000 delayed jobs ahead
--- in (priority, id) order are skipped inside the index instead of row by row in the table.
+-- Reservation with delayed jobs waiting: idx_jobs_queue_processing (the seed's name) now leads
+-- with available_at, so the planner can seek the due rows however many delayed ones wait (a
+-- (priority, id) index made it walk every delayed row: a 32 ms scan per poll with 100,000).
+-- idx_jobs_queue_order keeps the reservation order for a large due backlog, where scanning in
+-- order and stopping at LIMIT beats sorting every due row. Both are partial on waiting rows:
+-- reserving a job removes it from both without adding entries.
 DROP INDEX IF EXISTS {schema}.idx_jobs_queue_processing;
 CREATE INDEX idx_jobs_queue_processing
-    ON {schema}.jobs (queue_name, priority, id) INCLUDE (available_at) WHERE status IN ('pending', 'retrying');
+    ON {schema}.jobs (queue_name, available_at) WHERE status IN ('pending', 'retrying');
+CREATE INDEX IF NOT EXISTS idx_jobs_queue_order
+    ON {schema}.jobs (queue_name, priority, available_at, id) WHERE status IN ('pending', 'retrying');
