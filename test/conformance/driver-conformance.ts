@@ -3,6 +3,7 @@ import { completeJob, failJob } from '../../src/drivers/settle-one.js';
 import { InvalidJobError, type JobDispatcher, PayloadError } from '../../src/index.js';
 import { InlineProbeJob, ProbeJob, SpawningJob, spawnDispatcher } from './conformance-jobs.js';
 import { runContractConformance } from './driver-contract-conformance.js';
+import { runEngineConformance } from './engine-conformance.js';
 import { type ConformanceTarget, makeHarnessFactory, sleep, waitFor } from './harness.js';
 
 export type { ConformanceTarget } from './harness.js';
@@ -323,5 +324,6 @@ export function runDriverConformance(
     });
 
     runContractConformance(harness);
+    runEngineConformance(harness);
   });
 }

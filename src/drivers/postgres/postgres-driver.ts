@@ -177,8 +177,8 @@ export class DatabaseQueueDriver implements QueueDriver {
     for (const o of outcomes) if (isLease(o)) byKind[o.kind].push(o);
     const run = async (config: PgQueryConfig | null) => {
       if (!config) return;
-      const { rows } = await pool.query<{ id: string }>(config);
-      for (const row of rows) accepted.add(row.id.trimEnd());
+      const { rows } = await pool.query<{ id: string; token: string }>(config);
+      for (const row of rows) accepted.add(`${row.id.trimEnd()}/${row.token}`);
     };
     try {
       await Promise.all([
@@ -202,7 +202,9 @@ export class DatabaseQueueDriver implements QueueDriver {
       return [{ status: 'refused', reason: refused }];
     }
     // The same lease twice in one call: only the first is told it landed.
-    return outcomes.map((o) => (accepted.delete(o.id) ? { status: 'ok' } : { status: 'lost' }));
+    return outcomes.map((o) =>
+      accepted.delete(`${o.id}/${o.leaseToken.toLowerCase()}`) ? { status: 'ok' } : { status: 'lost' },
+    );
   }
 
   async countDue({ queue, limit }: { queue: string; limit: number }): Promise<number> {

@@ -126,9 +126,9 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
         UPDATE ${s}.jobs j
         SET status = 'completed', processed_at = now(), updated_at = now(), error_message = NULL,
             lease_token = NULL, lease_expires_at = NULL
-        WHERE j.id = ANY($1::bpchar[]) AND j.status = 'processing'
-          AND (j.id, j.lease_token) IN (SELECT * FROM unnest($1::bpchar[], $2::uuid[])) ${async}
-        RETURNING j.id
+        FROM unnest($1::bpchar[], $2::uuid[]) AS t(id, token)
+        WHERE j.id = t.id AND j.status = 'processing' AND j.lease_token = t.token ${async}
+        RETURNING j.id, t.token
       ),
       links AS (
         SELECT l.*, p.parent FROM (${newRows.replace(/\$(\d+)/g, (_, n) => `$${Number(n) + 2}`)}) l
@@ -142,7 +142,7 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
         FROM links l JOIN done d ON d.id = l.parent
         RETURNING queue_name
       )
-      SELECT d.id FROM done d
+      SELECT d.id, d.token FROM done d
       WHERE (SELECT count(pg_notify(${channel}, q.queue_name))
              FROM (SELECT DISTINCT queue_name FROM chained) q) >= 0`,
 
@@ -152,9 +152,9 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
       UPDATE ${s}.jobs j
       SET status = 'completed', processed_at = now(), updated_at = now(), error_message = NULL,
           lease_token = NULL, lease_expires_at = NULL
-      WHERE j.id = ANY($1::bpchar[]) AND j.status = 'processing'
-        AND (j.id, j.lease_token) IN (SELECT * FROM unnest($1::bpchar[], $2::uuid[])) ${async}
-      RETURNING j.id`,
+      FROM unnest($1::bpchar[], $2::uuid[]) AS t(id, token)
+      WHERE j.id = t.id AND j.status = 'processing' AND j.lease_token = t.token ${async}
+      RETURNING j.id, t.token`,
 
     /** Retry a batch later. $1 ids, $2 tokens, $3 delays ms, $4 errors. Wakes queues with a job due now. */
     retry: `
@@ -167,9 +167,9 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
             lease_token = NULL, lease_expires_at = NULL, updated_at = now()
         FROM t
         WHERE j.id = t.id AND j.status = 'processing' AND j.lease_token = t.token ${async}
-        RETURNING j.id, j.queue_name, t.delay_ms <= 0 AS due
+        RETURNING j.id, t.token, j.queue_name, t.delay_ms <= 0 AS due
       )
-      SELECT d.id FROM done d
+      SELECT d.id, d.token FROM done d
       WHERE (SELECT count(pg_notify(${channel}, q.queue_name))
              FROM (SELECT DISTINCT queue_name FROM done WHERE due) q) >= 0`,
 
@@ -181,7 +181,7 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
           lease_token = NULL, lease_expires_at = NULL
       FROM unnest($1::bpchar[], $2::uuid[], $3::text[]) AS t(id, token, error)
       WHERE j.id = t.id AND j.status = 'processing' AND j.lease_token = t.token ${async}
-      RETURNING j.id`,
+      RETURNING j.id, t.token`,
 
     /**
      * Put a batch back: a held job (reserved_at NULL) as it was, a started one without counting
@@ -197,9 +197,9 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
             reserved_at = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = now()
         FROM unnest($1::bpchar[], $2::uuid[], $3::float8[]) AS t(id, token, delay_ms)
         WHERE j.id = t.id AND j.status = 'processing' AND j.lease_token = t.token
-        RETURNING j.id, j.queue_name
+        RETURNING j.id, t.token, j.queue_name
       )
-      SELECT d.id FROM done d
+      SELECT d.id, d.token FROM done d
       WHERE (SELECT count(pg_notify(${channel}, q.queue_name))
              FROM (SELECT DISTINCT queue_name FROM done) q) >= 0`,
 
