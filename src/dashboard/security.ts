@@ -44,6 +44,8 @@ export interface SecurityOptions {
   basePath: string;
   /** Extra origins allowed to POST (e.g. 'https://ops.example.com' when a proxy rewrites Host). */
   trustedOrigins: string[];
+  /** The wrong-token counter; a default one when absent (tests pass one with their own clock). */
+  throttle?: LoginThrottle;
 }
 
 function hmac(key: string | Buffer, text: string): string {
@@ -112,10 +114,11 @@ export class DashboardSecurity {
   readonly protected: boolean;
   private readonly secret: Buffer;
   /** Wrong tokens per client (TCP peer): the login form and Bearer headers count alike. */
-  readonly throttle = new LoginThrottle();
+  readonly throttle: LoginThrottle;
 
   constructor(private readonly options: SecurityOptions) {
     this.protected = Boolean(options.token || options.authorize);
+    this.throttle = options.throttle ?? new LoginThrottle();
     // With a token, every process serving the dashboard derives the same CSRF key from it, so
     // a page from one instance behind a load balancer can post to another.
     this.secret = options.token
