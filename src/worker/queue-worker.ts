@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { QueueDriver, ReservedJob } from '../drivers/contract.js';
-import { JobwrightError } from '../errors.js';
+import { JobwrightError, StoreLostError } from '../errors.js';
 import type { JobEventEmitter } from '../events.js';
 import {
   type ActiveRun,
@@ -49,6 +49,8 @@ export class QueueWorker {
     return Math.max(100, this.options.concurrency * 10);
   }
   private stopping = false;
+  /** Stopped by itself because its store is gone (StoreLostError). */
+  private halted = false;
   private filling = false;
   private fillAgain = false;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -110,6 +112,11 @@ export class QueueWorker {
    * counting their attempt. Resolves with how many were put back.
    */
   async stop(graceMs: number): Promise<number> {
+    if (this.halted) {
+      // The store is gone: nothing can be released or unregistered there.
+      await waitAtMost(Promise.all([...this.running.values()].map((r) => r.done)), graceMs);
+      return 0;
+    }
     this.stopping = true;
     clearTimeout(this.pollTimer);
     clearInterval(this.recoverTimer);
@@ -276,6 +283,22 @@ export class QueueWorker {
       workerId: this.options.workerId,
       queue: this.options.queue,
       error: toError(error),
+    });
+    if (error instanceof StoreLostError) this.halt();
+  }
+
+  /** Stops taking jobs from a store that is gone for good; running jobs finish (their outcomes cannot be stored). */
+  private halt(): void {
+    if (this.stopping) return;
+    this.stopping = this.halted = true;
+    clearTimeout(this.pollTimer);
+    clearInterval(this.recoverTimer);
+    clearInterval(this.heartbeatTimer);
+    this.unsubscribe?.();
+    this.events.emit('worker:stopped', {
+      workerId: this.options.workerId,
+      queue: this.options.queue,
+      released: 0,
     });
   }
 }
