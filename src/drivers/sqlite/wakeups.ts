@@ -73,7 +73,8 @@ export class SqliteWakeups {
   readonly folder: string;
   private readonly pending = new Set<string>();
   private flushQueued = false;
-  private watching = 0;
+  /** The release of each listen() still open, so that close() and a late release never count twice. */
+  private readonly releases = new Set<() => void>();
   private closed = false;
 
   constructor(
@@ -100,14 +101,12 @@ export class SqliteWakeups {
   /** Starts watching (once per process and file) until the returned function is called. */
   listen(): () => void {
     const entry = this.retain();
-    this.watching++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.watching--;
+    const release = () => {
+      if (!this.releases.delete(release)) return;
       this.release(entry);
     };
+    this.releases.add(release);
+    return release;
   }
 
   /** Whether fs.watch is in use for this file; settles once the probe is seen or given up on. */
@@ -119,8 +118,7 @@ export class SqliteWakeups {
     if (this.closed) return;
     this.flush();
     this.closed = true;
-    const entry = watches.get(this.file);
-    for (; this.watching > 0; this.watching--) if (entry) this.release(entry);
+    for (const release of [...this.releases]) release();
   }
 
   private flush(): void {

@@ -150,3 +150,27 @@ it('refuses an idle poll out of bounds with a typed error', () => {
     expect(() => new SqliteQueueDriver(':memory:', { idlePollMs })).toThrow(ConfigError);
   }
 });
+
+it('a driver closed before its unsubscribe does not stop the watch another driver on the file uses', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'jobwright-wake-shared-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'jobs.sqlite');
+  const a = new SqliteQueueDriver(file);
+  const b = new SqliteQueueDriver(file);
+  const sender = new SqliteWakeups(file, new EventEmitter());
+  cleanups.push(async () => {
+    sender.close();
+    await b.close();
+  });
+  const heard: string[] = [];
+  const unsubscribeA = await a.subscribe(() => {});
+  await b.subscribe((queue) => heard.push(queue));
+  await a.close();
+  unsubscribeA();
+  expect(activeWatchCount()).toBe(1);
+  // The sender plays another process.
+  sender.notify('shared');
+  await waitFor('b woken', () => heard.includes('shared'), 10_000);
+  await b.close();
+  expect(activeWatchCount()).toBe(0);
+});
