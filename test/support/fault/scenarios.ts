@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { JobDispatcher, type QueueDriver } from '../../../src/index.js';
 import { checkRun, summarize } from './checker.js';
+import { runEngineFaultScenarios } from './engine-scenarios.js';
 import type { FaultDriverName, FaultDriverSpec } from './drivers.js';
 import { type LedgerLine, readLedger } from './ledger.js';
 import { LedgerJob } from './ledger-job.js';
@@ -208,4 +209,6 @@ export function runFaultScenarios(
       supervising = false;
     }
   }, 90_000);
+
+  runEngineFaultScenarios(name, makeRun);
 }
