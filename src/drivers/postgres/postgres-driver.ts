@@ -32,11 +32,7 @@ import type {
   WorkerInfo,
 } from '../contract.js';
 import { Batcher } from './batcher.js';
-<<<<<<< HEAD
-import { Completions } from './completions.js';
 import { guardPool, pgTarget } from './connect-errors.js';
-=======
->>>>>>> main
 import {
   connectTimeoutOf,
   type DatabaseQueueDriverOptions,
