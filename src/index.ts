@@ -49,6 +49,7 @@ export {
   MissingDependencyError,
   PayloadError,
   StoreError,
+  StoreLostError,
   UnknownJobError,
 } from './errors.js';
 export type { JobEventBase, JobEventName, JobEvents } from './events.js';
