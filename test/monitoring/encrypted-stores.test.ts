@@ -85,7 +85,9 @@ async function rawStores(): Promise<RawStore[]> {
       driver: new SqliteQueueDriver(join(dir, 'jobs.sqlite')),
       // The database file and its WAL: a plaintext page in either would be readable on disk.
       dump: async () =>
-        readdirSync(dir)
+        readdirSync(dir, { withFileTypes: true })
+          .filter((entry) => entry.isFile())
+          .map(({ name }) => name)
           .map((name) => readFileSync(join(dir, name), 'latin1'))
           .join('\n'),
       cleanup: async () => rmSync(dir, { recursive: true, force: true }),
