@@ -18,6 +18,7 @@ import { type Job, type JobClass, type JobRecord, resolveJobSettings } from './j
 import { redactErrors } from './logging/sensitive.js';
 import { decodePayload, encodePayload } from './payload.js';
 import { globalRegistry, JobRegistry } from './registry.js';
+import { assertAvailableAt, assertDelay, assertRetryDelay } from './time-rules.js';
 import {
   assertMaxAttempts,
   assertPriority,
@@ -184,15 +185,7 @@ export class JobDispatcher {
    */
   async chain(jobs: Job[], options: Omit<DispatchOptions, 'delay'> = {}): Promise<string[]> {
     if (jobs.length === 0) return [];
-    const rows = jobs.map((job) => {
-      if (!job.shouldQueue()) {
-        throw new InvalidJobError(
-          'INLINE_JOB_IN_CHAIN',
-          `${job.jobName()} runs inline (shouldQueue() is false) and cannot be part of a chain`,
-        );
-      }
-      return this.prepare(job, options);
-    });
+    const rows = this.prepareChain(jobs, options);
     const [first, ...rest] = rows;
     const meta: JobMeta = {
       ...(first!.meta ? (JSON.parse(first!.meta) as JobMeta) : {}),
@@ -203,6 +196,19 @@ export class JobDispatcher {
     await driver.enqueue({ jobs: [head], tx: options.tx });
     this.emitDispatched(head);
     return rows.map((r) => r.id);
+  }
+
+  /** Validates every job of a chain (none may run inline) and turns them into rows. */
+  protected prepareChain(jobs: Job[], options: DispatchOptions): NewJob[] {
+    return jobs.map((job) => {
+      if (!job.shouldQueue()) {
+        throw new InvalidJobError(
+          'INLINE_JOB_IN_CHAIN',
+          `${job.jobName()} runs inline (shouldQueue() is false) and cannot be part of a chain`,
+        );
+      }
+      return this.prepare(job, options);
+    });
   }
 
   /** Starts `concurrency` concurrent slots working `queue` in this process. */
@@ -402,23 +408,19 @@ export class JobDispatcher {
   }
 
   /** Validates a job and turns it into a row to store; throws before anything is stored. */
-  private prepare(job: Job, options: DispatchOptions): NewJob {
+  protected prepare(job: Job, options: DispatchOptions): NewJob {
     const jobName = job.jobName();
-    // Workers of this dispatcher can run what it dispatches without a separate registration.
-    if (!this.registry.get(jobName)) this.registry.register([job.constructor as JobClass]);
+    // Workers of this dispatcher run what it dispatches: the name must find this very class.
+    this.registry.claim(jobName, job.constructor as JobClass);
     const settings = resolveJobSettings(job, this.defaults);
     const queueName = assertQueueName(options.queue ?? settings.queueName);
     const priority = assertPriority(options.priority ?? job.priority());
     const maxAttempts = assertMaxAttempts(settings.maxAttempts);
     const timeoutSeconds = assertTimeout(settings.timeout);
-    const delay = options.delay === undefined ? 0 : assertSeconds('delay', options.delay);
-    const availableAt = options.delay === undefined ? job.availableAt() : null;
-    if (availableAt !== null && !(availableAt instanceof Date && Number.isFinite(availableAt.getTime()))) {
-      throw new InvalidJobError(
-        'INVALID_AVAILABLE_AT',
-        `${jobName}.availableAt() must return a valid Date or null`,
-      );
-    }
+    const delay = options.delay === undefined ? 0 : assertDelay(options.delay);
+    const availableAt = options.delay === undefined ? assertAvailableAt(jobName, job.availableAt()) : null;
+    // A retryDelay() that answers Infinity or NaN is refused now rather than at its first retry.
+    if (maxAttempts > 1) assertRetryDelay(jobName, 1, settings.retryDelay(1));
     const row: NewJob = {
       id: nextUlid(),
       queueName,

@@ -59,10 +59,10 @@ export function assertSeconds(what: string, value: unknown): number {
 /** Timeout in seconds, or null for none. */
 export function assertTimeout(value: unknown): number | null {
   if (value === null || value === undefined) return null;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 2 ** 31 / 1000) {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value * 1000 > 2 ** 31 - 1) {
     throw new InvalidJobError(
       'INVALID_TIMEOUT',
-      `Invalid timeout ${String(value)}: use seconds above 0, or null for none`,
+      `Invalid timeout ${String(value)}: use seconds above 0 and at most 2147483 (Node's longest timer), or null for none`,
     );
   }
   return value;

@@ -1,10 +1,11 @@
 import type { JobDefaults } from '../config.js';
 import type { QueueDriver, ReservedJob, StoredJob } from '../drivers/contract.js';
-import { JobTimeoutError } from '../errors.js';
+import { InvalidJobError, JobTimeoutError, JobwrightError } from '../errors.js';
 import type { JobEventBase, JobEventEmitter } from '../events.js';
 import { type Job, type JobContext, resolveJobSettings } from '../job.js';
 import { decodePayload } from '../payload.js';
 import type { JobRegistry } from '../registry.js';
+import { assertRetryDelay } from '../time-rules.js';
 import { nextInChain, parseMeta } from './chain.js';
 
 /**
@@ -192,8 +193,8 @@ export async function runReservedJob(deps: RunnerDeps, run: ActiveRun): Promise<
   const base = eventBase(job);
   if (job.attempts < job.maxAttempts) {
     const settings = resolveJobSettings(instance, deps.defaults);
-    let retryInSeconds = Number(settings.retryDelay(job.attempts));
-    if (!Number.isFinite(retryInSeconds) || retryInSeconds < 0) retryInSeconds = 0;
+    const retryInSeconds = retryDelayOrError(job, settings.retryDelay, error);
+    if (retryInSeconds instanceof Error) return failJob(deps, instance, job, retryInSeconds, durationMs);
     const { ok } = await deps.driver.retry({
       ...lease,
       delayMs: retryInSeconds * 1000,
@@ -203,13 +204,38 @@ export async function runReservedJob(deps: RunnerDeps, run: ActiveRun): Promise<
     else deps.events.emit('job:lease-lost', base);
     return;
   }
-  const { ok } = await deps.driver.fail({ ...lease, error: describeError(error) });
+  await failJob(deps, instance, job, error, durationMs);
+}
+
+/** Records the job as failed for good, then runs its `failed()` hook. */
+async function failJob(deps: RunnerDeps, instance: Job, job: ReservedJob, error: Error, durationMs = 0) {
+  const base = eventBase(job);
+  const { ok } = await deps.driver.fail({
+    id: job.id,
+    leaseToken: job.leaseToken,
+    error: describeError(error),
+  });
   if (!ok) {
     deps.events.emit('job:lease-lost', base);
     return;
   }
   deps.events.emit('job:failed', { ...base, durationMs, error });
   await callFailedHook(deps, instance, error, job);
+}
+
+/** The seconds until the retry, or the reason to fail the job now (see assertRetryDelay). */
+function retryDelayOrError(
+  job: StoredJob,
+  retryDelay: (attempt: number) => number,
+  attemptError: Error,
+): number | Error {
+  try {
+    return assertRetryDelay(job.jobName, job.attempts, retryDelay(job.attempts));
+  } catch (cause) {
+    const code = cause instanceof JobwrightError ? cause.code : 'INVALID_RETRY_DELAY';
+    const message = `Not retried: ${toError(cause).message}. The attempt failed with: ${attemptError.message}`;
+    return new InvalidJobError(code, message, { cause: attemptError });
+  }
 }
 
 /** Runs `failed()` for a job the store failed on its own (its worker died on the last attempt). */
