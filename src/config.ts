@@ -154,7 +154,7 @@ const NUMERIC: ReadonlySet<keyof JobConfig> = new Set([
 ]);
 
 /** Checks settings given as values (jobwright.config.ts, `new JobDispatcher({ config })`, configure()). */
-function checkOverrides(overrides: Partial<JobConfig>): void {
+export function checkSettings(overrides: Partial<JobConfig>): void {
   for (const setting of SETTINGS) {
     const given = overrides[setting.key];
     if (given === undefined) continue;
@@ -216,7 +216,7 @@ export function loadConfig(
   env: Record<string, string | undefined> = process.env,
   overrides: Partial<JobConfig> = {},
 ): JobConfig {
-  checkOverrides(overrides);
+  checkSettings(overrides);
   const config: JobConfig = { ...DEFAULT_CONFIG, ...overrides };
   for (const setting of SETTINGS) {
     const raw = env[setting.env];
