@@ -46,7 +46,9 @@ describe('payloads', () => {
   });
 
   it('rejects NaN, symbols and binary data with the path of the problem', () => {
-    expect(() => encodePayload({ n: { deep: Number.NaN } }, 1000)).toThrow(/payload\.n\.deep is the number NaN/);
+    expect(() => encodePayload({ n: { deep: Number.NaN } }, 1000)).toThrow(
+      /payload\.n\.deep is the number NaN/,
+    );
     expect(() => encodePayload({ s: Symbol('x') }, 1000)).toThrow(/symbol/);
     expect(() => encodePayload({ b: new Uint8Array(2) }, 1000)).toThrow(/base64/);
   });
