@@ -214,10 +214,10 @@ export class JobDispatcher {
   /** Starts `concurrency` concurrent slots working `queue` in this process. */
   async startWorker(queue: string, concurrency = this.config.workerConcurrency): Promise<void> {
     assertQueueName(queue);
-    if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+    if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > 10_000) {
       throw new InvalidJobError(
         'INVALID_CONCURRENCY',
-        `Invalid concurrency ${concurrency}: use a whole number from 1`,
+        `Invalid concurrency ${concurrency}: use a whole number from 1 to 10000`,
       );
     }
     if (this.workers.has(queue)) {
@@ -254,10 +254,15 @@ export class JobDispatcher {
 
   /** Stops the worker of `queue` gracefully; resolves with how many unfinished jobs were put back. */
   async stopWorker(queue: string, options: { graceSeconds?: number } = {}): Promise<number> {
+    const grace = assertSeconds(
+      'graceSeconds',
+      options.graceSeconds ?? this.config.shutdownGraceSeconds,
+      2e6,
+    );
     const worker = this.workers.get(queue);
     if (!worker) return 0;
     this.workers.delete(queue);
-    return worker.stop((options.graceSeconds ?? this.config.shutdownGraceSeconds) * 1000);
+    return worker.stop(grace * 1000);
   }
 
   /** Queues that have a worker in this dispatcher. */
@@ -348,7 +353,7 @@ export class JobDispatcher {
     statuses?: Array<'completed' | 'failed'>;
     queue?: string;
   }): Promise<number> {
-    assertSeconds('olderThanSeconds', options.olderThanSeconds);
+    assertSeconds('olderThanSeconds', options.olderThanSeconds, 100 * 365 * 24 * 3600);
     if (options.queue !== undefined) assertQueueName(options.queue);
     return (await this.driver()).prune({
       olderThanMs: options.olderThanSeconds * 1000,

@@ -45,12 +45,12 @@ export function assertMaxAttempts(value: unknown): number {
   return value;
 }
 
-/** Seconds, possibly fractional, not negative. */
-export function assertSeconds(what: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+/** Seconds, possibly fractional, from 0 to `max` (a bound keeps timers and dates in range). */
+export function assertSeconds(what: string, value: unknown, max: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max) {
     throw new InvalidJobError(
       'INVALID_SECONDS',
-      `Invalid ${what} ${String(value)}: use a number of seconds, 0 or more`,
+      `Invalid ${what} ${String(value)}: use a number of seconds from 0 to ${max}`,
     );
   }
   return value;

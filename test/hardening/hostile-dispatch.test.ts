@@ -232,6 +232,9 @@ describe.each(['memory', 'sqlite', 'postgres', 'redis'])('hostile dispatches on 
       expect(error.message).toMatch(/BadRetry\.retryDelay\(1\) returned .*: return seconds from 0/);
     }
     expect(await stored(driver)).toBe(0);
+    // Deleting "older than 300,000 years" would ask the store for an out-of-range date.
+    const prune = await typedError(() => dispatcher.prune({ olderThanSeconds: 1e13 }));
+    expect(prune.code).toBe('INVALID_SECONDS');
     const id = await dispatcher.dispatch(new Carrier(), { delay: MAX_DELAY_SECONDS });
     const row = await dispatcher.find(id);
     expect(row?.availableAt.getTime()).toBeGreaterThan(Date.now() + (MAX_DELAY_SECONDS - 3600) * 1000);

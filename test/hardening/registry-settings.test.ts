@@ -159,6 +159,19 @@ describe('settings: one schema for the environment, the config file and code', (
   });
 });
 
+describe('worker settings given in code are bounded too', () => {
+  it('a concurrency over 10000 and a grace past the longest timer are typed errors', async () => {
+    const dispatcher = new JobDispatcher(new MemoryQueueDriver());
+    await expect(dispatcher.startWorker('default', 20_000)).rejects.toMatchObject({
+      code: 'INVALID_CONCURRENCY',
+    });
+    await expect(dispatcher.stopWorker('default', { graceSeconds: 3e6 })).rejects.toMatchObject({
+      code: 'INVALID_SECONDS',
+    });
+    await dispatcher.close();
+  });
+});
+
 describe('setLongTimeout', () => {
   afterEach(() => vi.useRealTimers());
 
