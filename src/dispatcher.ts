@@ -18,7 +18,7 @@ import { type Job, type JobClass, type JobRecord, resolveJobSettings } from './j
 import { redactErrors } from './logging/sensitive.js';
 import { decodePayload, encodePayload } from './payload.js';
 import { globalRegistry, JobRegistry } from './registry.js';
-import { assertAvailableAt, assertDelay, assertRetryDelay } from './time-rules.js';
+import { assertAvailableAt, assertDelay } from './time-rules.js';
 import {
   assertMaxAttempts,
   assertPriority,
@@ -424,8 +424,6 @@ export class JobDispatcher {
     const timeoutSeconds = assertTimeout(settings.timeout);
     const delay = options.delay === undefined ? 0 : assertDelay(options.delay);
     const availableAt = options.delay === undefined ? assertAvailableAt(jobName, job.availableAt()) : null;
-    // A retryDelay() that answers Infinity or NaN is refused now rather than at its first retry.
-    if (maxAttempts > 1) assertRetryDelay(jobName, 1, settings.retryDelay(1));
     const row: NewJob = {
       id: nextUlid(),
       queueName,

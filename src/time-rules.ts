@@ -38,8 +38,9 @@ export function assertAvailableAt(jobName: string, value: unknown, now = Date.no
 
 /**
  * The seconds a job's `retryDelay(attempt)` asks for. Not a finite number from 0 to ten years
- * (Infinity, NaN, negative, not a number) is an error, not a silent 0: the dispatcher refuses
- * such a job, and a worker fails it with this error as the reason.
+ * (Infinity, NaN, negative, not a number) is an error, not a silent 0: the worker fails the job
+ * with this error as the reason instead of retrying it. (It is not asked at dispatch: the
+ * method is the job's code, called only when a retry is due.)
  */
 export function assertRetryDelay(jobName: string, attempt: number, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_DELAY_SECONDS) {

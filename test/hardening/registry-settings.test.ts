@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   ConfigError,
   chain,
+  configure,
   dispatch,
   InvalidJobError,
   Job,
@@ -131,6 +132,12 @@ describe('settings: one schema for the environment, the config file and code', (
     expect((fromLoad as Error).message).toMatch(message);
     const fromDispatcher = caught(() => new JobDispatcher(new MemoryQueueDriver(), { config }));
     expect(fromDispatcher).toBeInstanceOf(ConfigError);
+  });
+
+  it('configure() refuses a bad value at the call that gives it', () => {
+    const error = caught(() => configure({ leaseSeconds: -1 }));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/leaseSeconds: -1 is not valid/);
   });
 
   it.each([
