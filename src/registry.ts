@@ -12,7 +12,8 @@ export class JobRegistry {
   register(classes: Iterable<JobClass>): void {
     for (const cls of classes) {
       const name = assertJobName(nameOfClass(cls));
-      const existing = this.classes.get(name);
+      // The global registry counts too: a dispatcher's class must not shadow another one's name.
+      const existing = this.classes.get(name) ?? this.fallback?.get(name);
       if (existing && existing !== cls) {
         throw new JobNameConflictError(
           'DUPLICATE_JOB_NAME',

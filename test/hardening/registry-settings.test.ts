@@ -77,11 +77,18 @@ describe('job names belong to one class', () => {
     const global = caught(() => registerJobs([GlobalRefund]));
     expect(global).toBeInstanceOf(JobNameConflictError);
     expect(global).toMatchObject({ code: 'DUPLICATE_JOB_NAME' });
-    const own = caught(
-      () => new JobDispatcher(new MemoryQueueDriver(), { jobs: [GlobalCharge, GlobalRefund] }),
-    );
+    // A dispatcher's own class may not shadow a globally registered one of the same name.
+    const shadow = caught(() => new JobDispatcher(new MemoryQueueDriver(), { jobs: [GlobalRefund] }));
+    expect(shadow).toMatchObject({ name: 'JobNameConflictError', code: 'DUPLICATE_JOB_NAME' });
+    class LocalA extends Carrier {
+      override jobName() {
+        return 'hardening.Local';
+      }
+    }
+    class LocalB extends LocalA {}
+    const own = caught(() => new JobDispatcher(new MemoryQueueDriver(), { jobs: [LocalA, LocalB] }));
     expect(own).toBeInstanceOf(JobNameConflictError);
-    expect((own as Error).message).toMatch(/Two job classes answer to the name 'hardening\.Billing'/);
+    expect((own as Error).message).toMatch(/Two job classes answer to the name 'hardening\.Local'/);
   });
 
   it('a jobName() that depends on the fields (so no worker could find the class) is refused', async () => {
