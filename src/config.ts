@@ -42,14 +42,14 @@ interface Setting {
   accepts: string;
 }
 
-/**
- * Every duration is bounded below Node's longest timer (2^31-1 ms, about 24.8 days): past it a
- * timer fires at once, which would turn a long grace into none and a long lease into a
- * heartbeat every millisecond.
- */
 /** The largest `maxPayloadBytes` accepted. */
 export const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
 
+/*
+ * Every duration is bounded below Node's longest timer (2^31-1 ms, about 24.8 days): past it a
+ * timer fires at once, which would turn a long grace into none and a long lease into a
+ * heartbeat every millisecond. One table serves the environment, the config file and code.
+ */
 const wholeNumber = (min: number, max: number) => z.number().int().min(min).max(max);
 const seconds = (min: number, max: number) => z.number().finite().min(min).max(max);
 const positiveSeconds = (max: number) => z.number().finite().positive().max(max);

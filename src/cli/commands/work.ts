@@ -99,7 +99,13 @@ type StopReason = { kind: 'signal'; signal: string } | { kind: 'recycle'; why: s
 async function work(ctx: CliContext, options: WorkOptions): Promise<void> {
   const { dispatcher, config, project } = await ctx.openDispatcher({ required: true, loadJobs: true });
   const log = makeLogger(ctx, Boolean(options.jsonLogs));
-  const queues = workQueues(options.queue, config.defaultQueue);
+  let queues: string[];
+  try {
+    queues = workQueues(options.queue, config.defaultQueue);
+  } catch (error) {
+    await dispatcher.close({ graceSeconds: 0 }).catch(() => {});
+    throw error;
+  }
   const concurrency = options.concurrency ?? config.workerConcurrency;
 
   let stop!: (reason: StopReason) => void;
