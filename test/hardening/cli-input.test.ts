@@ -159,7 +159,9 @@ describe('queue:work', () => {
     expect(result.stderr).toMatch(message);
   });
 
-  it('--max-time 2592000 (30 days) keeps working instead of recycling at once', async () => {
+  it('--max-time 2592000 (30 days) keeps working instead of recycling at once', {
+    timeout: 180_000,
+  }, async () => {
     const dir = project(CONFIG);
     mkdirSync(join(dir, 'storage'), { recursive: true });
     const env = cleanEnv();

@@ -86,7 +86,10 @@ describe.each([
   ['systemd ExecStart / supervisord command=', 'node_modules/.bin/artisan', []],
   ["Kubernetes / Docker: sh -c 'exec ...'", 'sh', ['-c', 'exec node_modules/.bin/artisan "$@"', 'sh']],
 ])('%s', (_name, command, prefix) => {
-  it('SIGTERM to the started process stops the worker gracefully: the running job finishes, exit 0', async () => {
+  // Two child processes that each compile the CLI from source: slow on a busy machine.
+  it('SIGTERM to the started process stops the worker gracefully: the running job finishes, exit 0', {
+    timeout: 180_000,
+  }, async () => {
     const dir = appWithBin();
     const dispatched = await runArtisan(['queue:dispatch', 'SlowJob', '--json'], dir, cleanEnv());
     expect(dispatched.code).toBe(0);
