@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { MAX_DELAY_SECONDS } from './time-rules.js';
 
 export type ConnectionName = 'sqlite' | 'database' | 'redis' | 'memory';
 export type RetryBackoff = 'fixed' | 'exponential';
@@ -38,34 +39,48 @@ export interface JobConfig {
 interface Setting {
   env: string;
   key: keyof JobConfig;
+  /** Checks a typed value (from the config file or code); the environment's text is converted first. */
   schema: z.ZodType;
   accepts: string;
 }
 
-const positiveInt = z.coerce.number().int().positive();
-const nonNegativeNumber = z.coerce.number().nonnegative().finite();
-const positiveNumber = z.coerce.number().positive().finite();
+/** The largest `maxPayloadBytes` accepted. */
+export const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
+
+/*
+ * Every duration is bounded below Node's longest timer (2^31-1 ms, about 24.8 days): past it a
+ * timer fires at once, which would turn a long grace into none and a long lease into a
+ * heartbeat every millisecond. One table serves the environment, the config file and code.
+ */
+const wholeNumber = (min: number, max: number) => z.number().int().min(min).max(max);
+const seconds = (min: number, max: number) => z.number().finite().min(min).max(max);
+const positiveSeconds = (max: number) => z.number().finite().positive().max(max);
 
 const SETTINGS: Setting[] = [
   {
     env: 'JOB_WORKER_CONCURRENCY',
     key: 'workerConcurrency',
-    schema: positiveInt.max(10_000),
+    schema: wholeNumber(1, 10_000),
     accepts: 'a whole number from 1 to 10000',
   },
   {
     env: 'JOB_WORKER_PREFETCH',
     key: 'workerPrefetch',
-    schema: z.coerce.number().int().min(0).max(10_000),
+    schema: wholeNumber(0, 10_000),
     accepts: 'a whole number from 0 to 10000',
   },
   {
     env: 'JOB_MAX_RETRY_ATTEMPTS',
     key: 'maxAttempts',
-    schema: positiveInt.max(1_000_000),
-    accepts: 'a whole number from 1',
+    schema: wholeNumber(1, 1_000_000),
+    accepts: 'a whole number from 1 to 1000000',
   },
-  { env: 'JOB_RETRY_DELAY', key: 'retryDelay', schema: nonNegativeNumber, accepts: 'seconds, 0 or more' },
+  {
+    env: 'JOB_RETRY_DELAY',
+    key: 'retryDelay',
+    schema: seconds(0, MAX_DELAY_SECONDS),
+    accepts: `seconds, 0 or more, up to ${MAX_DELAY_SECONDS} (ten years)`,
+  },
   {
     env: 'JOB_RETRY_BACKOFF',
     key: 'retryBackoff',
@@ -75,8 +90,8 @@ const SETTINGS: Setting[] = [
   {
     env: 'JOB_DEFAULT_TIMEOUT',
     key: 'timeout',
-    schema: positiveNumber.max(2_000_000),
-    accepts: 'seconds above 0',
+    schema: positiveSeconds(2_000_000),
+    accepts: 'seconds above 0, up to 2000000',
   },
   {
     env: 'JOB_DEFAULT_QUEUE',
@@ -87,29 +102,39 @@ const SETTINGS: Setting[] = [
   {
     env: 'JOB_MAX_PAYLOAD_BYTES',
     key: 'maxPayloadBytes',
-    schema: positiveInt,
-    accepts: 'a whole number of bytes above 0',
+    schema: wholeNumber(1, MAX_PAYLOAD_BYTES),
+    accepts: `a whole number of bytes from 1 to ${MAX_PAYLOAD_BYTES} (64 MiB)`,
   },
   {
     env: 'JOB_SHUTDOWN_GRACE',
     key: 'shutdownGraceSeconds',
-    schema: nonNegativeNumber,
-    accepts: 'seconds, 0 or more',
+    schema: seconds(0, 2_000_000),
+    accepts: 'seconds, 0 or more, up to 2000000',
   },
   {
     env: 'JOB_POLL_INTERVAL_MS',
     key: 'pollIntervalMs',
-    schema: positiveInt.min(5),
-    accepts: 'milliseconds, 5 or more',
+    schema: wholeNumber(5, 3_600_000),
+    accepts: 'milliseconds, 5 or more, up to 3600000 (one hour)',
   },
-  { env: 'JOB_LEASE_SECONDS', key: 'leaseSeconds', schema: positiveNumber, accepts: 'seconds above 0' },
+  {
+    env: 'JOB_LEASE_SECONDS',
+    key: 'leaseSeconds',
+    schema: seconds(0.1, 86_400),
+    accepts: 'seconds from 0.1 to 86400 (one day)',
+  },
   {
     env: 'JOB_LEASE_GRACE_SECONDS',
     key: 'leaseGraceSeconds',
-    schema: nonNegativeNumber,
-    accepts: 'seconds, 0 or more',
+    schema: seconds(0, 86_400),
+    accepts: 'seconds, 0 or more, up to 86400 (one day)',
   },
-  { env: 'JOBWRIGHT_SQLITE_PATH', key: 'sqlitePath', schema: z.string().min(1), accepts: 'a file path' },
+  {
+    env: 'JOBWRIGHT_SQLITE_PATH',
+    key: 'sqlitePath',
+    schema: z.string().min(1).max(4096),
+    accepts: 'a file path',
+  },
   {
     env: 'JOBWRIGHT_DB_SCHEMA',
     key: 'databaseSchema',
@@ -123,6 +148,51 @@ const SETTINGS: Setting[] = [
     accepts: '1 to 64 letters, digits or _ . - (no colon)',
   },
 ];
+
+const NUMERIC: ReadonlySet<keyof JobConfig> = new Set([
+  'workerConcurrency',
+  'workerPrefetch',
+  'maxAttempts',
+  'retryDelay',
+  'timeout',
+  'maxPayloadBytes',
+  'shutdownGraceSeconds',
+  'pollIntervalMs',
+  'leaseSeconds',
+  'leaseGraceSeconds',
+]);
+
+/** Checks settings given as values (jobwright.config.ts, `new JobDispatcher({ config })`, configure()). */
+export function checkSettings(overrides: Partial<JobConfig>): void {
+  for (const setting of SETTINGS) {
+    const given = overrides[setting.key];
+    if (given === undefined) continue;
+    if (!setting.schema.safeParse(given).success) {
+      throw new ConfigError(
+        'INVALID_CONFIG',
+        `The setting ${setting.key}: ${describeValue(given)} is not valid: use ${setting.accepts} (environment variable ${setting.env})`,
+      );
+    }
+  }
+  if (overrides.connection !== undefined && !CONNECTIONS.includes(overrides.connection)) {
+    throw new ConfigError(
+      'INVALID_CONFIG',
+      `The setting connection: ${describeValue(overrides.connection)} is not valid: use one of ${CONNECTIONS.join(', ')}`,
+    );
+  }
+}
+
+/** The environment's text as the setting's type: a number for numeric settings. */
+function fromEnv(setting: Setting, raw: string): unknown {
+  const text = raw.trim();
+  return NUMERIC.has(setting.key) ? Number(text) : text;
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.slice(0, 80));
+  if (typeof value === 'function') return 'a function';
+  return String(value);
+}
 
 export const DEFAULT_CONFIG: JobConfig = {
   connection: 'sqlite',
@@ -149,18 +219,19 @@ const CONNECTIONS: ConnectionName[] = ['sqlite', 'database', 'redis', 'memory'];
 
 /**
  * Reads the configuration from environment variables, on top of `overrides` (from
- * `jobwright.config.ts`). A bad value throws a `ConfigError` naming the variable and what it
+ * `jobwright.config.ts` or code, checked by the same rules). A bad value throws a `ConfigError` naming the variable and what it
  * accepts; nothing falls back silently.
  */
 export function loadConfig(
   env: Record<string, string | undefined> = process.env,
   overrides: Partial<JobConfig> = {},
 ): JobConfig {
+  checkSettings(overrides);
   const config: JobConfig = { ...DEFAULT_CONFIG, ...overrides };
   for (const setting of SETTINGS) {
     const raw = env[setting.env];
     if (raw === undefined || raw.trim() === '') continue;
-    const parsed = setting.schema.safeParse(raw.trim());
+    const parsed = setting.schema.safeParse(fromEnv(setting, raw));
     if (!parsed.success) {
       throw new ConfigError(
         'INVALID_CONFIG',

@@ -19,6 +19,7 @@ import { type Job, type JobClass, type JobRecord, resolveJobSettings } from './j
 import { redactErrors, sensitiveFieldsOf } from './logging/sensitive.js';
 import { encodePayload, openPayload } from './payload.js';
 import { globalRegistry, JobRegistry } from './registry.js';
+import { assertAvailableAt, assertDelay } from './time-rules.js';
 import {
   assertMaxAttempts,
   assertPriority,
@@ -194,15 +195,7 @@ export class JobDispatcher {
    */
   async chain(jobs: Job[], options: Omit<DispatchOptions, 'delay'> = {}): Promise<string[]> {
     if (jobs.length === 0) return [];
-    const rows = jobs.map((job) => {
-      if (!job.shouldQueue()) {
-        throw new InvalidJobError(
-          'INLINE_JOB_IN_CHAIN',
-          `${job.jobName()} runs inline (shouldQueue() is false) and cannot be part of a chain`,
-        );
-      }
-      return this.prepare(job, options);
-    });
+    const rows = this.prepareChain(jobs, options);
     const [first, ...rest] = rows;
     const meta: JobMeta = {
       ...(first!.meta ? (JSON.parse(first!.meta) as JobMeta) : {}),
@@ -213,6 +206,19 @@ export class JobDispatcher {
     await driver.enqueue({ jobs: [head], tx: options.tx });
     this.emitDispatched(head);
     return rows.map((r) => r.id);
+  }
+
+  /** Validates every job of a chain (none may run inline) and turns them into rows. */
+  protected prepareChain(jobs: Job[], options: DispatchOptions): NewJob[] {
+    return jobs.map((job) => {
+      if (!job.shouldQueue()) {
+        throw new InvalidJobError(
+          'INLINE_JOB_IN_CHAIN',
+          `${job.jobName()} runs inline (shouldQueue() is false) and cannot be part of a chain`,
+        );
+      }
+      return this.prepare(job, options);
+    });
   }
 
   /**
@@ -226,10 +232,10 @@ export class JobDispatcher {
     options: { prefetch?: number } = {},
   ): Promise<void> {
     assertQueueName(queue);
-    if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+    if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > 10_000) {
       throw new InvalidJobError(
         'INVALID_CONCURRENCY',
-        `Invalid concurrency ${concurrency}: use a whole number from 1`,
+        `Invalid concurrency ${concurrency}: use a whole number from 1 to 10000`,
       );
     }
     const prefetch = options.prefetch ?? this.config.workerPrefetch;
@@ -274,10 +280,15 @@ export class JobDispatcher {
 
   /** Stops the worker of `queue` gracefully; resolves with how many unfinished jobs were put back. */
   async stopWorker(queue: string, options: { graceSeconds?: number } = {}): Promise<number> {
+    const grace = assertSeconds(
+      'graceSeconds',
+      options.graceSeconds ?? this.config.shutdownGraceSeconds,
+      2e6,
+    );
     const worker = this.workers.get(queue);
     if (!worker) return 0;
     this.workers.delete(queue);
-    return worker.stop((options.graceSeconds ?? this.config.shutdownGraceSeconds) * 1000);
+    return worker.stop(grace * 1000);
   }
 
   /** Queues that have a worker in this dispatcher. */
@@ -368,7 +379,7 @@ export class JobDispatcher {
     statuses?: Array<'completed' | 'failed'>;
     queue?: string;
   }): Promise<number> {
-    assertSeconds('olderThanSeconds', options.olderThanSeconds);
+    assertSeconds('olderThanSeconds', options.olderThanSeconds, 100 * 365 * 24 * 3600);
     if (options.queue !== undefined) assertQueueName(options.queue);
     return (await this.driver()).prune({
       olderThanMs: options.olderThanSeconds * 1000,
@@ -428,23 +439,17 @@ export class JobDispatcher {
   }
 
   /** Validates a job and turns it into a row to store; throws before anything is stored. */
-  private prepare(job: Job, options: DispatchOptions): NewJob {
+  protected prepare(job: Job, options: DispatchOptions): NewJob {
     const jobName = job.jobName();
-    // Workers of this dispatcher can run what it dispatches without a separate registration.
-    if (!this.registry.get(jobName)) this.registry.register([job.constructor as JobClass]);
+    // Workers of this dispatcher run what it dispatches: the name must find this very class.
+    this.registry.claim(jobName, job.constructor as JobClass);
     const settings = resolveJobSettings(job, this.defaults);
     const queueName = assertQueueName(options.queue ?? settings.queueName);
     const priority = assertPriority(options.priority ?? job.priority());
     const maxAttempts = assertMaxAttempts(settings.maxAttempts);
     const timeoutSeconds = assertTimeout(settings.timeout);
-    const delay = options.delay === undefined ? 0 : assertSeconds('delay', options.delay);
-    const availableAt = options.delay === undefined ? job.availableAt() : null;
-    if (availableAt !== null && !(availableAt instanceof Date && Number.isFinite(availableAt.getTime()))) {
-      throw new InvalidJobError(
-        'INVALID_AVAILABLE_AT',
-        `${jobName}.availableAt() must return a valid Date or null`,
-      );
-    }
+    const delay = options.delay === undefined ? 0 : assertDelay(options.delay);
+    const availableAt = options.delay === undefined ? assertAvailableAt(jobName, job.availableAt()) : null;
     const row: NewJob = {
       id: nextUlid(),
       queueName,

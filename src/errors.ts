@@ -16,6 +16,13 @@ export class InvalidJobError extends JobwrightError {}
 /** A payload that cannot be stored as JSON (function, cycle, BigInt, Map) or is over the size limit. */
 export class PayloadError extends InvalidJobError {}
 
+/**
+ * A job name that two classes claim: registering a second class under a taken name
+ * (`DUPLICATE_JOB_NAME`), or dispatching a job whose `jobName()` is registered to another class
+ * (`JOB_NAME_TAKEN`), which a worker would run with the other class's code.
+ */
+export class JobNameConflictError extends InvalidJobError {}
+
 /** A configuration value that is missing or not one the setting accepts. */
 export class ConfigError extends JobwrightError {}
 

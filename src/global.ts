@@ -1,4 +1,4 @@
-import { type JobConfig, loadConfig } from './config.js';
+import { checkSettings, type JobConfig, loadConfig } from './config.js';
 import { type DispatchOptions, JobDispatcher } from './dispatcher.js';
 import { createDriver } from './drivers/factory.js';
 import type { Job } from './job.js';
@@ -23,6 +23,7 @@ let pendingOverrides: Partial<JobConfig> = {};
 export function configure(overrides: Partial<JobConfig>): void {
   if (globalDispatcher)
     throw new Error('configure() must be called before the global dispatcher is first used');
+  checkSettings(overrides); // a bad value fails here, at the call that gave it
   pendingOverrides = { ...pendingOverrides, ...overrides };
 }
 

@@ -44,6 +44,7 @@ export {
   ConfigError,
   CorruptPayloadError,
   InvalidJobError,
+  JobNameConflictError,
   JobTimeoutError,
   JobwrightError,
   MissingDependencyError,
@@ -84,8 +85,10 @@ export {
   metricsHandler,
   startMetricsServer,
 } from './metrics/metrics-server.js';
+export { MAX_PAYLOAD_DEPTH } from './payload-rules.js';
 export { defineConfig, type ProjectConfig } from './project-config.js';
 export { globalRegistry, JobRegistry, registerJobs } from './registry.js';
 export { ENCRYPTED } from './sealed-payload.js';
+export { MAX_DELAY_SECONDS } from './time-rules.js';
 export { enableTracing, MESSAGING_SYSTEM, type TracingOptions } from './tracing/job-tracing.js';
 export type { JobMiddleware } from './worker/run-job.js';

@@ -1,5 +1,6 @@
 import { environmentKeyring, type Keyring } from './encryption.js';
 import { CorruptPayloadError, PayloadError } from './errors.js';
+import { checkPayload } from './payload-rules.js';
 import {
   isEnvelope,
   type OpenedPayload,
@@ -11,51 +12,9 @@ import {
 /** Keys that would reach an object's prototype when assigned: never copied from stored data. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-/**
- * Checks that a value survives a JSON round trip unchanged in meaning, and names the first
- * thing that would not (JSON.stringify silently drops functions and turns Maps into `{}`).
- */
-export function assertJsonSafe(value: unknown, path = '$', seen = new Set<object>()): void {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-    case 'undefined':
-      return;
-    case 'number':
-      if (!Number.isFinite(value))
-        throw payloadError(path, `the number ${value} (JSON has no NaN or Infinity)`);
-      return;
-    case 'bigint':
-      throw payloadError(path, 'a BigInt (store it as a string and convert in handle())');
-    case 'function':
-      throw payloadError(path, 'a function (store data, not behaviour)');
-    case 'symbol':
-      throw payloadError(path, 'a symbol');
-  }
-  if (value === null) return;
-  const obj = value as object;
-  if (seen.has(obj)) throw payloadError(path, 'a circular reference');
-  if (obj instanceof Date) return;
-  if (obj instanceof Map || obj instanceof Set || obj instanceof WeakMap || obj instanceof WeakSet) {
-    throw payloadError(path, `a ${obj.constructor.name} (convert it to an array or plain object)`);
-  }
-  if (obj instanceof Promise) throw payloadError(path, 'a Promise (await it before dispatching)');
-  if (ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer) {
-    throw payloadError(path, 'binary data (encode it as base64 text)');
-  }
-  seen.add(obj);
-  if (Array.isArray(obj)) {
-    obj.forEach((item, i) => {
-      assertJsonSafe(item, `${path}[${i}]`, seen);
-    });
-  } else if (typeof (obj as { toJSON?: unknown }).toJSON !== 'function') {
-    for (const [key, item] of Object.entries(obj)) assertJsonSafe(item, `${path}.${key}`, seen);
-  }
-  seen.delete(obj);
-}
-
-function payloadError(path: string, what: string): PayloadError {
-  return new PayloadError('UNSERIALIZABLE_PAYLOAD', `Job payload cannot be stored: ${path} is ${what}`);
+/** Checks a payload against the payload rule (src/payload-rules.ts); throws a `PayloadError`. */
+export function assertJsonSafe(value: unknown): void {
+  checkPayload(value);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { UnknownJobError } from './errors.js';
+import { JobNameConflictError, UnknownJobError } from './errors.js';
 import type { Job, JobClass } from './job.js';
 import { assignSafely } from './payload.js';
 import { assertJobName } from './validation.js';
@@ -12,15 +12,36 @@ export class JobRegistry {
   register(classes: Iterable<JobClass>): void {
     for (const cls of classes) {
       const name = assertJobName(nameOfClass(cls));
-      const existing = this.classes.get(name);
+      // The global registry counts too: a dispatcher's class must not shadow another one's name.
+      const existing = this.classes.get(name) ?? this.fallback?.get(name);
       if (existing && existing !== cls) {
-        throw new UnknownJobError(
+        throw new JobNameConflictError(
           'DUPLICATE_JOB_NAME',
           `Two job classes answer to the name '${name}' (${existing.name} and ${cls.name}): give one a different jobName()`,
         );
       }
       this.classes.set(name, cls);
     }
+  }
+
+  /**
+   * Makes sure that `name` (a dispatched job's `jobName()`) finds `cls` again on a worker:
+   * registers the class when the name is free, refuses the job when another class has it.
+   */
+  claim(name: string, cls: JobClass): void {
+    if (this.get(name) === undefined) this.register([cls]);
+    const owner = this.get(name);
+    if (owner === cls) return;
+    if (owner === undefined) {
+      throw new JobNameConflictError(
+        'JOB_NAME_UNSTABLE',
+        `${cls.name}.jobName() returned '${name}' for this job but '${nameOfClass(cls)}' for the class: jobName() must not depend on the job's fields`,
+      );
+    }
+    throw new JobNameConflictError(
+      'JOB_NAME_TAKEN',
+      `The job name '${name}' is registered to the class ${owner.name}, not to ${cls.name}: a worker would run ${owner.name}.handle() with this job's payload. Give ${cls.name} its own jobName()`,
+    );
   }
 
   get(name: string): JobClass | undefined {

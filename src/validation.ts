@@ -45,12 +45,12 @@ export function assertMaxAttempts(value: unknown): number {
   return value;
 }
 
-/** Seconds, possibly fractional, not negative. */
-export function assertSeconds(what: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+/** Seconds, possibly fractional, from 0 to `max` (a bound keeps timers and dates in range). */
+export function assertSeconds(what: string, value: unknown, max: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max) {
     throw new InvalidJobError(
       'INVALID_SECONDS',
-      `Invalid ${what} ${String(value)}: use a number of seconds, 0 or more`,
+      `Invalid ${what} ${String(value)}: use a number of seconds from 0 to ${max}`,
     );
   }
   return value;
@@ -59,10 +59,10 @@ export function assertSeconds(what: string, value: unknown): number {
 /** Timeout in seconds, or null for none. */
 export function assertTimeout(value: unknown): number | null {
   if (value === null || value === undefined) return null;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 2 ** 31 / 1000) {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value * 1000 > 2 ** 31 - 1) {
     throw new InvalidJobError(
       'INVALID_TIMEOUT',
-      `Invalid timeout ${String(value)}: use seconds above 0, or null for none`,
+      `Invalid timeout ${String(value)}: use seconds above 0 and at most 2147483 (Node's longest timer), or null for none`,
     );
   }
   return value;

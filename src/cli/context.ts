@@ -63,7 +63,7 @@ export function createContext(options: ContextOptions = {}): CliContext {
     env,
     colors: pc.createColors(color),
     exitCode: 0,
-    project: (opts = {}) => loadProject({ cwd: ctx.cwd, configPath: ctx.configPath, ...opts }),
+    project: (opts = {}) => loadProject({ cwd: ctx.cwd, configPath: ctx.configPath, env: ctx.env, ...opts }),
     async openDispatcher(opts = {}) {
       const project = await ctx.project(opts);
       const config = loadConfig(ctx.env, project.overrides);
@@ -128,10 +128,10 @@ export async function reachStore(
 ): Promise<void> {
   const raw = ctx.env.JOBWRIGHT_CONNECT_TIMEOUT;
   const seconds = raw === undefined || raw === '' ? 15 : Number(raw);
-  if (!Number.isFinite(seconds) || seconds <= 0) {
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
     throw new ConfigError(
       'INVALID_CONFIG',
-      `JOBWRIGHT_CONNECT_TIMEOUT=${JSON.stringify(raw)} is not valid: use seconds above 0`,
+      `JOBWRIGHT_CONNECT_TIMEOUT=${JSON.stringify(raw)} is not valid: use seconds above 0, up to 3600`,
     );
   }
   // A cheap read, not just driver(): some drivers connect lazily on their first command.

@@ -49,22 +49,39 @@ export function parseAge(text: string): number {
 }
 
 /** A whole number from `min`, for options such as --concurrency. */
-export function parseCount(name: string, min = 1) {
+export function parseCount(name: string, min = 1, max = Number.MAX_SAFE_INTEGER) {
   return (text: string): number => {
-    const n = Number(text);
-    if (!Number.isSafeInteger(n) || n < min) {
-      throw new InvalidArgumentError(`${name} must be a whole number from ${min}`);
+    const n = text.trim() === '' ? Number.NaN : Number(text);
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(
+        max === Number.MAX_SAFE_INTEGER
+          ? `${name} must be a whole number from ${min}`
+          : `${name} must be a whole number from ${min} to ${max}`,
+      );
     }
     return n;
   };
 }
 
-/** A positive number, for options such as --max-time. */
-export function parsePositive(name: string) {
+/** A positive number, for options such as --max-time; `max` keeps it to what a timer or store takes. */
+export function parsePositive(name: string, max = Number.MAX_SAFE_INTEGER) {
   return (text: string): number => {
-    const n = Number(text);
-    if (!Number.isFinite(n) || n <= 0) {
-      throw new InvalidArgumentError(`${name} must be a number above 0`);
+    const n = text.trim() === '' ? Number.NaN : Number(text);
+    if (!Number.isFinite(n) || n <= 0 || n > max) {
+      throw new InvalidArgumentError(`${name} must be a number above 0, up to ${max}`);
+    }
+    return n;
+  };
+}
+
+/** A whole number from `min` to `max` (an empty text is not 0), for options such as --priority. */
+export function parseWholeNumber(name: string, min: number, max: number) {
+  return (text: string): number => {
+    const n = text.trim() === '' ? Number.NaN : Number(text);
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(
+        `${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(text)})`,
+      );
     }
     return n;
   };

@@ -2,11 +2,12 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createJiti } from 'jiti';
-import { type ConnectionName, DEFAULT_CONFIG, type JobConfig } from '../config.js';
+import { type ConnectionName, checkSettings, DEFAULT_CONFIG, type JobConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
 import * as jobwright from '../index.js';
 import { Job, type JobClass } from '../job.js';
 import type { ProjectConfig } from '../project-config.js';
+import { describeThrown, importWithin } from './module-load.js';
 
 export const CONFIG_FILE_NAMES = [
   'jobwright.config.ts',
@@ -96,6 +97,8 @@ export interface LoadProjectOptions {
   required?: boolean;
   /** Import the job classes (not needed by commands that only read the store). */
   loadJobs?: boolean;
+  /** The environment (JOBWRIGHT_CONFIG_TIMEOUT). */
+  env?: Record<string, string | undefined>;
 }
 
 export async function loadProject(options: LoadProjectOptions): Promise<Project> {
@@ -126,12 +129,13 @@ export async function loadProject(options: LoadProjectOptions): Promise<Project>
   const loader = makeLoader(root);
   let loaded: unknown;
   try {
-    const module = (await loader.import(configFile)) as { default?: unknown } | undefined;
+    const module = (await importWithin(loader, configFile, options.env)) as { default?: unknown } | undefined;
     loaded = module?.default;
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     throw new ConfigError(
       'CONFIG_BROKEN',
-      `Cannot load ${configFile}: ${(error as Error).message}\nIt should look like this:\n\n${CONFIG_EXAMPLE}`,
+      `Cannot load ${configFile}: ${describeThrown(error)}\nIt should look like this:\n\n${CONFIG_EXAMPLE}`,
       { cause: error },
     );
   }
@@ -139,7 +143,7 @@ export async function loadProject(options: LoadProjectOptions): Promise<Project>
   const jobsDir = resolve(root, config.jobsDir ?? DEFAULT_JOBS_DIR);
   const jobs = [...(config.jobs ?? [])];
   if (options.loadJobs !== false && config.jobsDir !== undefined) {
-    jobs.push(...(await loadJobsDir(jobsDir, loader, configFile)));
+    jobs.push(...(await loadJobsDir(jobsDir, loader, configFile, options.env)));
   }
   const { jobs: _jobs, jobsDir: _dir, ...settings } = config;
   return {
@@ -203,6 +207,12 @@ function validateConfig(value: unknown, file: string): ProjectConfig {
       throw broken(file, `${key} must be a ${expected} (got ${describe(given)})`);
     }
   }
+  // The same bounds as the environment variables: one rule for both.
+  try {
+    checkSettings(config as Partial<JobConfig>);
+  } catch (error) {
+    throw broken(file, (error as Error).message);
+  }
   return config as ProjectConfig;
 }
 
@@ -223,7 +233,12 @@ const JOB_FILE = /\.(ts|mts|js|mjs)$/;
 const NOT_JOB_FILE = /(\.d\.ts|\.test\.[mc]?[jt]s|\.spec\.[mc]?[jt]s)$/;
 
 /** Imports every module of the configured jobs folder (and its subfolders) and keeps its Job classes. */
-async function loadJobsDir(dir: string, loader: ReturnType<typeof makeLoader>, configFile: string) {
+async function loadJobsDir(
+  dir: string,
+  loader: ReturnType<typeof makeLoader>,
+  configFile: string,
+  env: LoadProjectOptions['env'],
+) {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new ConfigError(
       'JOBS_DIR_MISSING',
@@ -238,11 +253,12 @@ async function loadJobsDir(dir: string, loader: ReturnType<typeof makeLoader>, c
     const path = join(dir, file);
     let exports: Record<string, unknown>;
     try {
-      exports = (await loader.import(path)) as Record<string, unknown>;
+      exports = (await importWithin(loader, path, env)) as Record<string, unknown>;
     } catch (error) {
+      if (error instanceof ConfigError) throw error;
       throw new ConfigError(
         'JOB_FILE_BROKEN',
-        `Cannot load job file ${relative(process.cwd(), path)}: ${(error as Error).message}`,
+        `Cannot load job file ${relative(process.cwd(), path)}: ${describeThrown(error)}`,
         {
           cause: error,
         },

@@ -27,22 +27,27 @@ export class FakeDispatcher extends JobDispatcher {
     super(new MemoryQueueDriver());
   }
 
+  // Each records only what the real dispatcher would accept: the same validation runs first
+  // (payload rule, queue name, job name, delays), so a test cannot pass on a job real dispatch refuses.
   override async dispatch(job: Job, options: DispatchOptions = {}): Promise<string> {
-    const id = randomUUID();
-    this.dispatched.push({ id, job, options });
-    return id;
+    if (job.shouldQueue()) this.prepare(job, options);
+    return this.record(job, options);
   }
 
   override async dispatchMany(jobs: Job[], options: DispatchOptions = {}): Promise<string[]> {
-    return Promise.all(jobs.map((job) => this.dispatch(job, options)));
+    for (const job of jobs) if (job.shouldQueue()) this.prepare(job, options);
+    return jobs.map((job) => this.record(job, options));
   }
 
   override async chain(jobs: Job[], options: DispatchOptions = {}): Promise<string[]> {
-    return jobs.map((job) => {
-      const id = randomUUID();
-      this.dispatched.push({ id, job, options, chain: jobs });
-      return id;
-    });
+    this.prepareChain(jobs, options);
+    return jobs.map((job) => this.record(job, options, jobs));
+  }
+
+  private record(job: Job, options: DispatchOptions, chain?: Job[]): string {
+    const id = randomUUID();
+    this.dispatched.push(chain ? { id, job, options, chain } : { id, job, options });
+    return id;
   }
 
   /** Recorded jobs of a class (or job name), optionally matching a predicate. */

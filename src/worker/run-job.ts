@@ -1,11 +1,12 @@
 import type { JobDefaults } from '../config.js';
 import type { Outcome, OutcomeResult, QueueDriver, ReservedJob, StoredJob } from '../drivers/contract.js';
 import type { Keyring } from '../encryption.js';
-import { JobTimeoutError } from '../errors.js';
+import { InvalidJobError, JobTimeoutError, JobwrightError } from '../errors.js';
 import type { JobEventBase, JobEventEmitter } from '../events.js';
 import { type Job, type JobContext, resolveJobSettings } from '../job.js';
 import { decodePayload } from '../payload.js';
 import type { JobRegistry } from '../registry.js';
+import { assertRetryDelay } from '../time-rules.js';
 import { nextInChain, parseMeta } from './chain.js';
 import { describeError, toError } from './error-text.js';
 import type { OutcomeWriter } from './outcome-writer.js';
@@ -173,19 +174,35 @@ function writeOutcome(deps: RunnerDeps, outcome: Outcome): Promise<OutcomeResult
   return deps.driver.settle({ outcomes: [outcome] }).then((r) => r[0] ?? { status: 'lost' });
 }
 
-/** Seconds until the retry: the job's `retryDelay`, or the configured default when that throws or is not a number. */
-function retryDelaySeconds(deps: RunnerDeps, instance: Job, attempt: number): number {
-  let seconds: number;
+/**
+ * Seconds until the retry: the job's `retryDelay`, or the configured default when that throws.
+ * Infinity, NaN, a negative or a non-number is not turned into 0: it throws, and the job fails
+ * with that reason (README, "Bad input").
+ */
+function retryDelaySeconds(deps: RunnerDeps, instance: Job, job: StoredJob): number {
+  const attempt = job.attempts;
+  let seconds: unknown;
   try {
-    seconds = Number(resolveJobSettings(instance, deps.defaults).retryDelay(attempt));
+    seconds = resolveJobSettings(instance, deps.defaults).retryDelay(attempt);
   } catch {
     try {
-      seconds = Number(deps.defaults.retryDelay(attempt));
+      seconds = deps.defaults.retryDelay(attempt);
     } catch {
       seconds = 0;
     }
   }
-  return Number.isFinite(seconds) && seconds > 0 ? seconds : 0;
+  return assertRetryDelay(job.jobName, attempt, seconds);
+}
+
+/** The seconds until the retry, or the error to fail the job with instead (see assertRetryDelay). */
+function retryDelayOrError(deps: RunnerDeps, instance: Job, job: StoredJob, attemptError: Error) {
+  try {
+    return retryDelaySeconds(deps, instance, job);
+  } catch (cause) {
+    const code = cause instanceof JobwrightError ? cause.code : 'INVALID_RETRY_DELAY';
+    const message = `Not retried: ${toError(cause).message}. The attempt failed with: ${attemptError.message}`;
+    return new InvalidJobError(code, message, { cause: attemptError });
+  }
 }
 
 /** Runs one started job to its recorded outcome: completed, retrying or failed. */
@@ -222,8 +239,10 @@ export async function runReservedJob(deps: RunnerDeps, run: ActiveRun): Promise<
   const base = eventBase(job);
   // Whatever was thrown, the outcome is written now with a best-effort text (rule 7).
   const text = describeError(error);
-  if (job.attempts < job.maxAttempts) {
-    const retryInSeconds = retryDelaySeconds(deps, instance, job.attempts);
+  let failure = error;
+  const retryInSeconds = job.attempts < job.maxAttempts && retryDelayOrError(deps, instance, job, error);
+  if (retryInSeconds instanceof Error) failure = retryInSeconds;
+  else if (retryInSeconds !== false) {
     const result = await writeOutcome(deps, {
       kind: 'retry',
       ...lease,
@@ -235,13 +254,14 @@ export async function runReservedJob(deps: RunnerDeps, run: ActiveRun): Promise<
     else events.emit('job:failed', { ...base, durationMs, error: new Error(result.reason) });
     return;
   }
-  const result = await writeOutcome(deps, { kind: 'fail', ...lease, error: text });
+  const failText = failure === error ? text : describeError(failure);
+  const result = await writeOutcome(deps, { kind: 'fail', ...lease, error: failText });
   if (result.status === 'lost') {
     events.emit('job:lease-lost', base);
     return;
   }
-  events.emit('job:failed', { ...base, durationMs, error });
-  await callFailedHook(deps, instance, error, job);
+  events.emit('job:failed', { ...base, durationMs, error: failure });
+  await callFailedHook(deps, instance, failure, job);
 }
 
 /** Retry delays are capped at a year: Node timers and the stores' date ranges stay safe. */

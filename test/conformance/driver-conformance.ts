@@ -42,6 +42,10 @@ export function runDriverConformance(
       const t0 = performance.now();
       const delayed = await dispatcher.dispatch(new ProbeJob(run, 1), { delay: 0.6 });
       class AtJob extends ProbeJob {
+        // Its own name: a job name belongs to one class (the worker runs that class's code).
+        override jobName() {
+          return 'conformance.At';
+        }
         override availableAt() {
           return new Date(Date.now() + 600);
         }

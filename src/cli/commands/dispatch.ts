@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
 import { InvalidJobError } from '../../errors.js';
+import { checkPayload } from '../../payload-rules.js';
 import { type CliContext, printJson, println, withDispatcher } from '../context.js';
-import { parsePositive } from '../format.js';
+import { parsePositive, parseWholeNumber } from '../format.js';
 
 interface DispatchCliOptions {
   payload: string;
   delay?: number;
   queue?: string;
-  priority?: string;
+  priority?: number;
   json?: boolean;
 }
 
@@ -19,7 +20,11 @@ export function registerDispatch(program: Command, ctx: CliContext): void {
     .option('--payload <json>', 'the fields of the job, as the JSON its serialize() would give', '{}')
     .option('--delay <seconds>', 'due after this many seconds', parsePositive('--delay'))
     .option('--queue <name>', "another queue than the job's own")
-    .option('--priority <n>', "another priority than the job's own (lower runs first)")
+    .option(
+      '--priority <n>',
+      "another priority than the job's own (lower runs first)",
+      parseWholeNumber('--priority', -(2 ** 31 - 1), 2 ** 31 - 1),
+    )
     .option('--json', 'print the id as JSON')
     .addHelpText(
       'after',
@@ -43,9 +48,17 @@ The job is rebuilt from the payload as a worker would rebuild it (the constructo
               `--payload is not JSON: ${(error as Error).message}`,
             );
           }
-          const priority = options.priority === undefined ? undefined : Number(options.priority);
+          if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+            throw new InvalidJobError(
+              'INVALID_PAYLOAD',
+              `--payload must be a JSON object of the job's fields, e.g. '{"to":"ada@example.com"}' (got ${Array.isArray(payload) ? 'an array' : String(payload === null ? 'null' : typeof payload)})`,
+            );
+          }
+          // The same rule as dispatch() in code: checked here too, so the message names --payload.
+          checkPayload(payload, '--payload');
           const job = dispatcher.registry.instantiate(jobName, payload);
-          const id = await dispatcher.dispatch(job, { delay: options.delay, queue: options.queue, priority });
+          const { delay, queue, priority } = options;
+          const id = await dispatcher.dispatch(job, { delay, queue, priority });
           if (options.json) return printJson(ctx, { id, jobName });
           println(ctx, `${ctx.colors.green('Dispatched')} ${jobName} ${id}`);
         },

@@ -13,13 +13,17 @@ export function registerQueueDashboard(program: Command, ctx: CliContext): void 
   program
     .command('queue:dashboard')
     .description('Serve the web dashboard: queues, throughput, jobs, failed jobs, workers')
-    .option('--port <port>', 'port to listen on (default 4747; 0 picks a free one)', parseCount('--port', 0))
+    .option(
+      '--port <port>',
+      'port to listen on (default 4747; 0 picks a free one)',
+      parseCount('--port', 0, 65_535),
+    )
     .option('--host <host>', 'interface (default 127.0.0.1; another one needs JOBWRIGHT_DASHBOARD_TOKEN)')
     .option('--base-path <path>', "serve under a path prefix, e.g. '/jobs' behind a proxy")
     .option(
       '--refresh <seconds>',
       'how often open pages refresh (default 5; 0: never)',
-      parseCount('--refresh', 0),
+      parseCount('--refresh', 0, 86_400),
     )
     .addHelpText(
       'after',

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import type { JobDispatcher } from '../../dispatcher.js';
-import { StoreLostError } from '../../errors.js';
+import { InvalidJobError, StoreLostError } from '../../errors.js';
 import type { JobEventBase } from '../../events.js';
+import { setLongTimeout } from '../../long-timer.js';
+import { assertQueueName } from '../../validation.js';
 import { type CliContext, describeStore, println, reachStore } from '../context.js';
 import { formatDuration, parseCount, parseList, parsePositive } from '../format.js';
 
@@ -28,25 +30,33 @@ export function registerWork(program: Command, ctx: CliContext): void {
     .option(
       '--concurrency <n>',
       'jobs at once per queue (default: JOB_WORKER_CONCURRENCY, 5)',
-      parseCount('--concurrency'),
+      parseCount('--concurrency', 1, 10_000),
     )
     .option(
       '--max-jobs <n>',
       'exit 0 after this many jobs, for a supervisor to restart',
       parseCount('--max-jobs'),
     )
-    .option('--max-time <seconds>', 'exit 0 after this long', parsePositive('--max-time'))
-    .option('--memory <mb>', 'exit 0 once resident memory passes this many MB', parsePositive('--memory'))
+    .option(
+      '--max-time <seconds>',
+      'exit 0 after this long (up to a year)',
+      parsePositive('--max-time', MAX_RUN_SECONDS),
+    )
+    .option(
+      '--memory <mb>',
+      'exit 0 once resident memory passes this many MB',
+      parsePositive('--memory', 1_048_576),
+    )
     .option(
       '--grace <seconds>',
       'time running jobs get to finish at stop (default: JOB_SHUTDOWN_GRACE, 30)',
-      parsePositive('--grace'),
+      parsePositive('--grace', 2_000_000),
     )
     .option('--json-logs', 'one JSON object per line instead of text')
     .option(
       '--metrics-port <port>',
       'serve Prometheus metrics at http://127.0.0.1:<port>/metrics',
-      parseCount('--metrics-port', 0),
+      parseCount('--metrics-port', 0, 65_535),
     )
     .option('--metrics-host <host>', 'interface for --metrics-port (default 127.0.0.1; 0.0.0.0 for all)')
     .addHelpText(
@@ -68,6 +78,22 @@ A fatal error (the store unreachable at start, a broken config) exits 1.`,
     .action((options: WorkOptions) => work(ctx, options));
 }
 
+/** The longest --max-time: a year, so a typo cannot keep a worker from recycling for ever. */
+const MAX_RUN_SECONDS = 366 * 24 * 3600;
+
+/** The queues of --queue, checked before anything starts: a list of names, none of them empty. */
+function workQueues(option: string | undefined, defaultQueue: string): string[] {
+  const queues = [...new Set(parseList(option ?? defaultQueue))];
+  if (queues.length === 0) {
+    throw new InvalidJobError(
+      'INVALID_QUEUE_NAME',
+      `--queue ${JSON.stringify(option)} names no queue: give one or more queue names separated by commas, e.g. --queue emails,default`,
+    );
+  }
+  for (const queue of queues) assertQueueName(queue);
+  return queues;
+}
+
 type StopReason =
   | { kind: 'signal'; signal: string }
   | { kind: 'recycle'; why: string }
@@ -76,7 +102,13 @@ type StopReason =
 async function work(ctx: CliContext, options: WorkOptions): Promise<void> {
   const { dispatcher, config, project } = await ctx.openDispatcher({ required: true, loadJobs: true });
   const log = makeLogger(ctx, Boolean(options.jsonLogs));
-  const queues = [...new Set(parseList(options.queue ?? config.defaultQueue))];
+  let queues: string[];
+  try {
+    queues = workQueues(options.queue, config.defaultQueue);
+  } catch (error) {
+    await dispatcher.close({ graceSeconds: 0 }).catch(() => {});
+    throw error;
+  }
   const concurrency = options.concurrency ?? config.workerConcurrency;
 
   let stop!: (reason: StopReason) => void;
@@ -108,6 +140,7 @@ async function work(ctx: CliContext, options: WorkOptions): Promise<void> {
     ctx.forceExit(130);
   });
   const timers: NodeJS.Timeout[] = [];
+  const cancels: Array<() => void> = [];
   let metrics: { url: string; close(): Promise<void> } | undefined;
   try {
     await reachStore(ctx, dispatcher, config);
@@ -139,8 +172,9 @@ async function work(ctx: CliContext, options: WorkOptions): Promise<void> {
   }
   if (options.maxTime !== undefined) {
     const seconds = options.maxTime;
-    timers.push(
-      setTimeout(() => stop({ kind: 'recycle', why: `ran ${seconds} s (--max-time)` }), seconds * 1000),
+    // In steps: one timer past 2^31-1 ms (about 24.8 days) would fire at once.
+    cancels.push(
+      setLongTimeout(() => stop({ kind: 'recycle', why: `ran ${seconds} s (--max-time)` }), seconds * 1000),
     );
   }
   if (options.memory !== undefined) {
@@ -160,6 +194,7 @@ async function work(ctx: CliContext, options: WorkOptions): Promise<void> {
 
   const reason = await stopped;
   for (const timer of timers) clearTimeout(timer);
+  for (const cancel of cancels) cancel();
   const why =
     reason.kind === 'signal'
       ? `received ${reason.signal}`
