@@ -14,6 +14,8 @@ import type {
 } from './drivers/contract.js';
 import { InvalidJobError, JobwrightError } from './errors.js';
 import { JobEventEmitter } from './events.js';
+import { Isolation } from './isolation/pool.js';
+import { isolationOf } from './isolation/settings.js';
 import { type Job, type JobClass, type JobRecord, resolveJobSettings } from './job.js';
 import { redactErrors } from './logging/sensitive.js';
 import { decodePayload, encodePayload } from './payload.js';
@@ -79,6 +81,8 @@ export class JobDispatcher {
   readonly events = new JobEventEmitter();
   readonly config: JobConfig;
   readonly registry: JobRegistry;
+  /** The worker threads and child processes of isolated jobs (docs/isolation.md). */
+  readonly isolation = new Isolation();
   private readonly defaults: JobDefaults;
   private readonly middleware: JobMiddleware[];
   private readonly dispatchHooks: DispatchHook[];
@@ -251,7 +255,9 @@ export class JobDispatcher {
     const worker = this.workers.get(queue);
     if (!worker) return 0;
     this.workers.delete(queue);
-    return worker.stop((options.graceSeconds ?? this.config.shutdownGraceSeconds) * 1000);
+    const released = await worker.stop((options.graceSeconds ?? this.config.shutdownGraceSeconds) * 1000);
+    if (this.workers.size === 0) await this.isolation.close();
+    return released;
   }
 
   /** Queues that have a worker in this dispatcher. */
@@ -394,6 +400,7 @@ export class JobDispatcher {
   async close(options: { graceSeconds?: number } = {}): Promise<void> {
     if (this.closed) return;
     await Promise.all([...this.workers.keys()].map((queue) => this.stopWorker(queue, options)));
+    await this.isolation.close();
     this.closed = true;
     if (this.driverPromise) {
       const driver = await this.driverPromise.catch(() => null);
@@ -411,6 +418,7 @@ export class JobDispatcher {
     const priority = assertPriority(options.priority ?? job.priority());
     const maxAttempts = assertMaxAttempts(settings.maxAttempts);
     const timeoutSeconds = assertTimeout(settings.timeout);
+    isolationOf(job);
     const delay = options.delay === undefined ? 0 : assertSeconds('delay', options.delay);
     const availableAt = options.delay === undefined ? job.availableAt() : null;
     if (availableAt !== null && !(availableAt instanceof Date && Number.isFinite(availableAt.getTime()))) {
@@ -454,7 +462,7 @@ export class JobDispatcher {
     const id = nextUlid();
     const settings = resolveJobSettings(job, this.defaults);
     const record = inlineRecord(id, job, settings.queueName, assertTimeout(settings.timeout));
-    const error = await runAttempt(this.middleware, job, record, { interrupt: () => {} });
+    const error = await runAttempt(this.middleware, job, record, { interrupt: () => {} }, this.isolation);
     if (error) {
       await job.failed(error);
       throw error;
@@ -469,6 +477,7 @@ export class JobDispatcher {
       events: this.events,
       defaults: this.defaults,
       middleware: this.middleware,
+      isolation: this.isolation,
     };
   }
 }

@@ -2,6 +2,7 @@ import type { JobDefaults } from '../config.js';
 import type { QueueDriver, ReservedJob, StoredJob } from '../drivers/contract.js';
 import { JobTimeoutError } from '../errors.js';
 import type { JobEventBase, JobEventEmitter } from '../events.js';
+import type { Isolation } from '../isolation/pool.js';
 import { type Job, type JobContext, resolveJobSettings } from '../job.js';
 import { decodePayload } from '../payload.js';
 import type { JobRegistry } from '../registry.js';
@@ -24,6 +25,8 @@ export interface RunnerDeps {
   events: JobEventEmitter;
   defaults: JobDefaults;
   middleware: JobMiddleware[];
+  /** Runs isolated jobs (`Job.isolation()`) in pooled threads or processes. */
+  isolation?: Isolation;
 }
 
 /** One attempt in flight; the queue worker keeps these to heartbeat, interrupt and release them. */
@@ -107,6 +110,7 @@ export async function runAttempt(
   instance: Job,
   job: StoredJob,
   active: Interruptible,
+  isolation?: Isolation,
 ): Promise<Error | null> {
   // The AbortController is made only if the job looks at ctx.signal; most never do.
   let controller: AbortController | undefined;
@@ -132,7 +136,9 @@ export async function runAttempt(
   });
   const run = (index: number): Promise<void> => {
     const mw = middleware[index];
-    if (!mw) return Promise.resolve().then(() => instance.handle(ctx));
+    if (!mw) {
+      return Promise.resolve().then(() => (isolation ? isolation.run(instance, ctx) : instance.handle(ctx)));
+    }
     return mw(instance, ctx, job, () => run(index + 1));
   };
   const timeoutSeconds = job.timeoutSeconds;
@@ -140,8 +146,13 @@ export async function runAttempt(
     timeoutSeconds === null
       ? undefined
       : setTimeout(() => active.interrupt(new JobTimeoutError(timeoutSeconds)), timeoutSeconds * 1000);
+  const started = performance.now();
   try {
     await Promise.race([run(0), interrupted]);
+    // Rule 4: a job that computed past its timeout (the timer could not fire) did not complete.
+    if (timeoutSeconds !== null && performance.now() - started >= timeoutSeconds * 1000) {
+      return new JobTimeoutError(timeoutSeconds);
+    }
     return null;
   } catch (error) {
     return toError(error);
@@ -175,7 +186,7 @@ export async function runReservedJob(deps: RunnerDeps, run: ActiveRun): Promise<
     });
   }
   const started = performance.now();
-  const error = await runAttempt(deps.middleware, instance, job, run);
+  const error = await runAttempt(deps.middleware, instance, job, run, deps.isolation);
   run.handled = true;
   run.onAttemptEnd();
   const durationMs = performance.now() - started;

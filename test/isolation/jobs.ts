@@ -1,0 +1,127 @@
+import { Job, type JobContext, type JobIsolation } from '../../src/index.js';
+
+/**
+ * Jobs of the isolation tests. Each says where it runs through its `mode` field, so one class
+ * serves threads, processes and in-process runs. `static module` lets the isolate import them.
+ */
+/** `handle()` is typed `void` until results are stored (issue 18); the value still comes back. */
+function returning(value: unknown): void {
+  return value as undefined;
+}
+
+abstract class IsolationTestJob extends Job {
+  mode: JobIsolation = 'thread';
+  seconds: number | null = 30;
+  override isolation(): JobIsolation {
+    return this.mode;
+  }
+  override timeout(): number | null {
+    return this.seconds;
+  }
+  override maxAttempts(): number {
+    return 1;
+  }
+}
+
+export class IsoNoop extends IsolationTestJob {
+  static module = import.meta.url;
+  override handle(): void {}
+}
+
+/** Computes (never awaits) for `spinMs`: only a terminated thread or process stops it early. */
+export class IsoSpin extends IsolationTestJob {
+  static module = import.meta.url;
+  spinMs = 60_000;
+  override handle(): void {
+    const end = Date.now() + this.spinMs;
+    while (Date.now() < end) {}
+    return returning('spun');
+  }
+}
+
+export class IsoExit extends IsolationTestJob {
+  static module = import.meta.url;
+  override handle(): void {
+    process.exit(1);
+  }
+}
+
+export class IsoSigkill extends IsolationTestJob {
+  static module = import.meta.url;
+  override handle(): void {
+    process.kill(process.pid, 'SIGKILL');
+  }
+}
+
+/** Grows the heap until the memory limit ends the thread or process. */
+export class IsoHeap extends IsolationTestJob {
+  static module = import.meta.url;
+  override memoryLimitMb(): number | null {
+    return 32;
+  }
+  override handle(): void {
+    const hoard: string[][] = [];
+    for (;;) hoard.push(Array.from({ length: 100_000 }, (_, i) => `item ${i} of ${hoard.length}`));
+  }
+}
+
+/** Throws from a timer: an uncaught exception, not a rejection of `handle`. */
+export class IsoUncaught extends IsolationTestJob {
+  static module = import.meta.url;
+  override handle(): Promise<void> {
+    setTimeout(() => {
+      throw new Error('thrown from a timer');
+    }, 0);
+    return new Promise(() => {});
+  }
+}
+
+export class IsoThrows extends IsolationTestJob {
+  static module = import.meta.url;
+  override handle(): void {
+    throw new TypeError('bad input in the isolate');
+  }
+}
+
+/** Returns what it saw of its context, after reporting progress. */
+export class IsoContext extends IsolationTestJob {
+  static module = import.meta.url;
+  label = '';
+  override async handle(ctx: JobContext): Promise<void> {
+    await (ctx as JobContext & { progress(value: unknown): Promise<void> }).progress({ step: 1 });
+    return returning({
+      label: this.label,
+      jobId: ctx.jobId,
+      attempt: ctx.attempt,
+      queueName: ctx.queueName,
+      aborted: ctx.signal.aborted,
+      pid: process.pid,
+    });
+  }
+}
+
+/** Waits for `ctx.signal` and returns right away when it aborts: its isolate is kept. */
+export class IsoCooperative extends IsolationTestJob {
+  static module = import.meta.url;
+  override handle(ctx: JobContext): Promise<void> {
+    return new Promise((resolve) =>
+      ctx.signal.addEventListener('abort', () => resolve(returning('stopped'))),
+    );
+  }
+}
+
+/** Isolated, but its class names no module. */
+export class IsoNoModule extends IsolationTestJob {
+  override handle(): void {}
+}
+
+/** Names a module that does not export it. */
+export class IsoWrongModule extends IsolationTestJob {
+  static module = new URL('./harness.ts', import.meta.url).href;
+  override handle(): void {}
+}
+
+/** A short in-process job: the ones that must keep completing while an isolate spins. */
+export class QuickJob extends Job {
+  override handle(): void {}
+}
