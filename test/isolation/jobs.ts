@@ -5,7 +5,7 @@ import { Job, type JobContext, type JobIsolation } from '../../src/index.js';
  * serves threads, processes and in-process runs. `static module` lets the isolate import them.
  */
 /** `handle()` is typed `void` until results are stored (issue 18); the value still comes back. */
-function returning(value: unknown): void {
+function returning(value: unknown): undefined {
   return value as undefined;
 }
 
@@ -32,7 +32,7 @@ export class IsoNoop extends IsolationTestJob {
 export class IsoSpin extends IsolationTestJob {
   static module = import.meta.url;
   spinMs = 60_000;
-  override handle(): void {
+  override handle(): undefined {
     const end = Date.now() + this.spinMs;
     while (Date.now() < end) {}
     return returning('spun');
@@ -87,7 +87,7 @@ export class IsoThrows extends IsolationTestJob {
 export class IsoContext extends IsolationTestJob {
   static module = import.meta.url;
   label = '';
-  override async handle(ctx: JobContext): Promise<void> {
+  override async handle(ctx: JobContext): Promise<undefined> {
     await (ctx as JobContext & { progress(value: unknown): Promise<void> }).progress({ step: 1 });
     return returning({
       label: this.label,
