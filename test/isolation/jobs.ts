@@ -101,13 +101,15 @@ export class IsoContext extends IsolationTestJob {
   }
 }
 
-/** Waits for `ctx.signal` and returns right away when it aborts: its isolate is kept. */
+/** Reports 'waiting', then returns as soon as `ctx.signal` aborts: its isolate is kept. */
 export class IsoCooperative extends IsolationTestJob {
   static module = import.meta.url;
-  override handle(ctx: JobContext): Promise<void> {
-    return new Promise((resolve) =>
+  override async handle(ctx: JobContext): Promise<undefined> {
+    const stopped = new Promise<undefined>((resolve) =>
       ctx.signal.addEventListener('abort', () => resolve(returning('stopped'))),
     );
+    await (ctx as JobContext & { progress(value: unknown): Promise<void> }).progress('waiting');
+    return stopped;
   }
 }
 
