@@ -87,6 +87,8 @@ class Isolate {
   kill(reason: Error): void {
     if (!this.alive) return;
     this.killedFor ??= reason;
+    // Held until it has exited, so that `close()` (and the process) waits for the exit.
+    this.channel.hold(true);
     this.channel.kill();
   }
 }
