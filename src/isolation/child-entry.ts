@@ -22,11 +22,23 @@ const send: (message: FromIsolate) => void = isMainThread
 
 const classes = new Map<string, JobClassLike>();
 let jiti: { import(id: string): Promise<unknown> } | undefined;
+let projectJiti: { import(id: string): Promise<unknown> } | undefined;
 let current: { id: number; controller: AbortController } | undefined;
 const progressWaiters = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
 let progressSeq = 0;
 
-async function importModule(url: string): Promise<Record<string, unknown>> {
+async function importModule(url: string, project: boolean): Promise<Record<string, unknown>> {
+  if (project) {
+    // A jobsDir file, loaded as artisan loads it: its `import ... from 'jobwright'` is this package.
+    const { createJiti } = await import('jiti');
+    const jobwright = await import('../index.js');
+    projectJiti ??= createJiti(import.meta.url, {
+      virtualModules: { jobwright },
+      interopDefault: false,
+      moduleCache: true,
+    });
+    return (await projectJiti.import(url)) as Record<string, unknown>;
+  }
   if (/\.[mc]?tsx?$/.test(url) && !typeScriptLoaded) {
     // A TypeScript job file under a compiled worker (a project run by tsx or artisan): jiti reads it.
     const { createJiti } = await import('jiti');
@@ -45,13 +57,13 @@ function nameOf(value: { prototype: Job; name: string }): string {
   }
 }
 
-async function findClass(url: string, jobName: string): Promise<JobClassLike> {
+async function findClass(url: string, project: boolean, jobName: string): Promise<JobClassLike> {
   const key = `${jobName}\n${url}`;
   const known = classes.get(key);
   if (known) return known;
   let exports: Record<string, unknown>;
   try {
-    exports = await importModule(url);
+    exports = await importModule(url, project);
   } catch (error) {
     throw new IsolationError(
       'JOB_MODULE_NOT_LOADED',
@@ -74,7 +86,7 @@ async function run(task: RunTask): Promise<void> {
   const controller = new AbortController();
   current = { id: task.id, controller };
   try {
-    const cls = await findClass(task.module, task.jobName);
+    const cls = await findClass(task.module, task.project, task.jobName);
     const payload = decodePayload(task.payload);
     const job =
       typeof cls.deserialize === 'function'

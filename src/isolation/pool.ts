@@ -191,9 +191,11 @@ export class Isolation {
     if (this.closing) {
       throw new IsolationError('ISOLATION_CLOSED', 'The worker is stopping: isolated jobs no longer start');
     }
+    const where = moduleOf(job);
     const task: RunTask = {
       id: ++this.nextId,
-      module: moduleOf(job),
+      module: where.url,
+      project: where.project,
       jobName: job.jobName(),
       payload: JSON.stringify(job.serialize() ?? null),
       attempt: ctx.attempt,

@@ -9,6 +9,8 @@ export interface RunTask {
   id: number;
   /** The file URL of the module that exports the job class (from the class, never from stored data). */
   module: string;
+  /** A `jobsDir` file: loaded through jiti with `jobwright` mapped to the isolate's own copy. */
+  project: boolean;
   jobName: string;
   /** `JSON.stringify(job.serialize())` of the instance the worker rebuilt. */
   payload: string;

@@ -40,12 +40,21 @@ export function isolationOf(job: Job): IsolationSettings {
   return { mode, memoryMb };
 }
 
-/** Modules of classes the CLI loaded from the config's `jobsDir`, for classes that name none. */
+/** Files of classes the CLI loaded from the config's `jobsDir`, for classes that name no module. */
 const modulesFromJobsDir = new WeakMap<object, string>();
 
 /** Records the file a class was loaded from (the CLI's `jobsDir` loader calls this). */
 export function rememberJobModule(cls: object, file: string): void {
-  modulesFromJobsDir.set(cls, isAbsolute(file) ? pathToFileURL(file).href : file);
+  modulesFromJobsDir.set(cls, pathToFileURL(file).href);
+}
+
+export interface JobModule {
+  url: string;
+  /**
+   * Loaded as `artisan` loads the project's job files: through jiti, with `jobwright` being the
+   * isolate's own copy of the package (a project file found through `jobsDir`).
+   */
+  project: boolean;
 }
 
 /**
@@ -53,19 +62,21 @@ export function rememberJobModule(cls: object, file: string): void {
  * `static module` (usually `import.meta.url`), else the `jobsDir` file it was loaded from. It
  * comes from code, never from stored data.
  */
-export function moduleOf(job: Job): string {
+export function moduleOf(job: Job): JobModule {
   const cls = job.constructor as { module?: unknown; name: string };
   // Own property only: a `module` inherited from a base class names the base class's file.
-  const own = Object.hasOwn(cls, 'module') ? cls.module : undefined;
-  const named = own ?? modulesFromJobsDir.get(cls);
+  const named = Object.hasOwn(cls, 'module') ? cls.module : undefined;
   if (named === undefined) {
+    const fromJobsDir = modulesFromJobsDir.get(cls);
+    if (fromJobsDir) return { url: fromJobsDir, project: true };
     throw new IsolationError(
       'JOB_MODULE_UNKNOWN',
-      `${job.jobName()} runs isolated (isolation() is '${job.isolation()}') but its module is unknown: add \`static module = import.meta.url\` to the class ${cls.name}, in the file that exports it`,
+      `${job.jobName()} runs isolated (isolation() is '${job.isolation()}') but its module is unknown: add \`static module = import.meta.url\` to the class ${cls.name}, in the file that exports it (or put it in the config's jobsDir)`,
     );
   }
-  if (typeof named === 'string' && named.startsWith('file:')) return named;
-  if (typeof named === 'string' && isAbsolute(named)) return pathToFileURL(named).href;
+  if (typeof named === 'string' && named.startsWith('file:')) return { url: named, project: false };
+  if (typeof named === 'string' && isAbsolute(named))
+    return { url: pathToFileURL(named).href, project: false };
   throw new IsolationError(
     'JOB_MODULE_INVALID',
     `${cls.name}.module is ${JSON.stringify(named)}: it must be the file URL of the module that exports the class (\`static module = import.meta.url\`) or an absolute path`,
