@@ -86,6 +86,7 @@ class Isolate {
 
   kill(reason: Error): void {
     if (!this.alive) return;
+    if (!this.killedFor) this.pool.killing();
     this.killedFor ??= reason;
     // Held until it has exited, so that `close()` (and the process) waits for the exit.
     this.channel.hold(true);
@@ -146,7 +147,12 @@ class IsolatePool {
     const at = this.idle.indexOf(isolate);
     if (at >= 0) this.idle.splice(at, 1);
     this.owner.exitedCount++;
+    this.owner.lastExitAt = performance.now();
     this.owner.notifyExit();
+  }
+
+  killing(): void {
+    this.owner.lastKillAt = performance.now();
   }
 }
 
@@ -158,6 +164,9 @@ export interface IsolationStats {
   /** Isolates started and ended since this dispatcher was made. */
   started: number;
   exited: number;
+  /** `performance.now()` when the worker last terminated an isolate, and when one last exited. */
+  lastKillAt: number | null;
+  lastExitAt: number | null;
 }
 
 /**
@@ -169,6 +178,8 @@ export class Isolation {
   /** True while `close()` runs: isolates that finish are ended instead of kept. */
   closing = false;
   exitedCount = 0;
+  lastKillAt: number | null = null;
+  lastExitAt: number | null = null;
   private nextId = 0;
   private exitWaiters: Array<() => void> = [];
 
@@ -258,6 +269,8 @@ export class Isolation {
       busy: all.reduce((sum, p) => sum + [...p.live].filter((i) => i.pending).length, 0),
       started: all.reduce((sum, p) => sum + p.started, 0),
       exited: this.exitedCount,
+      lastKillAt: this.lastKillAt,
+      lastExitAt: this.lastExitAt,
     };
   }
 

@@ -54,7 +54,7 @@ describe.each(STORES)('crashes in isolated jobs on %s', (store) => {
       const crashIds = await dispatcher.dispatchMany(crashes.map(([job]) => Object.assign(job, { mode })));
       const quickIds = await dispatcher.dispatchMany(Array.from({ length: 50 }, () => new QuickJob()));
       for (const [i, id] of crashIds.entries()) {
-        const record = await waitForStatus(dispatcher, id, ['failed', 'completed'], 60_000);
+        const record = await waitForStatus(dispatcher, id, ['failed', 'completed'], 280_000);
         expect(record.status).toBe('failed');
         expect(record.errorMessage).toContain(crashes[i]![1]);
       }
@@ -64,12 +64,12 @@ describe.each(STORES)('crashes in isolated jobs on %s', (store) => {
       // The worker is still registered (its heartbeats kept going) and still runs isolated jobs.
       expect((await dispatcher.liveWorkers()).map((w) => w.queues)).toEqual([['default']]);
       const after = await dispatcher.dispatch(Object.assign(new IsoNoop(), { mode }));
-      expect((await waitForStatus(dispatcher, after, ['completed', 'failed'], 60_000)).status).toBe(
+      expect((await waitForStatus(dispatcher, after, ['completed', 'failed'], 280_000)).status).toBe(
         'completed',
       );
       expect(dispatcher.runningQueues()).toEqual(['default']);
     },
-    120_000,
+    300_000,
   );
 
   test('a class whose module is unknown or does not export it fails with a clear message', async () => {
@@ -79,9 +79,9 @@ describe.each(STORES)('crashes in isolated jobs on %s', (store) => {
     const first = await waitForStatus(dispatcher, noModule!, ['failed', 'completed']);
     expect(first.errorMessage).toContain('IsoNoModule runs isolated');
     expect(first.errorMessage).toContain('add `static module = import.meta.url` to the class IsoNoModule');
-    const second = await waitForStatus(dispatcher, wrongModule!, ['failed', 'completed'], 60_000);
+    const second = await waitForStatus(dispatcher, wrongModule!, ['failed', 'completed'], 280_000);
     expect(second.errorMessage).toContain("harness.ts exports no job class named 'IsoWrongModule'");
-  }, 60_000);
+  }, 300_000);
 
   test('dispatch refuses a bad isolation() or memoryLimitMb() and stores nothing', async () => {
     const dispatcher = await open(store);

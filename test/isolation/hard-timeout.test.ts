@@ -63,7 +63,7 @@ describe.each(STORES)('hard timeouts of isolated jobs on %s', (store) => {
       await dispatcher.startWorker('default', 4);
       // Start the isolate first: its start-up (tsx from source) is not what is measured.
       const warm = await dispatcher.dispatch(Object.assign(new IsoNoop(), { mode }));
-      expect((await waitForStatus(dispatcher, warm, ['completed', 'failed'], 60_000)).status).toBe(
+      expect((await waitForStatus(dispatcher, warm, ['completed', 'failed'], 280_000)).status).toBe(
         'completed',
       );
 
@@ -75,17 +75,16 @@ describe.each(STORES)('hard timeouts of isolated jobs on %s', (store) => {
         await dispatcher.dispatchMany(Array.from({ length: 100 }, () => new QuickJob())),
       );
       const exitedBefore = dispatcher.isolation.stats().exited;
-      let killedAt = 0;
-      await waitUntil(() => {
-        if (dispatcher.isolation.stats().exited > exitedBefore) killedAt = performance.now();
-        return killedAt > 0;
-      });
+      await waitUntil(() => dispatcher.isolation.stats().exited > exitedBefore);
+      const { lastKillAt, lastExitAt } = dispatcher.isolation.stats();
 
       const record = await waitForStatus(dispatcher, spin, ['failed', 'completed', 'retrying']);
       expect(record.status).toBe('failed');
       expect(record.errorMessage).toContain(`Job timed out after ${timeout} s`);
-      // Terminated within the timeout plus 1 s of the attempt's start, not after its 60 s loop.
-      expect(killedAt - processingAt).toBeLessThan((timeout + 1) * 1000);
+      // Terminated within the timeout plus 1 s of the attempt's start (the 600 s loop did not run
+      // on); the exit is reported once the thread or process is torn down, generously bounded.
+      expect(lastKillAt! - processingAt).toBeLessThan((timeout + 1) * 1000);
+      expect(lastExitAt! - processingAt).toBeLessThan((timeout + 10) * 1000);
       const failedAt = ledger.find((e) => e.jobId === spin && e.event === 'job:failed')!.at;
       const quickDone = ledger.filter((e) => quickIds.has(e.jobId) && e.event === 'job:completed');
       // The 100 short jobs ran to completion meanwhile, before the spinning attempt ended.
@@ -95,6 +94,6 @@ describe.each(STORES)('hard timeouts of isolated jobs on %s', (store) => {
       expect(stats.busy).toBe(0);
       expect(stats.threads + stats.processes).toBe(0);
     },
-    90_000,
+    300_000,
   );
 });

@@ -87,7 +87,7 @@ export function recordEvents(dispatcher: JobDispatcher): LedgerEntry[] {
 }
 
 /** Polls `check` every 10 ms until it returns true; the deadline is generous (2 shared cores). */
-export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);

@@ -44,7 +44,7 @@ afterAll(() => {
 });
 
 it('artisan queue:work runs an isolated jobsDir class in a thread and in a process', {
-  timeout: 180_000,
+  timeout: 300_000,
 }, async () => {
   for (const mode of ['thread', 'process']) {
     const r = await runArtisan(['queue:dispatch', 'DirJob', '--payload', JSON.stringify({ mode })], dir, env);
@@ -56,7 +56,7 @@ it('artisan queue:work runs an isolated jobsDir class in a thread and in a proce
     const status = await runArtisan(['queue:status', '--json'], dir, env);
     counts = statusByQueue(status.stdout).default ?? {};
     return Number(counts.completedJobs) + Number(counts.failedJobs) === 2;
-  }, 150_000);
+  }, 280_000);
   const failed = await runArtisan(['queue:failed'], dir, env);
   expect(counts.completedJobs, failed.stdout).toBe(2);
   expect(await worker.stop()).toBe(0);

@@ -12,7 +12,8 @@ function returning(value: unknown): undefined {
 
 abstract class IsolationTestJob extends Job {
   mode: JobIsolation = 'thread';
-  seconds: number | null = 30;
+  // The timeout includes the isolate's start-up: from source (tsx) on a loaded machine, long.
+  seconds: number | null = 300;
   override isolation(): JobIsolation {
     return this.mode;
   }
@@ -32,7 +33,7 @@ export class IsoNoop extends IsolationTestJob {
 /** Computes (never awaits) for `spinMs`: only a terminated thread or process stops it early. */
 export class IsoSpin extends IsolationTestJob {
   static module = import.meta.url;
-  spinMs = 60_000;
+  spinMs = 600_000;
   override handle(): undefined {
     const end = Date.now() + this.spinMs;
     while (Date.now() < end) {}
@@ -60,9 +61,14 @@ export class IsoHeap extends IsolationTestJob {
   override memoryLimitMb(): number | null {
     return 32;
   }
+  override timeout(): number {
+    // Near its limit V8 collects again and again before it gives up: slow on a busy machine.
+    return 300;
+  }
   override handle(): void {
-    const hoard: string[][] = [];
-    for (;;) hoard.push(Array.from({ length: 100_000 }, (_, i) => `item ${i} of ${hoard.length}`));
+    // 8 MB blocks: the limit is reached in a few steps rather than thousands of collections.
+    const hoard: number[][] = [];
+    for (;;) hoard.push(new Array(1_000_000).fill(hoard.length));
   }
 }
 

@@ -40,7 +40,7 @@ describe.each(['thread', 'process'] as const)('an isolated job in a %s', (mode) 
     expect(progress).toEqual([{ step: 1 }]);
     // A thread shares the worker's process; a child process does not.
     expect((result as unknown as { pid: number }).pid === process.pid).toBe(mode === 'thread');
-  }, 60_000);
+  }, 300_000);
 
   test('a progress value the worker refuses rejects ctx.progress inside', async () => {
     const isolation = new Isolation();
@@ -52,7 +52,7 @@ describe.each(['thread', 'process'] as const)('an isolated job in a %s', (mode) 
     await expect(isolation.run(job, contextFor({ progress: refuse }))).rejects.toThrow(
       'progress must be 0 to 100',
     );
-  }, 60_000);
+  }, 300_000);
 
   test('a job that returns when ctx.signal aborts keeps its isolate for the next job', async () => {
     const isolation = new Isolation();
@@ -71,7 +71,7 @@ describe.each(['thread', 'process'] as const)('an isolated job in a %s', (mode) 
     expect(await running).toBe('stopped');
     await isolation.run(Object.assign(new IsoNoop(), { mode }), contextFor());
     expect(isolation.stats()).toMatchObject({ started: 1, exited: 0 });
-  }, 60_000);
+  }, 300_000);
 });
 
 const STORES: StoreName[] = ['memory', 'sqlite'];
