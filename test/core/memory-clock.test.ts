@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { retryJob } from '../../src/drivers/settle-one.js';
 import { MemoryQueueDriver, type NewJob } from '../../src/index.js';
 
 /** Time rules proven with a controlled store clock instead of real waiting. */
@@ -32,9 +33,9 @@ describe('memory driver with a controlled clock', () => {
     const [b] = await reserve();
     expect(b?.id).toBe('B');
     // A retry is due after its delay by the same clock.
-    expect((await driver.retry({ id: 'B', leaseToken: b!.leaseToken, delayMs: 5_000, error: 'e' })).ok).toBe(
-      true,
-    );
+    expect(
+      (await retryJob(driver, { id: 'B', leaseToken: b!.leaseToken, delayMs: 5_000, error: 'e' })).ok,
+    ).toBe(true);
     now += 4_999;
     expect(await reserve()).toEqual([]);
     now += 1;
