@@ -2,11 +2,12 @@
  * `npm run bench`: jobwright's drivers side by side with BullMQ, pg-boss and graphile-worker,
  * on the local PostgreSQL and Redis. Prints a markdown table; writes docs/benchmarks.md.
  * Options: --only a,b  --runs N  --quick  --smoke  --backlog N  --peer-backlog N
- *          --scenarios enqueue,process,latency,backlog  --jobs N  --write / --no-write
+ *          --scenarios enqueue,process,isolation,latency,backlog  --jobs N  --write / --no-write
  */
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { DATABASE_URL, REDIS_URL } from './adapters/services.js';
+import { ISOLATION_CONCURRENCY, isolatedThroughput } from './isolation.js';
 import {
   LAST_RUN,
   loadReportInput,
@@ -65,7 +66,7 @@ if (args.help) {
   --smoke             memory and SQLite, tiny sizes, 1 run (what CI runs)
   --backlog N         the large backlog for jobwright drivers (default 1000000)
   --peer-backlog N    the large backlog for the peers (default: --backlog)
-  --scenarios list    enqueue,process,latency,backlog (default: all)
+  --scenarios list    enqueue,process,isolation,latency,backlog (default: all)
   --jobs N            jobs per processing run (default 10000)
   --write/--no-write  write docs/benchmarks.md (default: on for full runs)
   --render FILE       rewrite docs/benchmarks.md from a saved run (the last one: ${LAST_RUN})
@@ -109,7 +110,7 @@ for (const id of only) {
   if (!SYSTEMS.some((s) => s.id === id))
     throw new Error(`Unknown system '${id}' in --only: use ${SYSTEMS.map((s) => s.id).join(', ')}`);
 }
-const scenarios = new Set((args.scenarios ?? 'enqueue,process,latency,backlog').split(','));
+const scenarios = new Set((args.scenarios ?? 'enqueue,process,isolation,latency,backlog').split(','));
 const write = args.write ?? (!quick && !args['no-write']);
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -146,6 +147,12 @@ const ROWS: Array<Omit<Row, 'cells'>> = [
   { key: 'process-1x10', label: 'process no-op, 1 process × 10', unit: 'jobs/s', better: 'higher' },
   { key: 'process-1x50', label: 'process no-op, 1 process × 50', unit: 'jobs/s', better: 'higher' },
   { key: 'process-4x10', label: 'process no-op, 4 processes × 10', unit: 'jobs/s', better: 'higher' },
+  ...(['none', 'thread', 'process'] as const).map((mode) => ({
+    key: `isolation-${mode}`,
+    label: `isolated no-op, 1 process × ${ISOLATION_CONCURRENCY}, ${mode === 'none' ? 'in process' : `in a ${mode}`}`,
+    unit: 'jobs/s' as const,
+    better: 'higher' as const,
+  })),
   { key: 'cpu-1x50', label: 'worker CPU per job, 1 process × 50', unit: 'µs', better: 'lower' },
   { key: 'latency-p50', label: 'dispatch-to-start p50, idle worker', unit: 'ms', better: 'lower' },
   { key: 'latency-p95', label: 'dispatch-to-start p95', unit: 'ms', better: 'lower' },
@@ -287,6 +294,16 @@ async function benchSystem(info: (typeof SYSTEMS)[number]): Promise<void> {
           const cpu = measured.flatMap((m) => (m.cpuPerJob === undefined ? [] : [{ value: m.cpuPerJob }]));
           record('cpu-1x50', info.id, cpu);
         }
+      });
+    }
+  }
+  if (scenarios.has('isolation') && (info.store === 'memory' || info.store === 'sqlite')) {
+    // Isolation costs the same on every store: measured on the two that need no service.
+    for (const mode of ['none', 'thread', 'process'] as const) {
+      await step(`isolated no-op, ${mode}`, async () => {
+        const jobs = smoke ? 100 : quick ? 1000 : 5000;
+        const store = info.store as 'memory' | 'sqlite';
+        record(`isolation-${mode}`, info.id, await repeat(runs, () => isolatedThroughput(store, mode, jobs)));
       });
     }
   }

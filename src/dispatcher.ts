@@ -15,6 +15,8 @@ import type {
 import { type EncryptionSettings, Keyring, settingsFromEnv } from './encryption.js';
 import { InvalidJobError, JobwrightError } from './errors.js';
 import { JobEventEmitter } from './events.js';
+import { Isolation } from './isolation/pool.js';
+import { isolationOf } from './isolation/settings.js';
 import { type Job, type JobClass, type JobRecord, resolveJobSettings } from './job.js';
 import { redactErrors, sensitiveFieldsOf } from './logging/sensitive.js';
 import { encodePayload, openPayload } from './payload.js';
@@ -88,6 +90,8 @@ export class JobDispatcher {
   readonly registry: JobRegistry;
   /** The keys payloads of `encrypted()` jobs are encrypted and decrypted with. */
   readonly keys: Keyring;
+  /** The worker threads and child processes of isolated jobs (docs/isolation.md). */
+  readonly isolation = new Isolation();
   private readonly defaults: JobDefaults;
   private readonly middleware: JobMiddleware[];
   private readonly dispatchHooks: DispatchHook[];
@@ -288,7 +292,9 @@ export class JobDispatcher {
     const worker = this.workers.get(queue);
     if (!worker) return 0;
     this.workers.delete(queue);
-    return worker.stop(grace * 1000);
+    const released = await worker.stop(grace * 1000);
+    if (this.workers.size === 0) await this.isolation.close();
+    return released;
   }
 
   /** Queues that have a worker in this dispatcher. */
@@ -431,6 +437,7 @@ export class JobDispatcher {
   async close(options: { graceSeconds?: number } = {}): Promise<void> {
     if (this.closed) return;
     await Promise.all([...this.workers.keys()].map((queue) => this.stopWorker(queue, options)));
+    await this.isolation.close();
     this.closed = true;
     if (this.driverPromise) {
       const driver = await this.driverPromise.catch(() => null);
@@ -448,6 +455,7 @@ export class JobDispatcher {
     const priority = assertPriority(options.priority ?? job.priority());
     const maxAttempts = assertMaxAttempts(settings.maxAttempts);
     const timeoutSeconds = assertTimeout(settings.timeout);
+    isolationOf(job);
     const delay = options.delay === undefined ? 0 : assertDelay(options.delay);
     const availableAt = options.delay === undefined ? assertAvailableAt(jobName, job.availableAt()) : null;
     const row: NewJob = {
@@ -491,7 +499,7 @@ export class JobDispatcher {
     const id = nextUlid();
     const settings = resolveJobSettings(job, this.defaults);
     const record = inlineRecord(id, job, settings.queueName, assertTimeout(settings.timeout));
-    const error = await runAttempt(this.middleware, job, record, { interrupt: () => {} });
+    const error = await runAttempt(this.middleware, job, record, { interrupt: () => {} }, this.isolation);
     if (error) {
       await job.failed(error);
       throw error;
@@ -507,6 +515,7 @@ export class JobDispatcher {
       defaults: this.defaults,
       middleware: this.middleware,
       keys: this.keys,
+      isolation: this.isolation,
     };
   }
 }

@@ -55,7 +55,9 @@ export {
 } from './errors.js';
 export type { JobEventBase, JobEventName, JobEvents } from './events.js';
 export { chain, configure, dispatch, dispatchJob, jobDispatcher, setJobDispatcher } from './global.js';
-export { Job, type JobClass, type JobContext, type JobRecord } from './job.js';
+export { Isolation, type IsolationStats } from './isolation/pool.js';
+export { IsolationError } from './isolation/settings.js';
+export { Job, type JobClass, type JobContext, type JobIsolation, type JobRecord } from './job.js';
 export {
   type AttachedLogger,
   type AttachLoggerOptions,

@@ -3,6 +3,9 @@ import type { StoredJob } from './drivers/contract.js';
 
 export type { JobStatus } from './drivers/contract.js';
 
+/** Where a job's `handle` runs: see `Job.isolation()`. */
+export type JobIsolation = 'none' | 'thread' | 'process';
+
 /** What a running job gets from the worker. */
 export interface JobContext {
   /** Aborted when the attempt times out, the lease is lost, or the worker stops for good. */
@@ -66,6 +69,20 @@ export abstract class Job {
   /** Seconds one attempt may run, or null for no limit. */
   timeout(): number | null {
     return jobDefaults().timeout;
+  }
+
+  /**
+   * Where `handle` runs: in the worker's own thread (`'none'`), or in a pooled worker thread or
+   * child process that is terminated at the timeout (see docs/isolation.md). An isolated class
+   * names its module: `static module = import.meta.url`.
+   */
+  isolation(): JobIsolation {
+    return 'none';
+  }
+
+  /** Megabytes of heap an isolated attempt may use (16 to 65536); null for Node's default. */
+  memoryLimitMb(): number | null {
+    return null;
   }
 
   /** False: `dispatch` runs the job inline instead of queueing it. */

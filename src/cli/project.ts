@@ -5,6 +5,7 @@ import { createJiti } from 'jiti';
 import { type ConnectionName, checkSettings, DEFAULT_CONFIG, type JobConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
 import * as jobwright from '../index.js';
+import { rememberJobModule } from '../isolation/settings.js';
 import { Job, type JobClass } from '../job.js';
 import type { ProjectConfig } from '../project-config.js';
 import { describeThrown, importWithin } from './module-load.js';
@@ -264,7 +265,12 @@ async function loadJobsDir(
         },
       );
     }
-    for (const value of Object.values(exports)) if (isJobClass(value)) classes.push(value);
+    for (const value of Object.values(exports)) {
+      if (!isJobClass(value)) continue;
+      classes.push(value);
+      // An isolated class without `static module` is found again in its isolate through this file.
+      rememberJobModule(value, path);
+    }
   }
   return classes;
 }

@@ -3,6 +3,7 @@ import type { Outcome, OutcomeResult, QueueDriver, ReservedJob, StoredJob } from
 import type { Keyring } from '../encryption.js';
 import { InvalidJobError, JobTimeoutError, JobwrightError } from '../errors.js';
 import type { JobEventBase, JobEventEmitter } from '../events.js';
+import type { Isolation } from '../isolation/pool.js';
 import { type Job, type JobContext, resolveJobSettings } from '../job.js';
 import { decodePayload } from '../payload.js';
 import type { JobRegistry } from '../registry.js';
@@ -31,6 +32,8 @@ export interface RunnerDeps {
   events: JobEventEmitter;
   defaults: JobDefaults;
   middleware: JobMiddleware[];
+  /** Runs isolated jobs (`Job.isolation()`) in pooled threads or processes. */
+  isolation?: Isolation;
   /** The worker's grouped outcome writes; without it each outcome is one `settle` call. */
   outcomes?: OutcomeWriter;
   /** Decrypts encrypted payloads; the environment's keys when absent. */
@@ -111,6 +114,7 @@ export async function runAttempt(
   instance: Job,
   job: StoredJob,
   active: Interruptible,
+  isolation?: Isolation,
 ): Promise<Error | null> {
   // The AbortController is made only if the job looks at ctx.signal; most never do.
   let controller: AbortController | undefined;
@@ -136,7 +140,9 @@ export async function runAttempt(
   });
   const run = (index: number): Promise<void> => {
     const mw = middleware[index];
-    if (!mw) return Promise.resolve().then(() => instance.handle(ctx));
+    if (!mw) {
+      return Promise.resolve().then(() => (isolation ? isolation.run(instance, ctx) : instance.handle(ctx)));
+    }
     return mw(instance, ctx, job, () => run(index + 1));
   };
   const timeoutSeconds = job.timeoutSeconds;
@@ -144,8 +150,13 @@ export async function runAttempt(
     timeoutSeconds === null
       ? undefined
       : setTimeout(() => active.interrupt(new JobTimeoutError(timeoutSeconds)), timeoutSeconds * 1000);
+  const started = performance.now();
   try {
     await Promise.race([run(0), interrupted]);
+    // Rule 4: a job that computed past its timeout (the timer could not fire) did not complete.
+    if (timeoutSeconds !== null && performance.now() - started >= timeoutSeconds * 1000) {
+      return new JobTimeoutError(timeoutSeconds);
+    }
     return null;
   } catch (error) {
     return toError(error);
@@ -218,7 +229,7 @@ export async function runReservedJob(deps: RunnerDeps, run: ActiveRun): Promise<
     });
   }
   const started = performance.now();
-  const error = await runAttempt(deps.middleware, instance, job, run);
+  const error = await runAttempt(deps.middleware, instance, job, run, deps.isolation);
   run.handled = true;
   run.onAttemptEnd();
   const durationMs = performance.now() - started;

@@ -25,6 +25,8 @@ describe('benchmark smoke run', () => {
       'process no-op, 1 process × 10',
       'process no-op, 1 process × 50',
       'process no-op, 4 processes × 10',
+      'isolated no-op, 1 process × 4, in a thread',
+      'isolated no-op, 1 process × 4, in a process',
       'dispatch-to-start p99',
       'large backlog ÷ small',
     ]) {
