@@ -73,7 +73,8 @@ describe('prefetch: jobs held ahead of the free slots', () => {
     });
     release?.();
     await stopping;
-    for (const job of held) expect(await dispatcher.find(job!.id)).toMatchObject({ attempts: 0, status: 'pending' });
+    for (const job of held)
+      expect(await dispatcher.find(job!.id)).toMatchObject({ attempts: 0, status: 'pending' });
     const after = await dispatcher.stats('default');
     expect(after.processingJobs).toBe(0);
   });
