@@ -37,3 +37,9 @@ export class MissingDependencyError extends JobwrightError {}
 
 /** The store cannot be opened or used (not a database, no write permission, unreachable). */
 export class StoreError extends JobwrightError {}
+
+/**
+ * The store this process opened is gone for good (SQLite: its file was deleted or replaced while
+ * open). Workers on it stop; restart the process to open the store anew.
+ */
+export class StoreLostError extends StoreError {}

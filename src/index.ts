@@ -48,6 +48,7 @@ export {
   MissingDependencyError,
   PayloadError,
   StoreError,
+  StoreLostError,
   UnknownJobError,
 } from './errors.js';
 export type { JobEventBase, JobEventName, JobEvents } from './events.js';

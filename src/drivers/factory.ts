@@ -13,7 +13,11 @@ export async function createDriver(config: JobConfig): Promise<QueueDriver> {
       return new MemoryQueueDriver();
     case 'redis': {
       const { RedisQueueDriver } = await import('./redis/redis-driver.js');
-      return new RedisQueueDriver({ url: config.redisUrl!, prefix: config.redisPrefix });
+      return new RedisQueueDriver({
+        url: config.redisUrl!,
+        prefix: config.redisPrefix,
+        urlSource: urlSource(config.redisUrl, 'REDIS_URL', 'redisUrl'),
+      });
     }
     case 'sqlite': {
       const { SqliteQueueDriver } = await import('./sqlite/sqlite-driver.js');
@@ -27,7 +31,11 @@ export async function createDriver(config: JobConfig): Promise<QueueDriver> {
           'QUEUE_CONNECTION=database needs DATABASE_URL=postgres://...',
         );
       }
-      return new DatabaseQueueDriver({ connectionString: config.databaseUrl, schema: config.databaseSchema });
+      return new DatabaseQueueDriver({
+        connectionString: config.databaseUrl,
+        schema: config.databaseSchema,
+        urlSource: urlSource(config.databaseUrl, 'DATABASE_URL', 'databaseUrl'),
+      });
     }
     default:
       throw new ConfigError(
@@ -35,4 +43,9 @@ export async function createDriver(config: JobConfig): Promise<QueueDriver> {
         `The '${config.connection}' connection is not available in this build`,
       );
   }
+}
+
+/** Names where a store URL came from, for connection errors: the variable that set it, or the setting. */
+function urlSource(url: string | null, variable: string, setting: string): string {
+  return process.env[variable]?.trim() === url ? variable : `the ${setting} setting`;
 }

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { QueueDriver, ReservedJob } from '../drivers/contract.js';
-import { JobwrightError } from '../errors.js';
+import { JobwrightError, StoreLostError } from '../errors.js';
 import type { JobEventEmitter } from '../events.js';
 import { OutcomeWriter } from './outcome-writer.js';
 import { Prefetch } from './prefetch.js';
@@ -52,6 +52,8 @@ export class QueueWorker {
   /** Slots in use: jobs starting, running, or with their outcome being written. Never more than the concurrency. */
   private executing = 0;
   private stopping = false;
+  /** Stopped by itself because its store is gone (StoreLostError). */
+  private halted = false;
   private filling = false;
   private fillAgain = false;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -135,6 +137,11 @@ export class QueueWorker {
    * how many started jobs were put back.
    */
   async stop(graceMs: number): Promise<number> {
+    if (this.halted) {
+      // The store is gone: nothing can be released or unregistered there.
+      await waitAtMost(Promise.all([...this.running.values()].map((r) => r.done)), graceMs);
+      return 0;
+    }
     this.stopping = true;
     clearTimeout(this.pollTimer);
     clearInterval(this.recoverTimer);
@@ -334,6 +341,22 @@ export class QueueWorker {
       workerId: this.options.workerId,
       queue: this.options.queue,
       error: toError(error),
+    });
+    if (error instanceof StoreLostError) this.halt();
+  }
+
+  /** Stops taking jobs from a store that is gone for good; running jobs finish (their outcomes cannot be stored). */
+  private halt(): void {
+    if (this.stopping) return;
+    this.stopping = this.halted = true;
+    clearTimeout(this.pollTimer);
+    clearInterval(this.recoverTimer);
+    clearInterval(this.heartbeatTimer);
+    this.unsubscribe?.();
+    this.events.emit('worker:stopped', {
+      workerId: this.options.workerId,
+      queue: this.options.queue,
+      released: 0,
     });
   }
 }

@@ -101,12 +101,13 @@ describe('artisan queue:work', { timeout: 120_000 }, () => {
     });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^error: /m);
-    // A client that retries an unreachable server forever must not leave a silent, idle worker.
+    // A refused connection is reported at once, naming the server and the variable, never retried into silence.
     const away = await runArtisan(['queue:work'], dir, {
-      ...cleanEnv({ REDIS_URL: 'redis://127.0.0.1:1', JOBWRIGHT_CONNECT_TIMEOUT: '1' }),
+      ...cleanEnv({ REDIS_URL: 'redis://:hunter2@127.0.0.1:1' }),
     });
     expect(away.code).toBe(1);
-    expect(away.stderr).toMatch(/Cannot reach the store redis \(redis:\/\/127\.0\.0\.1:1\) within 1 s/);
+    expect(away.stderr).toContain('Cannot reach Redis at 127.0.0.1:1 (from REDIS_URL): connection refused');
+    expect(away.stderr).not.toContain('hunter2');
     expect(away.stdout).not.toMatch(/Working/);
   });
 

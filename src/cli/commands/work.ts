@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { JobDispatcher } from '../../dispatcher.js';
+import { StoreLostError } from '../../errors.js';
 import type { JobEventBase } from '../../events.js';
 import { type CliContext, describeStore, println, reachStore } from '../context.js';
 import { formatDuration, parseCount, parseList, parsePositive } from '../format.js';
@@ -67,7 +68,10 @@ A fatal error (the store unreachable at start, a broken config) exits 1.`,
     .action((options: WorkOptions) => work(ctx, options));
 }
 
-type StopReason = { kind: 'signal'; signal: string } | { kind: 'recycle'; why: string };
+type StopReason =
+  | { kind: 'signal'; signal: string }
+  | { kind: 'recycle'; why: string }
+  | { kind: 'lost'; error: Error };
 
 async function work(ctx: CliContext, options: WorkOptions): Promise<void> {
   const { dispatcher, config, project } = await ctx.openDispatcher({ required: true, loadJobs: true });
@@ -85,6 +89,11 @@ async function work(ctx: CliContext, options: WorkOptions): Promise<void> {
     }
   };
   watchJobs(dispatcher, log, counted);
+  // The store is gone for good (a SQLite file deleted or replaced): exit 1, so that a supervisor
+  // starts a process that opens the store anew.
+  dispatcher.on('worker:error', ({ error }) => {
+    if (error instanceof StoreLostError) stop({ kind: 'lost', error });
+  });
 
   let signals = 0;
   const removeSignalHandler = ctx.onShutdownSignal((signal) => {
@@ -151,7 +160,12 @@ async function work(ctx: CliContext, options: WorkOptions): Promise<void> {
 
   const reason = await stopped;
   for (const timer of timers) clearTimeout(timer);
-  const why = reason.kind === 'signal' ? `received ${reason.signal}` : `recycling: ${reason.why}`;
+  const why =
+    reason.kind === 'signal'
+      ? `received ${reason.signal}`
+      : reason.kind === 'lost'
+        ? 'the store is gone'
+        : `recycling: ${reason.why}`;
   const grace = options.grace ?? config.shutdownGraceSeconds;
   log.event('info', 'worker:stopping', `Stopping (${why}); running jobs get up to ${grace} s`, {
     reason: why,
@@ -163,6 +177,7 @@ async function work(ctx: CliContext, options: WorkOptions): Promise<void> {
     removeSignalHandler();
   }
   log.event('info', 'worker:exit', `Stopped after ${processed} jobs.`, { processed });
+  if (reason.kind === 'lost') throw reason.error;
 }
 
 interface Logger {

@@ -60,6 +60,24 @@ export interface DatabaseQueueDriverOptions {
   preparedStatements?: boolean;
   /** Send NOTIFY wake-ups on enqueue (default true). */
   notify?: boolean;
+  /** Where the connection string came from, named in connection errors (e.g. 'DATABASE_URL'). */
+  urlSource?: string;
+  /** How long opening a connection may take before it fails as unreachable (ms; default 10,000; 100 to 600,000). */
+  connectTimeoutMs?: number;
+}
+
+const MAX_CONNECT_TIMEOUT_MS = 600_000;
+
+/** The connect timeout, bounded: a typed error past the bounds. */
+export function connectTimeoutOf(ms: number | undefined): number {
+  if (ms === undefined) return 10_000;
+  if (!Number.isSafeInteger(ms) || ms < 100 || ms > MAX_CONNECT_TIMEOUT_MS) {
+    throw new ConfigError(
+      'INVALID_CONNECT_TIMEOUT',
+      `Invalid connectTimeoutMs ${String(ms)}: use a whole number of milliseconds from 100 to ${MAX_CONNECT_TIMEOUT_MS}`,
+    );
+  }
+  return ms;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;

@@ -32,7 +32,9 @@ import type {
   WorkerInfo,
 } from '../contract.js';
 import { Batcher } from './batcher.js';
+import { guardPool, pgTarget } from './connect-errors.js';
 import {
+  connectTimeoutOf,
   type DatabaseQueueDriverOptions,
   loadPg,
   normalizeOptions,
@@ -82,9 +84,11 @@ export class DatabaseQueueDriver implements QueueDriver {
   private listener: NotifyListener | undefined;
   private readonly wakeListeners = new Set<WakeListener>();
   private closed = false;
+  private readonly connectTimeoutMs: number;
 
   constructor(poolOrUrlOrOptions: string | PgPoolLike | DatabaseQueueDriverOptions) {
     this.options = normalizeOptions(poolOrUrlOrOptions);
+    this.connectTimeoutMs = connectTimeoutOf(this.options.connectTimeoutMs);
     this.schema = this.options.schema ?? 'public';
     this.quoted = quoteSchema(this.schema);
     this.channel = `jobwright_${this.schema}`;
@@ -396,20 +400,29 @@ export class DatabaseQueueDriver implements QueueDriver {
     if (this.closed)
       return Promise.reject(new StoreError('DRIVER_CLOSED', 'This DatabaseQueueDriver was closed'));
     this.poolPromise ??= (async () => {
-      if (this.options.pool) return this.options.pool;
+      const target = pgTarget(
+        this.options.connectionString,
+        this.options.pool?.options,
+        this.options.urlSource ??
+          (this.options.pool
+            ? 'the pg.Pool given to the driver'
+            : 'the connection string given to the driver'),
+        this.connectTimeoutMs,
+      );
+      if (this.options.pool) return guardPool(this.options.pool, target);
       const pg = await loadPg();
       const pool = new pg.Pool({
         connectionString: this.options.connectionString,
         max: this.options.max ?? 10,
         application_name: this.options.applicationName ?? 'jobwright',
         idleTimeoutMillis: 30_000,
-        connectionTimeoutMillis: 10_000,
+        connectionTimeoutMillis: this.connectTimeoutMs,
         keepAlive: true,
       });
       // An idle connection the server dropped (restart, pg_terminate_backend) must not crash
       // the process: the pool discards it and opens a new one on the next query.
       pool.on('error', () => {});
-      return pool;
+      return guardPool(pool, target);
     })().catch((error: unknown) => {
       this.poolPromise = undefined;
       throw error;

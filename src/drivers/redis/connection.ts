@@ -1,4 +1,5 @@
-import { ConfigError, MissingDependencyError } from '../../errors.js';
+import { ConfigError, MissingDependencyError, StoreError } from '../../errors.js';
+import { type RedisTarget, redisConnectError, redisTarget, redisTimeoutError } from './connect-errors.js';
 import { assertPrefix, DEFAULT_PREFIX } from './keys.js';
 
 /**
@@ -38,6 +39,10 @@ export interface RedisQueueDriverOptions {
   activityLimit?: number;
   /** Wake idle workers through pub/sub when work arrives (default true); polling is the safety net. */
   wakeups?: boolean;
+  /** Where the URL came from, named in connection errors (e.g. 'REDIS_URL'). */
+  urlSource?: string;
+  /** How long the first connection may take before it fails as unreachable (ms; default 10,000; 100 to 600,000). */
+  connectTimeoutMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -46,6 +51,8 @@ export interface ResolvedOptions {
   prefix: string;
   activityLimit: number;
   wakeups: boolean;
+  /** Where `url` points, for connection errors (null with a caller's client). */
+  target: RedisTarget | null;
 }
 
 function isClient(value: unknown): value is RedisClientLike {
@@ -78,8 +85,19 @@ export function resolveOptions(input: string | RedisClientLike | RedisQueueDrive
   if (!Number.isSafeInteger(activityLimit) || activityLimit < 1) {
     throw new ConfigError('INVALID_ACTIVITY_LIMIT', 'activityLimit must be a whole number from 1');
   }
+  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  if (!Number.isSafeInteger(connectTimeoutMs) || connectTimeoutMs < 100 || connectTimeoutMs > 600_000) {
+    throw new ConfigError(
+      'INVALID_CONNECT_TIMEOUT',
+      `Invalid connectTimeoutMs ${String(connectTimeoutMs)}: use a whole number of milliseconds from 100 to 600000`,
+    );
+  }
   return {
     url,
+    target:
+      url === null
+        ? null
+        : redisTarget(url, options.urlSource ?? 'the url given to the driver', connectTimeoutMs),
     client: client as unknown as RedisClient | null,
     prefix: assertPrefix(options.prefix ?? DEFAULT_PREFIX),
     activityLimit,
@@ -87,8 +105,13 @@ export function resolveOptions(input: string | RedisClientLike | RedisQueueDrive
   };
 }
 
-/** Opens a connection to `url` with ioredis, imported only now: it is an optional peer dependency. */
-export async function connect(url: string): Promise<RedisClient> {
+/**
+ * Opens a connection to `url` with ioredis, imported only now: it is an optional peer dependency.
+ * The first connection is not retried: a wrong address, a refused port or a bad password is
+ * reported at once as one typed error (connect-errors.ts); once a connection has worked, a lost
+ * one is retried as ioredis does.
+ */
+export async function connect(url: string, target: RedisTarget): Promise<RedisClient> {
   let mod: { default: new (url: string, options: object) => RedisClient };
   try {
     mod = (await import('ioredis')) as unknown as typeof mod;
@@ -99,12 +122,42 @@ export async function connect(url: string): Promise<RedisClient> {
       { cause },
     );
   }
-  return new mod.default(url, {
+  let connected = false;
+  let lastError: unknown;
+  const client = new mod.default(url, {
     connectionName: 'jobwright',
     // Commands issued while Redis is away wait for the reconnect (up to ~20 tries, ~30 s) and
     // then fail; the worker backs off and tries again, so it resumes by itself.
     maxRetriesPerRequest: 20,
+    lazyConnect: true,
+    connectTimeout: target.connectTimeoutMs,
+    // ioredis' own delays, but only after a first connection worked.
+    retryStrategy: (times: number) => (connected ? Math.min(times * 50, 2000) : null),
   });
+  // Kept for the driver's lifetime: an 'error' event with no listener would crash the process.
+  client.on('error', ((error: unknown) => {
+    lastError = error;
+  }) as (...args: never[]) => void);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    // connectTimeout covers the TCP connect only: a server that accepts and never answers is caught here.
+    await Promise.race([
+      (client as unknown as { connect(): Promise<void> }).connect(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(redisTimeoutError(target)), target.connectTimeoutMs);
+      }),
+    ]);
+    // ioredis only reports a failed SELECT as an 'error' event and goes on in database 0.
+    if (target.db > 0) await client.call('select', target.db);
+  } catch (error) {
+    client.disconnect();
+    // ioredis rejects with "Connection is closed."; the cause is the last error it reported.
+    throw redisConnectError(error instanceof StoreError ? error : (lastError ?? error), target);
+  } finally {
+    clearTimeout(timer);
+  }
+  connected = true;
+  return client;
 }
 
 /** Closes a connection the driver opened, without hanging on a server that is away. */

@@ -421,7 +421,7 @@ export class RedisQueueDriver implements QueueDriver {
   private async open(): Promise<RedisClient> {
     if (this.client) return this.client;
     this.opening ??= (async () => {
-      const client = this.options.client ?? (await connect(this.options.url!));
+      const client = this.options.client ?? (await connect(this.options.url!, this.options.target!));
       if (this.ownsClient)
         (client as unknown as { on(e: string, l: () => void): void }).on('error', () => {});
       this.scripts = new ScriptRunner(client);

@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { JobwrightError, StoreError } from '../../errors.js';
+import { ConfigError, JobwrightError, StoreError, type StoreLostError } from '../../errors.js';
 import type {
   ActivityEntry,
   ClearFailedParams,
@@ -34,6 +34,7 @@ import type {
   WorkerInfo,
 } from '../contract.js';
 import { byPriorityThenId } from '../reserve-order.js';
+import { FileIdentity, IDENTITY_CHECK_MS } from './file-identity.js';
 import { GroupCommit } from './group-commit.js';
 import { appliedMigrations, runMigrations } from './migrations.js';
 import { isDatabase, openDatabase, type SqliteDatabase, translateOpenError } from './open-database.js';
@@ -49,6 +50,7 @@ import {
   type WorkerRow,
 } from './rows.js';
 import { closeHub, openHub } from './wake-hub.js';
+import { SqliteWakeups, type WatchFunction } from './wakeups.js';
 
 export interface SqliteQueueDriverOptions {
   /** How long a write waits for another process's lock before failing; default 5000 ms. */
@@ -57,7 +59,19 @@ export interface SqliteQueueDriverOptions {
   synchronous?: 'NORMAL' | 'FULL';
   /** The store's clock in ms. Every process on one file shares the host clock; tests inject one. */
   clock?: () => number;
+  /**
+   * Longest idle poll of a worker on this store (ms, 5 to 3,600,000; default 50). Wake-ups bring
+   * new jobs from other processes at once; the poll finds delayed jobs that fall due and is
+   * the safety net where file watching does not work.
+   */
+  idlePollMs?: number;
+  /** Watch for other processes' dispatches (default true); false leaves them to the poll. */
+  crossProcessWakeups?: boolean;
+  /** The fs.watch to use (tests give one that never fires, as on a file system without events). */
+  watch?: WatchFunction;
 }
+
+const MAX_IDLE_POLL_MS = 3_600_000;
 
 const PRUNE_BATCH = 1000;
 
@@ -72,8 +86,8 @@ export class SqliteQueueDriver implements QueueDriver {
   readonly capabilities: DriverCapabilities = {
     durable: true,
     multiProcess: true,
-    // SQLite has no notification channel between processes: other processes find new work by polling.
-    crossProcessWakeups: false,
+    // Through a watched folder of per-queue files (wakeups.ts); polling stays the truth.
+    crossProcessWakeups: true,
     transactionalEnqueue: false,
     pause: true,
     // An idle look for due work is a read without the write lock: cheap enough to do often, and
@@ -93,6 +107,13 @@ export class SqliteQueueDriver implements QueueDriver {
   private readonly busyTimeoutMs: number;
   private readonly reader: SqliteReader;
   private readonly listeners = new Set<WakeListener>();
+  private readonly crossProcess: SqliteWakeups | null;
+  private readonly identity: FileIdentity | null;
+  private readonly identityTimer: NodeJS.Timeout | undefined;
+  /** Set once the file was deleted or replaced under this driver: every later call fails with it. */
+  private lost: StoreLostError | null = null;
+  /** Queues of the workers registered through this driver, to wake when the file is lost. */
+  private readonly workerQueues = new Set<string>();
   private migrated = false;
   private closed = false;
 
@@ -123,6 +144,22 @@ export class SqliteQueueDriver implements QueueDriver {
       read: (fn) => this.read(fn),
     };
     this.wakeups = openHub(this.hubKey());
+    this.capabilities.maxIdlePollMs = idlePollOf(options.idlePollMs);
+    const fileBacked = !this.db.memory;
+    this.crossProcess =
+      fileBacked && options.crossProcessWakeups !== false
+        ? new SqliteWakeups(this.file, this.wakeups, options.watch)
+        : null;
+    this.identity = fileBacked ? FileIdentity.of(this.file) : null;
+    if (this.identity) {
+      this.identityTimer = setInterval(() => this.checkIdentity(), IDENTITY_CHECK_MS);
+      this.identityTimer.unref();
+    }
+  }
+
+  /** Whether other processes' dispatches wake this process's workers ('watching') or only the poll finds them. */
+  wakeupMode(): Promise<'starting' | 'watching' | 'polling'> {
+    return this.crossProcess?.ready() ?? Promise.resolve('polling');
   }
 
   /** The underlying better-sqlite3 connection (read-only use: inspection, tests). */
@@ -345,6 +382,7 @@ export class SqliteQueueDriver implements QueueDriver {
   }
 
   async registerWorker(params: RegisterWorkerParams): Promise<void> {
+    for (const queue of params.queues) this.workerQueues.add(queue);
     await this.commit(() => {
       const now = this.now();
       this.stmt(q.DROP_LAPSED_WORKERS).run({ now });
@@ -422,11 +460,14 @@ export class SqliteQueueDriver implements QueueDriver {
   }
 
   async subscribe(listener: WakeListener): Promise<() => void> {
+    this.assertUsable();
     this.wakeups.on('wake', listener);
     this.listeners.add(listener);
+    const unwatch = this.crossProcess?.listen();
     return () => {
       this.wakeups.off('wake', listener);
       this.listeners.delete(listener);
+      unwatch?.();
     };
   }
 
@@ -435,6 +476,8 @@ export class SqliteQueueDriver implements QueueDriver {
     // Writes already asked for still commit; later calls fail with STORE_CLOSED.
     this.commits.flush(true);
     this.closed = true;
+    clearInterval(this.identityTimer);
+    this.crossProcess?.close();
     for (const listener of this.listeners) this.wakeups.off('wake', listener);
     this.listeners.clear();
     closeHub(this.hubKey());
@@ -488,6 +531,24 @@ export class SqliteQueueDriver implements QueueDriver {
 
   private wake(queue: string): void {
     this.wakeups.emit('wake', queue);
+    this.crossProcess?.notify(queue);
+  }
+
+  /** Stops this driver for good when its file was deleted or replaced (see file-identity.ts). */
+  private checkIdentity(): void {
+    if (this.lost || this.closed) return;
+    this.lost = this.identity?.check() ?? null;
+    if (this.lost) {
+      clearInterval(this.identityTimer);
+      // Wake the idle workers now: their next reservation meets the error and stops them.
+      for (const queue of this.workerQueues) for (const listener of this.listeners) listener(queue);
+    }
+  }
+
+  /** Throws when this driver was closed, or its file deleted or replaced. */
+  private assertUsable(): void {
+    if (this.closed) throw new StoreError('STORE_CLOSED', 'This SQLite driver was closed: make a new one');
+    if (this.lost) throw this.lost;
   }
 
   /** A prepared statement, compiled once per connection. */
@@ -501,8 +562,8 @@ export class SqliteQueueDriver implements QueueDriver {
   }
 
   private ensureMigrated(): void {
+    this.assertUsable();
     if (this.migrated) return;
-    if (this.closed) throw new StoreError('STORE_CLOSED', 'This SQLite driver was closed: make a new one');
     try {
       runMigrations(this.db, () => this.now());
     } catch (cause) {
@@ -516,7 +577,6 @@ export class SqliteQueueDriver implements QueueDriver {
    * transaction shared with the other writes asked for meanwhile (see GroupCommit).
    */
   private commit<T>(fn: () => T): Promise<T> {
-    if (this.closed) throw new StoreError('STORE_CLOSED', 'This SQLite driver was closed: make a new one');
     this.ensureMigrated();
     return this.commits.submit(fn);
   }
@@ -552,7 +612,7 @@ export class SqliteQueueDriver implements QueueDriver {
 
   /** Runs `fn`, turning SQLITE_BUSY and friends into StoreErrors that say what happened. */
   private guard<T>(fn: () => T): T {
-    if (this.closed) throw new StoreError('STORE_CLOSED', 'This SQLite driver was closed: make a new one');
+    this.assertUsable();
     try {
       return fn();
     } catch (cause) {
@@ -574,6 +634,17 @@ export class SqliteQueueDriver implements QueueDriver {
     }
     return cause;
   }
+}
+
+function idlePollOf(ms: number | undefined): number {
+  if (ms === undefined) return 50;
+  if (!Number.isSafeInteger(ms) || ms < 5 || ms > MAX_IDLE_POLL_MS) {
+    throw new ConfigError(
+      'INVALID_IDLE_POLL',
+      `Invalid idlePollMs ${String(ms)} for SqliteQueueDriver: use a whole number of milliseconds from 5 to ${MAX_IDLE_POLL_MS}`,
+    );
+  }
+  return ms;
 }
 
 function availableAtOf(job: NewJob, now: number): number {

@@ -150,12 +150,12 @@ describe('SQLite store at start-up', () => {
     });
   });
 
-  it('says what it can do: durable, several processes, no cross-process wake-ups, pause', () => {
+  it('says what it can do: durable, several processes, cross-process wake-ups, pause', () => {
     const driver = track(new SqliteQueueDriver(freshFile()));
     expect(driver.capabilities).toEqual({
       durable: true,
       multiProcess: true,
-      crossProcessWakeups: false,
+      crossProcessWakeups: true,
       transactionalEnqueue: false,
       pause: true,
       maxIdlePollMs: 50,

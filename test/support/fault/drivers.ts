@@ -1,3 +1,5 @@
+import { EventEmitter } from 'node:events';
+import type { FSWatcher } from 'node:fs';
 import type { QueueDriver } from '../../../src/index.js';
 
 /**
@@ -14,7 +16,11 @@ export const FAULT_DRIVERS: Partial<
 > = {
   sqlite: async (spec) => {
     const { SqliteQueueDriver } = await import('../../../src/drivers/sqlite/sqlite-driver.js');
-    return new SqliteQueueDriver(required(spec, 'file'));
+    return new SqliteQueueDriver(required(spec, 'file'), {
+      ...(spec.idlePollMs ? { idlePollMs: Number(spec.idlePollMs) } : {}),
+      // 'silent': a file system whose watch never reports anything (the wake-up fallback test).
+      ...(spec.watch === 'silent' ? { watch: silentWatch } : {}),
+    });
   },
   postgres: async (spec) => {
     const { DatabaseQueueDriver } = await import('../../../src/drivers/postgres/postgres-driver.js');
@@ -42,4 +48,17 @@ export function required(spec: FaultDriverSpec, key: string): string {
   const value = spec[key];
   if (typeof value !== 'string' || value === '') throw new Error(`The fault driver spec needs '${key}'`);
   return value;
+}
+
+/** An fs.watch stand-in that never emits, as on a file system without change events. */
+export function silentWatch(): FSWatcher {
+  return Object.assign(new EventEmitter(), {
+    close() {},
+    ref() {
+      return this;
+    },
+    unref() {
+      return this;
+    },
+  }) as unknown as FSWatcher;
 }
