@@ -286,7 +286,11 @@ export function runDriverConformance(
       const at = (n: number) => done.find((e) => e.n === n)!.at;
       expect(at(1)).toBeLessThan(rec.of('start', 2)[0]!.at);
       expect(at(2)).toBeLessThan(rec.of('start', 3)[0]!.at);
-      expect(await status(dispatcher, ids[2]!)).toBe('completed');
+      // 'done' is recorded when handle returns; the outcome is stored just after.
+      await waitFor(
+        'last link stored completed',
+        async () => (await status(dispatcher, ids[2]!)) === 'completed',
+      );
       await waitFor('broken link failed', async () => (await status(dispatcher, broken[1]!)) === 'failed');
       await sleep(200);
       expect(rec.of('start', 13)).toHaveLength(0);

@@ -14,7 +14,8 @@ Examples:
   $ artisan queue:workers
   $ artisan queue:workers --json
 
-A worker drops out of the list when it stops, or when its heartbeat lapses (it died).`,
+A worker drops out of the list when it stops, or when its heartbeat lapses (it died).
+HELD: jobs it holds ahead of its free slots (leased, not started, not charged an attempt).`,
     )
     .action((options: { json?: boolean }) =>
       withDispatcher(ctx, async (dispatcher) => {
@@ -25,13 +26,14 @@ A worker drops out of the list when it stops, or when its heartbeat lapses (it d
         println(
           ctx,
           table(
-            ['WORKER', 'HOST', 'PID', 'QUEUES', 'CONCURRENCY', 'STARTED', 'HEARTBEAT', 'JOBS DONE'],
+            ['WORKER', 'HOST', 'PID', 'QUEUES', 'CONCURRENCY', 'HELD', 'STARTED', 'HEARTBEAT', 'JOBS DONE'],
             workers.map((w) => [
               w.workerId,
               w.host,
               String(w.pid),
               w.queues.join(','),
               String(w.concurrency),
+              String(w.held ?? 0),
               formatTime(w.startedAt),
               `${formatDuration(Math.max(0, now - w.lastHeartbeatAt.getTime()))} ago`,
               String(w.jobsDone),

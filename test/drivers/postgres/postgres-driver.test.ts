@@ -131,14 +131,22 @@ describe.skipIf(!available)('DatabaseQueueDriver on PostgreSQL', () => {
           'idx_jobs_retry',
           'idx_jobs_status',
           'idx_jobs_queue_name',
+          'idx_jobs_queue_order',
         ]),
       );
       const migrations = await client.query(
         `SELECT version FROM "${schema}".jobwright_migrations ORDER BY 1`,
       );
-      expect(migrations.rows.map((r) => r.version)).toEqual([1, 2, 3]);
+      expect(migrations.rows.map((r) => r.version)).toEqual([1, 2, 3, 4]);
       const tables = await client.query(`SELECT tablename FROM pg_tables WHERE schemaname = $1`, [schema]);
-      expect(tables.rows.map((r) => r.tablename)).toEqual(expect.arrayContaining(['jobs', 'activity_log']));
+      expect(tables.rows.map((r) => r.tablename)).toEqual(
+        expect.arrayContaining([
+          'jobs',
+          'jobwright_activity_log',
+          'jobwright_workers',
+          'jobwright_paused_queues',
+        ]),
+      );
     } finally {
       await client.end();
     }

@@ -4,7 +4,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { completeJob } from '../../../src/drivers/settle-one.js';
 import { ConfigError, Job, JobDispatcher, type NewJob, RedisQueueDriver } from '../../../src/index.js';
 import { REDIS_URL, serviceAvailable } from '../../support/services.js';
 import { dropRedisPrefix } from '../../support/stores.js';
@@ -146,37 +145,6 @@ describe.skipIf(!available)('redis driver: keys, wake-ups, refills', () => {
     await waitFor(() => started.length === 1, 5000);
     expect(started[0]! - t0).toBeGreaterThanOrEqual(380);
     expect(started[0]! - t0).toBeLessThan(2000);
-  });
-
-  it('releases refilled jobs that no worker claims, without counting an attempt', async () => {
-    const prefix = fresh();
-    const d = driver(prefix);
-    await d.registerWorker({
-      workerId: 'w1',
-      host: 'h',
-      pid: 1,
-      queues: ['default'],
-      concurrency: 1,
-      ttlMs: 10_000,
-      jobsDone: 0,
-    });
-    const [a, b] = [rawJob(), rawJob()];
-    await d.enqueue({ jobs: [a, b] });
-    const [first] = await d.reserve({ queue: 'default', limit: 1, leaseMs: 30_000, workerId: 'w1' });
-    expect(first!.id).toBe(a.id);
-    expect((await completeJob(d, { id: a.id, leaseToken: first!.leaseToken })).ok).toBe(true);
-    // The completion reserved b for w1's freed slot.
-    expect((await d.find({ id: b.id }))!.status).toBe('processing');
-    await waitFor(async () => (await d.find({ id: b.id }))!.status === 'pending', 5000);
-    expect((await d.find({ id: b.id }))!.attempts).toBe(0);
-    // Claimed by the next reserve when it comes in time.
-    const c = rawJob();
-    await d.enqueue({ jobs: [c] });
-    const [again] = await d.reserve({ queue: 'default', limit: 1, leaseMs: 30_000, workerId: 'w1' });
-    expect((await completeJob(d, { id: again!.id, leaseToken: again!.leaseToken })).ok).toBe(true);
-    const [next] = await d.reserve({ queue: 'default', limit: 1, leaseMs: 30_000, workerId: 'w1' });
-    expect(next).toBeDefined();
-    expect(next!.attempts).toBe(1);
   });
 
   it('works on a client the caller owns, and leaves it open', async () => {
