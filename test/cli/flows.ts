@@ -53,7 +53,7 @@ export function describeCliFlows(
         'queue:dispatch',
         'WelcomeJob',
         '--payload',
-        '{"data":{"user":7}}',
+        '{"recordId":"user-7"}',
         '--json',
       );
       expect(sent.stderr).toBe('');

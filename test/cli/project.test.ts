@@ -103,24 +103,16 @@ describe('make:job', () => {
     const sync = await artisan(dir, ['make', 'job', 'resize-image', '--sync']);
     expect(sync.stdout).toMatch(/Created src\/app\/jobs\/resize-image\.ts \(ResizeImage, runs inline\)/);
     const source = readFileSync(join(dir, 'src/app/jobs/process-payment-job.ts'), 'utf8');
-    for (const method of [
-      'jobName',
-      'handle',
-      'maxAttempts',
-      'retryDelay',
-      'shouldQueue',
-      'queueName',
-      'priority',
-      'timeout',
-      'availableAt',
-      'serialize',
-      'failed',
-    ]) {
+    for (const method of ['jobName', 'handle', 'failed']) {
       expect(source, method).toMatch(new RegExp(`  // .+\\n  override (async )?${method}\\(`));
     }
-    expect(readFileSync(join(dir, 'src/app/jobs/resize-image.ts'), 'utf8')).toMatch(
-      /shouldQueue\(\): boolean \{\n {4}return false;/,
-    );
+    // Settings with a configured default are offered commented out, so they follow the config.
+    for (const method of ['maxAttempts', 'retryDelay', 'timeout', 'queueName', 'priority', 'availableAt']) {
+      expect(source, method).toMatch(new RegExp(`  // .+\\n  // override ${method}\\(`));
+    }
+    // The default serialize() stores the constructor's fields: nothing overrides it to drop them.
+    expect(source).not.toMatch(/serialize\(/);
+    expect(source).toMatch(/constructor\(\n {4}public readonly recordId: string,/);
     writeFileSync(
       join(dir, 'tsconfig.json'),
       JSON.stringify({
@@ -131,6 +123,9 @@ describe('make:job', () => {
           strict: true,
           noImplicitOverride: true,
           noUncheckedIndexedAccess: true,
+          noUnusedLocals: true,
+          noUnusedParameters: true,
+          exactOptionalPropertyTypes: true,
           noEmit: true,
           skipLibCheck: true,
           types: ['node'],
