@@ -3,6 +3,7 @@ import { type JobConfig, loadConfig } from '../config.js';
 import { JobDispatcher } from '../dispatcher.js';
 import { createDriver } from '../drivers/factory.js';
 import { ConfigError, StoreError } from '../errors.js';
+import { sqliteElsewhereWarning } from '../store-location.js';
 import { loadProject, type Project } from './project.js';
 
 /** Where a command writes. Injected so that tests capture output without a subprocess. */
@@ -66,6 +67,8 @@ export function createContext(options: ContextOptions = {}): CliContext {
     async openDispatcher(opts = {}) {
       const project = await ctx.project(opts);
       const config = loadConfig(ctx.env, project.overrides);
+      const warning = sqliteElsewhereWarning(config, project);
+      if (warning) ctx.stderr.write(`${ctx.colors.yellow('warning:')} ${warning}\n`);
       const driver = await createDriver(config);
       const dispatcher = new JobDispatcher(driver, { config, jobs: project.jobs });
       return { dispatcher, project, config };
