@@ -161,9 +161,9 @@ export function describeStore(config: JobConfig): string {
     case 'sqlite':
       return `sqlite (${config.sqlitePath})`;
     case 'database':
-      return `postgres (${redact(config.databaseUrl ?? '')})`;
+      return `postgres (${redact(config.databaseUrl ?? '')}, schema ${config.databaseSchema})`;
     case 'redis':
-      return `redis (${redact(config.redisUrl ?? '')})`;
+      return `redis (${redact(config.redisUrl ?? '')}, key prefix ${config.redisPrefix})`;
     default:
       return config.connection;
   }

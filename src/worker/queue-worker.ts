@@ -22,6 +22,9 @@ export interface QueueWorkerOptions {
   recoverIntervalMs: number;
 }
 
+/** How soon after a job ends the worker's jobs-done count reaches the store. */
+const JOBS_DONE_PUBLISH_MS = 1000;
+
 class LeaseLostError extends JobwrightError {
   constructor() {
     super('LEASE_LOST', 'The job lease was lost (the worker missed heartbeats); another worker may run it');
@@ -56,6 +59,7 @@ export class QueueWorker {
   private recoverTimer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private jobsDone = 0;
+  private jobsDoneTimer: NodeJS.Timeout | undefined;
   private consecutiveErrors = 0;
   private readonly driver: QueueDriver;
   private readonly events: JobEventEmitter;
@@ -112,6 +116,7 @@ export class QueueWorker {
   async stop(graceMs: number): Promise<number> {
     this.stopping = true;
     clearTimeout(this.pollTimer);
+    clearTimeout(this.jobsDoneTimer);
     clearInterval(this.recoverTimer);
     this.unsubscribe?.();
     await waitAtMost(Promise.all([...this.running.values()].map((r) => r.done)), graceMs);
@@ -226,9 +231,24 @@ export class QueueWorker {
       .finally(() => {
         if (this.running.get(job.id) === run) this.running.delete(job.id);
         this.jobsDone++;
+        this.publishJobsDoneSoon();
         if (slotHeld) freeSlot();
         else this.fill();
       });
+  }
+
+  /**
+   * `queue:workers` shows jobs done from the worker's registration, which the heartbeat renews
+   * only every third of the lease: write the count within a second of a job ending instead, at
+   * most once a second however many jobs end.
+   */
+  private publishJobsDoneSoon(): void {
+    if (this.jobsDoneTimer || this.stopping) return;
+    this.jobsDoneTimer = setTimeout(() => {
+      this.jobsDoneTimer = undefined;
+      if (!this.stopping) this.register().catch((error) => this.reportError(error));
+    }, JOBS_DONE_PUBLISH_MS);
+    this.jobsDoneTimer.unref();
   }
 
   private async heartbeat(): Promise<void> {

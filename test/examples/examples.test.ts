@@ -27,7 +27,7 @@ import {
   redactRecord,
   setJobDispatcher,
 } from '../../src/index.js';
-import { waitForStatus, waitUntil } from '../monitoring/wait.js';
+import { waitFor, waitForStatus } from '../support/wait.js';
 
 const QUEUES = ['default', 'payments', 'emails', 'file-processing', 'batch-processing'];
 
@@ -108,7 +108,10 @@ describe('ProcessPaymentJob', () => {
         ['pay_2', 1000, 59],
       ]),
     );
-    await waitUntil(() => readJsonLines(join(dir, 'payment-failures.jsonl')).length === 1);
+    await waitFor(
+      'one payment failure line',
+      () => readJsonLines(join(dir, 'payment-failures.jsonl')).length === 1,
+    );
     const activity = await d.activity({ jobId: flaky, limit: 10 });
     expect(activity.map((e) => e.event)).toEqual([
       'completed',
@@ -132,7 +135,7 @@ describe('SendEmailJob', () => {
     const reset = await d.dispatch(SendEmailJob.passwordReset('bob@example.com', 'Bob', 'rst-998877'));
     await waitForStatus(d, welcome, ['completed']);
     const record = await waitForStatus(d, reset, ['completed']);
-    await waitUntil(() => mails.length === 2);
+    await waitFor('two mails', () => mails.length === 2);
     const toAnn = mails.find((m) => m.to.includes('ann@example.com'))!;
     expect(toAnn.raw).toContain('Subject: Welcome, Ann!');
     expect(toAnn.raw).toContain('https://app.test/activate/1');
@@ -257,7 +260,7 @@ describe('delayed, chained and conditional jobs', () => {
     expect((await d.find(id))?.status).toBe('pending');
     const record = await waitForStatus(d, id, ['completed']);
     expect(record.processedAt!.getTime()).toBeGreaterThanOrEqual(new Date(job.dueAt).getTime() - 5);
-    await waitUntil(() => mails.some((m) => m.to.includes('dee@example.com')));
+    await waitFor("dee's mail", () => mails.some((m) => m.to.includes('dee@example.com')));
   });
 
   it('runs a receipt after its payment, which then sends the receipt email; a failed payment ends the chain', async () => {
@@ -268,7 +271,7 @@ describe('delayed, chained and conditional jobs', () => {
     await waitForStatus(d, pay!, ['completed']);
     await waitForStatus(d, receipt!, ['completed']);
     expect(readFileSync(join(dir, 'receipts', 'pay_9.txt'), 'utf8')).toContain('Amount:        42.00 GBP');
-    await waitUntil(() => mails.some((m) => m.to.includes('eve@example.com')));
+    await waitFor("eve's mail", () => mails.some((m) => m.to.includes('eve@example.com')));
     expect(mails.find((m) => m.to.includes('eve@example.com'))!.raw).toContain(
       'Subject: Your receipt for payment pay_9',
     );

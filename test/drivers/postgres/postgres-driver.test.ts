@@ -11,18 +11,10 @@ import {
 } from '../../../src/index.js';
 import { DATABASE_URL, serviceAvailable } from '../../support/services.js';
 import { dropPgSchema } from '../../support/stores.js';
+import { waitFor } from '../../support/wait.js';
 
 const available = await serviceAvailable('postgres');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await predicate()) return;
-    await sleep(10);
-  }
-  throw new Error(`Timed out waiting for: ${what}`);
-}
 
 const ran: number[] = [];
 class CountJob extends Job {
