@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { JobDispatcher, SqliteQueueDriver } from '../../src/index.js';
 import { TSX_IMPORT } from '../support/fault/spawn-worker.js';
-import { cleanEnv, makeProject, ROOT, runArtisan, statusByQueue } from './helpers.js';
+import { cleanEnv, makeProject, ROOT, runArtisan, statusByQueue, useBuiltCli } from './helpers.js';
 
 /**
  * The app and `artisan` share one store: a script run from the project's src/ folder finds
@@ -37,6 +37,8 @@ const projects: Array<{ remove(): void }> = [];
 afterEach(() => {
   for (const p of projects.splice(0)) p.remove();
 });
+
+beforeAll(useBuiltCli, 240_000);
 
 describe('jobDispatcher() and artisan', () => {
   it('a script run from src/ uses the store of jobwright.config.ts, which artisan reads too', async () => {
