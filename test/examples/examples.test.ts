@@ -254,13 +254,29 @@ describe('BatchProcessJob', () => {
 
 describe('delayed, chained and conditional jobs', () => {
   it('runs a delayed job no earlier than it is due', async () => {
-    const job = new SendReminderJob('dee@example.com', 'Your trial ends tomorrow', 0.6);
-    const id = await d.dispatch(job);
-    await new Promise((r) => setTimeout(r, 300));
-    expect((await d.find(id))?.status).toBe('pending');
-    const record = await waitForStatus(d, id, ['completed']);
-    expect(record.processedAt!.getTime()).toBeGreaterThanOrEqual(new Date(job.dueAt).getTime() - 5);
-    await waitFor("dee's mail", () => mails.some((m) => m.to.includes('dee@example.com')));
+    // The store's clock is held a minute back until the due time has passed for real: a worker
+    // that polls meanwhile cannot see the job as due, so no wall-clock race decides the outcome.
+    let held: number | null = Date.now() - 60_000;
+    const driver = new MemoryQueueDriver({ clock: () => held ?? Date.now() });
+    const clocked = new JobDispatcher(driver, { jobs: EXAMPLE_JOBS, config: { pollIntervalMs: 20 } });
+    try {
+      const job = new SendReminderJob('dee@example.com', 'Your trial ends tomorrow', 0.3);
+      const id = await clocked.dispatch(job);
+      const queue = job.queueName();
+      const dueAt = new Date(job.dueAt).getTime();
+      await clocked.startWorker(queue, 1);
+      expect(await driver.reserve({ queue, limit: 10, leaseMs: 30_000, workerId: 'probe' })).toEqual([]);
+      await waitFor('the due time to pass', () => Date.now() >= dueAt);
+      expect((await clocked.find(id))?.status).toBe('pending');
+      held = null;
+      clocked.wake(queue);
+      const record = await waitForStatus(clocked, id, ['completed']);
+      expect(record.attempts).toBe(1);
+      expect(record.processedAt!.getTime()).toBeGreaterThanOrEqual(dueAt);
+      await waitFor("dee's mail", () => mails.some((m) => m.to.includes('dee@example.com')));
+    } finally {
+      await clocked.close({ graceSeconds: 1 });
+    }
   });
 
   it('runs a receipt after its payment, which then sends the receipt email; a failed payment ends the chain', async () => {
