@@ -7,6 +7,7 @@ import { formatDuration, parseAge } from '../../src/cli/format.js';
 import { fileNameOf } from '../../src/cli/job-template.js';
 import { runCli } from '../../src/cli/program.js';
 import { Job, JobDispatcher, SqliteQueueDriver } from '../../src/index.js';
+import { waitFor } from '../support/wait.js';
 import { cleanEnv, makeProject, ROOT } from './helpers.js';
 
 /** Runs artisan in this process with captured output (the injected streams). */
@@ -244,7 +245,7 @@ describe('queue:forget and queue:clear-failed with ids', () => {
     const [a, b, c] = await dispatcher.dispatchMany([new DoomedJob(1), new DoomedJob(2), new DoomedJob(3)]);
     const pending = await dispatcher.dispatch(new DoomedJob(4), { queue: 'idle' });
     await dispatcher.startWorker('default', 3);
-    while ((await dispatcher.failedJobs()).length < 3) await new Promise((r) => setTimeout(r, 20));
+    await waitFor('three failed jobs', async () => (await dispatcher.failedJobs()).length === 3);
     await dispatcher.close();
 
     const one = await artisan(dir, ['queue:forget', a!]);

@@ -1,5 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidJobError, type JobDispatcher, PayloadError } from '../../src/index.js';
+import { recordConformance } from '../support/conformance-record.js';
 import { InlineProbeJob, ProbeJob, SpawningJob, spawnDispatcher } from './conformance-jobs.js';
 import { runContractConformance } from './driver-contract-conformance.js';
 import { type ConformanceTarget, makeHarnessFactory, sleep, waitFor } from './harness.js';
@@ -19,7 +20,9 @@ export function runDriverConformance(
   options: { skip?: boolean } = {},
 ): void {
   conformanceRuns.add(name);
+  if (options.skip) recordConformance(name, 'skipped');
   describe.skipIf(Boolean(options.skip))(`conformance: ${name}`, () => {
+    beforeAll(() => recordConformance(name, 'ran'));
     const harness = makeHarnessFactory(target);
     afterEach(() => harness.closeAll());
 

@@ -65,15 +65,22 @@ describe('memory driver with a controlled clock', () => {
     const recovered = await driver.recoverExpired({ queue: 'clock', limit: 10 });
     expect(recovered.requeued).toEqual(['C']);
     expect(recovered.failed.map((j) => j.id).sort()).toEqual(['A', 'B']);
-    expect(recovered.failed.find((j) => j.id === 'A')!.errorMessage).toMatch(/Worker died during attempt 2\/2/);
-    expect(recovered.failed.find((j) => j.id === 'B')!.errorMessage).toMatch(/Worker died during attempt 1\/1/);
+    expect(recovered.failed.find((j) => j.id === 'A')!.errorMessage).toMatch(
+      /Worker died during attempt 2\/2/,
+    );
+    expect(recovered.failed.find((j) => j.id === 'B')!.errorMessage).toMatch(
+      /Worker died during attempt 1\/1/,
+    );
   });
 
   it('counts the oldest due job age, retrying and failed jobs by the store clock', async () => {
     const { clock, driver, reserve } = setup();
     await driver.enqueue({ jobs: [job('P'), job('R'), job('F', { maxAttempts: 1 })] });
     clock.now += 5_000;
-    expect((await driver.counts({ queue: 'clock' }))[0]).toMatchObject({ pendingJobs: 3, oldestPendingMs: 5_000 });
+    expect((await driver.counts({ queue: 'clock' }))[0]).toMatchObject({
+      pendingJobs: 3,
+      oldestPendingMs: 5_000,
+    });
     const reserved = await reserve();
     const lease = (id: string) => reserved.find((j) => j.id === id)!.leaseToken;
     await driver.retry({ id: 'R', leaseToken: lease('R'), delayMs: 10_000, error: 'again' });

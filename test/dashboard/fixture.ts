@@ -13,6 +13,7 @@ import {
 } from '../../src/index.js';
 import { DATABASE_URL, REDIS_URL } from '../support/services.js';
 import { dropPgSchema, dropRedisPrefix } from '../support/stores.js';
+import { uniqueName } from '../support/unique.js';
 import { waitFor } from '../support/wait.js';
 
 export { waitFor };
@@ -103,7 +104,7 @@ export function postgresTarget(): DriverTarget {
   return {
     name: 'postgres',
     make: async () => {
-      const schema = `jw_dash_${process.pid}_${schemas.length + 1}`;
+      const schema = uniqueName('jw_dash');
       schemas.push(schema);
       return new DatabaseQueueDriver({ connectionString: DATABASE_URL, schema, max: 3 });
     },

@@ -16,9 +16,20 @@ declare module 'vitest' {
   }
 }
 
+// Each vitest project calls the setup: they share the run's one folder, removed by the last.
+let users = 0;
+
 export default function setup(project: TestProject): () => void {
-  const runDir = join(ROOT, '.test-runs', `${process.pid}-${randomBytes(4).toString('hex')}`);
+  process.env.JOBWRIGHT_TEST_RUN_DIR ??= join(
+    ROOT,
+    '.test-runs',
+    `${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
+  const runDir = process.env.JOBWRIGHT_TEST_RUN_DIR;
   mkdirSync(runDir, { recursive: true });
   project.provide('runDir', runDir);
-  return () => rmSync(runDir, { recursive: true, force: true });
+  users++;
+  return () => {
+    if (--users === 0) rmSync(runDir, { recursive: true, force: true });
+  };
 }
