@@ -1,3 +1,5 @@
+import { driverActivityLogger, setDefaultActivityLogger } from './activity/activity-logged-job.js';
+import './activity/activity-plugin.js';
 import { loadProjectSettingsSync } from './cli/project.js';
 import { type JobConfig, loadConfig } from './config.js';
 import { type DispatchOptions, JobDispatcher } from './dispatcher.js';
@@ -6,6 +8,9 @@ import type { Job } from './job.js';
 import { sqliteElsewhereWarning } from './store-location.js';
 
 let globalDispatcher: JobDispatcher | undefined;
+
+// handleWithLogging() outside a worker writes to the global dispatcher's store.
+setDefaultActivityLogger(async () => driverActivityLogger(await jobDispatcher().driver()));
 
 /**
  * The process-wide dispatcher, built on first use from the settings of jobwright.config.ts
