@@ -23,6 +23,8 @@ export interface JobConfig {
   /** Seconds one attempt may run. */
   timeout: number;
   workerConcurrency: number;
+  /** Jobs a busy worker may hold ahead of its free slots, uncharged (0: none). */
+  workerPrefetch: number;
   maxPayloadBytes: number;
   /** Seconds running jobs get to finish when a worker stops. */
   shutdownGraceSeconds: number;
@@ -50,6 +52,12 @@ const SETTINGS: Setting[] = [
     key: 'workerConcurrency',
     schema: positiveInt.max(10_000),
     accepts: 'a whole number from 1 to 10000',
+  },
+  {
+    env: 'JOB_WORKER_PREFETCH',
+    key: 'workerPrefetch',
+    schema: z.coerce.number().int().min(0).max(10_000),
+    accepts: 'a whole number from 0 to 10000',
   },
   {
     env: 'JOB_MAX_RETRY_ATTEMPTS',
@@ -129,6 +137,7 @@ export const DEFAULT_CONFIG: JobConfig = {
   retryBackoff: 'fixed',
   timeout: 300,
   workerConcurrency: 5,
+  workerPrefetch: 200,
   maxPayloadBytes: 1024 * 1024,
   shutdownGraceSeconds: 30,
   pollIntervalMs: 1000,

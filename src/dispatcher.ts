@@ -76,6 +76,9 @@ export type DriverSource = QueueDriver | (() => Promise<QueueDriver>);
  * Puts jobs on queues and runs workers over them. One dispatcher owns one driver; `close()`
  * stops its workers gracefully and closes the driver.
  */
+/** The most jobs a worker may hold ahead (`prefetch`). */
+const MAX_PREFETCH = 10_000;
+
 export class JobDispatcher {
   readonly events = new JobEventEmitter();
   readonly config: JobConfig;
@@ -208,13 +211,28 @@ export class JobDispatcher {
     return rows.map((r) => r.id);
   }
 
-  /** Starts `concurrency` concurrent slots working `queue` in this process. */
-  async startWorker(queue: string, concurrency = this.config.workerConcurrency): Promise<void> {
+  /**
+   * Starts `concurrency` concurrent slots working `queue` in this process. `prefetch` (default
+   * `workerPrefetch`, 200) bounds the jobs it may hold ahead of its free slots while there is a
+   * backlog: held jobs are leased but not charged an attempt until they start.
+   */
+  async startWorker(
+    queue: string,
+    concurrency = this.config.workerConcurrency,
+    options: { prefetch?: number } = {},
+  ): Promise<void> {
     assertQueueName(queue);
     if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
       throw new InvalidJobError(
         'INVALID_CONCURRENCY',
         `Invalid concurrency ${concurrency}: use a whole number from 1`,
+      );
+    }
+    const prefetch = options.prefetch ?? this.config.workerPrefetch;
+    if (!Number.isSafeInteger(prefetch) || prefetch < 0 || prefetch > MAX_PREFETCH) {
+      throw new InvalidJobError(
+        'INVALID_PREFETCH',
+        `Invalid prefetch ${String(prefetch)}: use a whole number from 0 to ${MAX_PREFETCH} (jobs held ahead of the free slots; 0 turns it off)`,
       );
     }
     if (this.workers.has(queue)) {
@@ -236,6 +254,7 @@ export class JobDispatcher {
           driver.capabilities.maxIdlePollMs ?? Number.POSITIVE_INFINITY,
         ),
         recoverIntervalMs: Math.max(this.config.pollIntervalMs, Math.min(5000, leaseMs / 2)),
+        prefetch,
       },
       this.runnerDeps(driver),
     );

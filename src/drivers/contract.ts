@@ -6,11 +6,20 @@
  * - Time comes from the store's clock (`now()` in SQL, `TIME` in Redis). Params carry
  *   durations (`delayMs`, `leaseMs`), never absolute host times, except an explicit
  *   `availableAt` the user asked for.
- * - `reserve` counts the attempt, sets `status = 'processing'`, a fresh random `leaseToken`
- *   and `leaseExpiresAt = now + leaseMs`, atomically, and never hands one job to two callers.
- * - Every transition after a reservation (`complete`, `retry`, `fail`, `release`,
- *   `heartbeat`) applies only while `status = 'processing'` and the token matches; otherwise it
- *   changes nothing and reports that the lease was lost.
+ * - `reserve` sets `status = 'processing'`, a fresh random `leaseToken` and
+ *   `leaseExpiresAt = now + leaseMs`, atomically, and never hands one job to two callers. The
+ *   first `start` jobs it hands out are started (attempt counted, `reservedAt = now`); the rest
+ *   are held: leased, `reservedAt` null, attempts unchanged, until `start` charges them.
+ * - Every transition after a reservation (`start`, `settle`, `heartbeat`) applies only while
+ *   `status = 'processing'` and the token matches; otherwise it changes nothing for that job and
+ *   reports it lost. Grouped verbs answer per job: one job's failure is that job's alone.
+ * - A held job (never started) is never charged and never failed: `recoverExpired` and a
+ *   `release` outcome put it back as it was. `counts` shows it as pending.
+ * - Completion keeps `reservedAt` (when the last attempt started) and clears `errorMessage`.
+ *
+ * The contract is split by role: `JobLifecycle` (what the worker engine needs), `QueueAdmin`
+ * (reads and admin verbs for the CLI and dashboard), `WorkerRegistry`, `ActivityLog` and the
+ * optional `QueuePausing` (check `capabilities.pause` or `canPause`).
  */
 
 export type JobStatus = 'pending' | 'processing' | 'completed' | 'failed' | 'retrying';
@@ -81,33 +90,50 @@ export interface EnqueueParams {
 
 export interface ReserveParams {
   queue: string;
-  /** How many jobs at most (the worker's free slots). */
+  /** How many jobs at most (the worker's free slots plus what it may hold ahead). */
   limit: number;
+  /**
+   * How many of them start now (the first ones, in priority order): their attempt is counted and
+   * `reservedAt` set in the same step. The others are held, uncharged, until `start`. Default: all.
+   */
+  start?: number;
   /** Lease length; a job whose lease passes without a heartbeat is recovered by `recoverExpired`. */
   leaseMs: number;
   /** The worker reserving, recorded for `queue:workers` and debugging. */
   workerId: string;
 }
 
-export interface CompleteParams extends LeaseRef {
-  /** Jobs to store in the same atomic step (the next link of a chain). */
-  next?: NewJob[];
+/** One job's outcome, written by `settle`. Every kind is fenced by the lease token. */
+export type Outcome =
+  | { kind: 'complete'; id: string; leaseToken: string; next?: NewJob[] }
+  | { kind: 'retry'; id: string; leaseToken: string; delayMs: number; error: string }
+  | { kind: 'fail'; id: string; leaseToken: string; error: string }
+  /** Puts the job back: a held job as it was, a started one without counting its attempt. */
+  | { kind: 'release'; id: string; leaseToken: string; delayMs?: number };
+
+/**
+ * What became of one outcome: written; `lost` (the lease no longer held: nothing changed);
+ * `refused` (the store refused this job's data, e.g. a chain link it cannot store: nothing
+ * changed, `reason` says why). A store that is down throws instead.
+ */
+export type OutcomeResult = { status: 'ok' } | { status: 'lost' } | { status: 'refused'; reason: string };
+
+export interface SettleParams {
+  outcomes: Outcome[];
 }
 
-export interface RetryParams extends LeaseRef {
-  delayMs: number;
-  error: string;
+export interface StartParams {
+  /** Held jobs whose `handle` is about to start: their attempt is counted now. */
+  leases: LeaseRef[];
+  leaseMs: number;
 }
 
-export interface FailParams extends LeaseRef {
-  error: string;
+export interface StartResult {
+  /** Ids that were not started: their lease was lost (or they were started already). */
+  lost: string[];
 }
 
-export interface ReleaseParams extends LeaseRef {
-  /** Put back without counting the attempt (graceful shutdown). */
-  delayMs?: number;
-}
-
+/** Kept for callers of the single-job helpers (src/drivers/settle-one.ts). */
 export interface TransitionResult {
   /** False when the lease was lost (expired and recovered, or already moved on): nothing changed. */
   ok: boolean;
@@ -130,7 +156,7 @@ export interface RecoverParams {
 }
 
 export interface RecoverResult {
-  /** Jobs whose lease ran out and that had attempts left: due again now, status `retrying`. */
+  /** Jobs whose lease ran out and that had attempts left (or were only held): due again now. */
   requeued: string[];
   /** Jobs whose lease ran out on their last attempt: now `failed`, so their `failed()` hook can run. */
   failed: StoredJob[];
@@ -192,6 +218,8 @@ export interface WorkerInfo {
   pid: number;
   queues: string[];
   concurrency: number;
+  /** Jobs it holds ahead (leased, not started, not charged). */
+  held: number;
   startedAt: Date;
   lastHeartbeatAt: Date;
   jobsDone: number;
@@ -206,6 +234,8 @@ export interface RegisterWorkerParams {
   /** The registration lapses unless renewed within this time. */
   ttlMs: number;
   jobsDone: number;
+  /** Jobs it holds ahead right now (0 when omitted). */
+  held?: number;
 }
 
 export type ActivityEvent = 'started' | 'completed' | 'failed';
@@ -248,12 +278,6 @@ export interface DriverCapabilities {
   /** Queues can be paused and resumed. */
   pause: boolean;
   /**
-   * `complete` itself reserves the caller's next job (Redis refills in the same script). The
-   * engine then keeps a slot until the outcome is written, so that priority order holds;
-   * otherwise a slot takes its next job as soon as `handle` settles.
-   */
-  reservesOnComplete?: boolean;
-  /**
    * The longest idle poll this store advises (ms), when it cannot wake other processes and a
    * look for due work is cheap (SQLite: a read). Workers poll at most this long apart.
    */
@@ -263,7 +287,8 @@ export interface DriverCapabilities {
 /** A callback for "new work may be due on this queue". A hint only: polling is the truth. */
 export type WakeListener = (queue: string) => void;
 
-export interface QueueDriver {
+/** What the worker engine needs: store, reserve, start and settle jobs, keep and recover leases. */
+export interface JobLifecycle {
   /** A short name for logs and errors ('memory', 'sqlite', 'database', 'redis'). */
   readonly name: string;
   readonly capabilities: DriverCapabilities;
@@ -271,41 +296,69 @@ export interface QueueDriver {
   /** Creates or upgrades the schema; idempotent. Other verbs call it on first use. */
   migrate(): Promise<void>;
   enqueue(params: EnqueueParams): Promise<void>;
+  /** Leases up to `limit` due jobs in (priority, id) order; the first `start` are started, the rest held. */
   reserve(params: ReserveParams): Promise<ReservedJob[]>;
-  complete(params: CompleteParams): Promise<TransitionResult>;
-  retry(params: RetryParams): Promise<TransitionResult>;
-  fail(params: FailParams): Promise<TransitionResult>;
-  release(params: ReleaseParams): Promise<TransitionResult>;
+  /** Counts the attempt of held jobs, sets `reservedAt`, renews their lease; one write for all. */
+  start(params: StartParams): Promise<StartResult>;
+  /** Writes many outcomes; one result per outcome, in order. Throws only when the store fails. */
+  settle(params: SettleParams): Promise<OutcomeResult[]>;
   heartbeat(params: HeartbeatParams): Promise<HeartbeatResult>;
   recoverExpired(params: RecoverParams): Promise<RecoverResult>;
+  /** How many jobs of `queue` are due and waiting, counted up to `limit` (a cheap bounded count). */
+  countDue(params: { queue: string; limit: number }): Promise<number>;
+  /** Wake-up hints for idle workers; returns the unsubscribe function. */
+  subscribe?(listener: WakeListener): Promise<() => void>;
+  close(): Promise<void>;
+}
 
+/** Reads and admin verbs, for the CLI and the dashboard. */
+export interface QueueAdmin {
   find(params: { id: string }): Promise<StoredJob | null>;
   list(params: ListParams): Promise<ListResult>;
   retryFailed(params: RetryFailedParams): Promise<number>;
   clearFailed(params: ClearFailedParams): Promise<number>;
   prune(params: PruneParams): Promise<number>;
-  /** Counts of one queue; every known queue when `queue` is omitted. */
+  /** Counts of one queue; every known queue when `queue` is omitted. Held jobs count as pending. */
   counts(params: QueueFilter): Promise<QueueCounts[]>;
+  /** Completed and failed jobs per minute over the last `minutes` minutes (store clock), oldest first; empty minutes included. */
+  throughput(params: { queue?: string; minutes: number }): Promise<ThroughputBucket[]>;
+}
 
+/** Live workers, for `queue:workers`, `workersCount` and the engine's share of held jobs. */
+export interface WorkerRegistry {
   registerWorker(params: RegisterWorkerParams): Promise<void>;
   unregisterWorker(params: { workerId: string }): Promise<void>;
   /** Live workers only: those whose registration has not lapsed. */
   workers(): Promise<WorkerInfo[]>;
+}
 
+export interface ActivityLog {
   logActivity(params: { entries: NewActivityEntry[] }): Promise<void>;
   /** Newest first; of one job when `jobId` is given. */
   activity(params: { jobId?: string; limit: number }): Promise<ActivityEntry[]>;
+}
 
-  /** Completed and failed jobs per minute over the last `minutes` minutes (store clock), oldest first; empty minutes included. */
-  throughput(params: { queue?: string; minutes: number }): Promise<ThroughputBucket[]>;
+/** Optional: only where `capabilities.pause`. While a queue is paused, `reserve` returns nothing for it. */
+export interface QueuePausing {
+  pauseQueue(params: { queue: string }): Promise<void>;
+  resumeQueue(params: { queue: string }): Promise<void>;
+  pausedQueues(): Promise<string[]>;
+}
 
-  /** While a queue is paused, `reserve` returns nothing for it. */
-  pauseQueue?(params: { queue: string }): Promise<void>;
-  resumeQueue?(params: { queue: string }): Promise<void>;
-  pausedQueues?(): Promise<string[]>;
+/** Every store implements the lifecycle, the admin verbs, the registry and the activity log. */
+export interface QueueDriver
+  extends JobLifecycle,
+    QueueAdmin,
+    WorkerRegistry,
+    ActivityLog,
+    Partial<QueuePausing> {}
 
-  /** Wake-up hints for idle workers; returns the unsubscribe function. */
-  subscribe?(listener: WakeListener): Promise<() => void>;
-
-  close(): Promise<void>;
+/** The capability check for pausing. */
+export function canPause(driver: QueueDriver): driver is QueueDriver & QueuePausing {
+  return (
+    driver.capabilities.pause &&
+    typeof driver.pauseQueue === 'function' &&
+    typeof driver.resumeQueue === 'function' &&
+    typeof driver.pausedQueues === 'function'
+  );
 }

@@ -2,6 +2,8 @@ import { hostname } from 'node:os';
 import type { QueueDriver, ReservedJob } from '../drivers/contract.js';
 import { JobwrightError } from '../errors.js';
 import type { JobEventEmitter } from '../events.js';
+import { OutcomeWriter } from './outcome-writer.js';
+import { Prefetch } from './prefetch.js';
 import {
   type ActiveRun,
   newActiveRun,
@@ -20,6 +22,8 @@ export interface QueueWorkerOptions {
   pollIntervalMs: number;
   /** How often expired leases are looked for. */
   recoverIntervalMs: number;
+  /** How many jobs it may hold ahead of its free slots, uncharged (0: none). */
+  prefetch: number;
 }
 
 /** How soon after a job ends the worker's jobs-done count reaches the store. */
@@ -38,19 +42,18 @@ class ShutdownError extends JobwrightError {
 }
 
 /**
- * Works one queue with up to `concurrency` jobs at once. It reserves as many jobs as it has
- * free slots, refills a slot as soon as it frees, and otherwise waits for a wake-up hint or
- * the poll interval. Heartbeats renew the leases of running jobs; a periodic sweep recovers
- * jobs whose worker died.
+ * Works one queue with up to `concurrency` jobs at once, for every store alike. It reserves as
+ * many jobs as it has free slots (started: charged in the same step) and, while there is a
+ * backlog, holds more ahead (`Prefetch`: leased, uncharged). A slot that frees takes a held job
+ * with a grouped "start" write that charges its attempt before `handle` runs; outcomes are
+ * written in groups (`OutcomeWriter`) while the slots keep running. Heartbeats renew running and
+ * held leases; a periodic sweep recovers jobs whose worker died.
  */
 export class QueueWorker {
-  /** Every reservation not yet settled in the store: running, or with its outcome being written. */
+  /** Every started reservation not yet settled in the store: running, or with its outcome being written. */
   private readonly running = new Map<string, ActiveRun>();
-  /** Slots in use: jobs whose `handle` has not settled yet. Never more than the concurrency. */
+  /** Slots in use: jobs starting, running, or with their outcome being written. Never more than the concurrency. */
   private executing = 0;
-  private get maxOutcomesInFlight(): number {
-    return Math.max(100, this.options.concurrency * 10);
-  }
   private stopping = false;
   private filling = false;
   private fillAgain = false;
@@ -63,13 +66,28 @@ export class QueueWorker {
   private consecutiveErrors = 0;
   private readonly driver: QueueDriver;
   private readonly events: JobEventEmitter;
+  private readonly outcomes: OutcomeWriter;
+  private readonly prefetch: Prefetch;
+  private readonly deps: RunnerDeps;
 
   constructor(
     private readonly options: QueueWorkerOptions,
-    private readonly deps: RunnerDeps,
+    deps: RunnerDeps,
   ) {
     this.driver = deps.driver;
     this.events = deps.events;
+    this.outcomes = new OutcomeWriter(deps.driver);
+    this.deps = { ...deps, outcomes: this.outcomes };
+    this.prefetch = new Prefetch({
+      driver: deps.driver,
+      queue: options.queue,
+      workerId: options.workerId,
+      leaseMs: options.leaseMs,
+      max: options.prefetch,
+      outcomes: this.outcomes,
+      onHeld: () => this.fill(),
+      onError: (error) => this.reportError(error),
+    });
   }
 
   get queue(): string {
@@ -84,8 +102,14 @@ export class QueueWorker {
     return this.executing;
   }
 
+  /** Jobs held ahead right now (leased, not started, not charged). */
+  get heldCount(): number {
+    return this.prefetch.size;
+  }
+
   async start(): Promise<void> {
     await this.register();
+    await this.prefetch.refreshWorkers();
     if (this.driver.subscribe) {
       this.unsubscribe = await this.driver.subscribe((queue) => {
         if (queue === this.options.queue) this.fill();
@@ -110,8 +134,9 @@ export class QueueWorker {
   }
 
   /**
-   * Stops reserving, gives running jobs `graceMs` to finish, then puts back the rest without
-   * counting their attempt. Resolves with how many were put back.
+   * Stops reserving, puts held jobs back at once (they were never charged), gives running jobs
+   * `graceMs` to finish, then puts back the rest without counting their attempt. Resolves with
+   * how many started jobs were put back.
    */
   async stop(graceMs: number): Promise<number> {
     this.stopping = true;
@@ -119,6 +144,7 @@ export class QueueWorker {
     clearTimeout(this.jobsDoneTimer);
     clearInterval(this.recoverTimer);
     this.unsubscribe?.();
+    await this.prefetch.releaseAll();
     await waitAtMost(Promise.all([...this.running.values()].map((r) => r.done)), graceMs);
     // Jobs still in handle() go back; jobs whose outcome is being written finish that write.
     const leftovers = [...this.running.values()].filter((run) => !run.handled);
@@ -127,20 +153,11 @@ export class QueueWorker {
       run.released = true;
       run.interrupt(new ShutdownError());
     }
-    let released = 0;
-    await Promise.all(
-      leftovers.map(async (run) => {
-        try {
-          const { ok } = await this.driver.release({ id: run.job.id, leaseToken: run.job.leaseToken });
-          if (ok) released++;
-        } catch (error) {
-          // The lease runs out by itself and the job is recovered: nothing is lost.
-          this.reportError(error);
-        }
-        this.running.delete(run.job.id);
-      }),
-    );
+    const results = await this.outcomes.release(leftovers.map((run) => run.job));
+    for (const run of leftovers) this.running.delete(run.job.id);
+    const released = results.filter((r) => r.status === 'ok').length;
     await waitAtMost(Promise.all(writing), 10_000);
+    await waitAtMost(this.outcomes.drain(), 10_000);
     clearInterval(this.heartbeatTimer);
     try {
       await this.driver.unregisterWorker({ workerId: this.options.workerId });
@@ -178,15 +195,32 @@ export class QueueWorker {
         this.fillAgain = false;
         const free = this.options.concurrency - this.executing;
         if (free <= 0) return;
+        // Held jobs first: one grouped start write charges them, then they run.
+        const held = this.prefetch.take(free);
+        if (held.length > 0) {
+          this.startHeld(held);
+          continue;
+        }
+        const extra = this.prefetch.room();
         const jobs = await this.driver.reserve({
           queue: this.options.queue,
-          limit: free,
+          limit: free + extra,
+          start: free,
           leaseMs: this.options.leaseMs,
           workerId: this.options.workerId,
         });
         this.consecutiveErrors = 0;
-        for (const job of jobs) this.launch(job);
-        if (jobs.length < free) {
+        if (this.stopping) {
+          await this.outcomes.release(jobs);
+          return;
+        }
+        for (const job of jobs) {
+          if (job.reservedAt === null) this.prefetch.hold(job);
+          else this.launch(job);
+        }
+        const full = jobs.length >= free + extra;
+        this.prefetch.noteBacklog(jobs.length >= free);
+        if (!full) {
           idle = !this.fillAgain;
           if (idle) break;
         }
@@ -197,7 +231,33 @@ export class QueueWorker {
       idle = true;
     } finally {
       if (idle) this.schedulePoll();
+      this.prefetch.topUp(this.stopping);
     }
+  }
+
+  /** Charges held jobs in one grouped write, then runs those still leased to this worker. */
+  private startHeld(jobs: ReservedJob[]): void {
+    this.executing += jobs.length;
+    void this.prefetch.start(jobs).then(
+      (started) => {
+        const startedIds = new Set(started.map((j) => j.id));
+        for (const job of jobs) if (!startedIds.has(job.id)) this.executing--;
+        if (this.stopping) {
+          // Charged but not run: give the attempt back.
+          this.executing -= started.length;
+          void this.outcomes.release(started);
+          return;
+        }
+        for (const job of started) this.launch(job, true);
+        if (started.length < jobs.length) this.fill();
+      },
+      (error: unknown) => {
+        // The start write failed: the jobs stay leased and uncharged; their leases run out.
+        this.executing -= jobs.length;
+        this.reportError(error);
+        this.schedulePoll();
+      },
+    );
   }
 
   private schedulePoll(): void {
@@ -208,32 +268,22 @@ export class QueueWorker {
     this.pollTimer = setTimeout(() => this.fill(), delay);
   }
 
-  private launch(job: ReservedJob): void {
+  /** Runs a started job in a slot; `slotTaken` when the slot was counted already (held jobs). */
+  private launch(job: ReservedJob, slotTaken = false): void {
     const run: ActiveRun = newActiveRun(job);
     this.running.set(job.id, run);
-    this.executing++;
-    let slotHeld = true;
-    const freeSlot = () => {
-      if (!slotHeld) return;
-      slotHeld = false;
-      this.executing--;
-      this.fill();
-    };
-    // A slot whose job has finished takes the next one while the outcome is written (drivers
-    // group those writes), up to a bound: a slow store then slows the worker instead of letting
-    // unwritten outcomes pile up.
-    run.onAttemptEnd = () => {
-      if (this.driver.capabilities.reservesOnComplete) return;
-      if (this.running.size - this.executing <= this.maxOutcomesInFlight) freeSlot();
-    };
+    if (!slotTaken) this.executing++;
+    // The slot frees once the outcome is written, not when `handle` settles: a worker never has
+    // more than `concurrency` jobs charged and unsettled, so a crash fails at most that many
+    // (issue 12). Outcomes of all slots still go out in groups.
     run.done = runReservedJob(this.deps, run)
       .catch((error) => this.reportError(error))
       .finally(() => {
         if (this.running.get(job.id) === run) this.running.delete(job.id);
         this.jobsDone++;
         this.publishJobsDoneSoon();
-        if (slotHeld) freeSlot();
-        else this.fill();
+        this.executing--;
+        this.fill();
       });
   }
 
@@ -256,11 +306,18 @@ export class QueueWorker {
       const leases = [...this.running.values()]
         .filter((r) => !r.released)
         .map((r) => ({ id: r.job.id, leaseToken: r.job.leaseToken }));
+      leases.push(...this.prefetch.leases());
       if (leases.length > 0) {
         const { lost } = await this.driver.heartbeat({ leases, leaseMs: this.options.leaseMs });
-        for (const id of lost) this.running.get(id)?.interrupt(new LeaseLostError());
+        for (const id of lost) {
+          this.running.get(id)?.interrupt(new LeaseLostError());
+          this.prefetch.drop(id);
+        }
       }
-      if (!this.stopping) await this.register();
+      if (!this.stopping) {
+        await this.register();
+        await this.prefetch.refreshWorkers();
+      }
     } catch (error) {
       this.reportError(error);
     }
@@ -275,6 +332,7 @@ export class QueueWorker {
       concurrency: this.options.concurrency,
       ttlMs: this.options.leaseMs,
       jobsDone: this.jobsDone,
+      held: this.prefetch.size,
     });
   }
 

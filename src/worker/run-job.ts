@@ -1,11 +1,15 @@
 import type { JobDefaults } from '../config.js';
-import type { QueueDriver, ReservedJob, StoredJob } from '../drivers/contract.js';
+import type { Outcome, OutcomeResult, QueueDriver, ReservedJob, StoredJob } from '../drivers/contract.js';
 import { JobTimeoutError } from '../errors.js';
 import type { JobEventBase, JobEventEmitter } from '../events.js';
 import { type Job, type JobContext, resolveJobSettings } from '../job.js';
 import { decodePayload } from '../payload.js';
 import type { JobRegistry } from '../registry.js';
 import { nextInChain, parseMeta } from './chain.js';
+import { describeError, toError } from './error-text.js';
+import type { OutcomeWriter } from './outcome-writer.js';
+
+export { describeError, toError } from './error-text.js';
 
 /**
  * Wraps a job's `handle`: activity logging, tracing and metrics hook in here.
@@ -24,6 +28,8 @@ export interface RunnerDeps {
   events: JobEventEmitter;
   defaults: JobDefaults;
   middleware: JobMiddleware[];
+  /** The worker's grouped outcome writes; without it each outcome is one `settle` call. */
+  outcomes?: OutcomeWriter;
 }
 
 /** One attempt in flight; the queue worker keeps these to heartbeat, interrupt and release them. */
@@ -53,17 +59,6 @@ export function newActiveRun(job: ReservedJob): ActiveRun {
   };
 }
 
-export function toError(value: unknown): Error {
-  if (value instanceof Error) return value;
-  return new Error(typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value)));
-}
-
-/** The message stored in `error_message`: the error's own text, its stack when there is one. */
-export function describeError(error: Error): string {
-  const text = error.stack ?? `${error.name}: ${error.message}`;
-  return text.length > 8000 ? `${text.slice(0, 8000)}…` : text;
-}
-
 function eventBase(job: StoredJob): JobEventBase {
   return {
     jobId: job.id,
@@ -81,12 +76,14 @@ async function instantiate(deps: RunnerDeps, job: ReservedJob): Promise<Job | nu
   } catch (cause) {
     const error = toError(cause);
     // Retrying cannot mend an unknown name or a damaged payload: fail now, keep the queue flowing.
-    const { ok } = await deps.driver.fail({
+    const result = await writeOutcome(deps, {
+      kind: 'fail',
       id: job.id,
       leaseToken: job.leaseToken,
       error: describeError(error),
     });
-    if (ok) deps.events.emit('job:failed', { ...eventBase(job), durationMs: null, error });
+    if (result.status === 'ok')
+      deps.events.emit('job:failed', { ...eventBase(job), durationMs: null, error });
     return null;
   }
 }
@@ -157,12 +154,35 @@ async function callFailedHook(deps: RunnerDeps, instance: Job, error: Error, job
     deps.events.emit('worker:error', {
       workerId: '',
       queue: job.queueName,
-      error: new Error(`failed() of job ${job.id} (${job.jobName}) threw: ${toError(hookError).message}`),
+      error: new Error(
+        `failed() of job ${job.id} (${job.jobName}) threw: ${describeError(toError(hookError))}`,
+      ),
     });
   }
 }
 
-/** Runs one reserved job to its recorded outcome: completed, retrying or failed. */
+/** One outcome, through the worker's grouped writes when there are some. */
+function writeOutcome(deps: RunnerDeps, outcome: Outcome): Promise<OutcomeResult> {
+  if (deps.outcomes) return deps.outcomes.write(outcome);
+  return deps.driver.settle({ outcomes: [outcome] }).then((r) => r[0] ?? { status: 'lost' });
+}
+
+/** Seconds until the retry: the job's `retryDelay`, or the configured default when that throws or is not a number. */
+function retryDelaySeconds(deps: RunnerDeps, instance: Job, attempt: number): number {
+  let seconds: number;
+  try {
+    seconds = Number(resolveJobSettings(instance, deps.defaults).retryDelay(attempt));
+  } catch {
+    try {
+      seconds = Number(deps.defaults.retryDelay(attempt));
+    } catch {
+      seconds = 0;
+    }
+  }
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : 0;
+}
+
+/** Runs one started job to its recorded outcome: completed, retrying or failed. */
 export async function runReservedJob(deps: RunnerDeps, run: ActiveRun): Promise<void> {
   const { job } = run;
   const instance = await instantiate(deps, job);
@@ -184,33 +204,42 @@ export async function runReservedJob(deps: RunnerDeps, run: ActiveRun): Promise<
 
   if (error === null) {
     const next = job.meta === null ? undefined : nextInChain(parseMeta(job.meta));
-    const { ok } = await deps.driver.complete(next ? { ...lease, next } : lease);
-    const event = ok ? 'job:completed' : 'job:lease-lost';
+    const result = await writeOutcome(deps, { kind: 'complete', ...lease, ...(next ? { next } : {}) });
+    if (result.status === 'refused') {
+      events.emit('job:failed', { ...eventBase(job), durationMs, error: new Error(result.reason) });
+      return;
+    }
+    const event = result.status === 'ok' ? 'job:completed' : 'job:lease-lost';
     if (events.hasListeners(event)) events.emit(event, { ...eventBase(job), durationMs });
     return;
   }
   const base = eventBase(job);
+  // Whatever was thrown, the outcome is written now with a best-effort text (rule 7).
+  const text = describeError(error);
   if (job.attempts < job.maxAttempts) {
-    const settings = resolveJobSettings(instance, deps.defaults);
-    let retryInSeconds = Number(settings.retryDelay(job.attempts));
-    if (!Number.isFinite(retryInSeconds) || retryInSeconds < 0) retryInSeconds = 0;
-    const { ok } = await deps.driver.retry({
+    const retryInSeconds = retryDelaySeconds(deps, instance, job.attempts);
+    const result = await writeOutcome(deps, {
+      kind: 'retry',
       ...lease,
-      delayMs: retryInSeconds * 1000,
-      error: describeError(error),
+      delayMs: Math.min(retryInSeconds * 1000, MAX_DELAY_MS),
+      error: text,
     });
-    if (ok) deps.events.emit('job:retrying', { ...base, durationMs, error, retryInSeconds });
-    else deps.events.emit('job:lease-lost', base);
+    if (result.status === 'ok') events.emit('job:retrying', { ...base, durationMs, error, retryInSeconds });
+    else if (result.status === 'lost') events.emit('job:lease-lost', base);
+    else events.emit('job:failed', { ...base, durationMs, error: new Error(result.reason) });
     return;
   }
-  const { ok } = await deps.driver.fail({ ...lease, error: describeError(error) });
-  if (!ok) {
-    deps.events.emit('job:lease-lost', base);
+  const result = await writeOutcome(deps, { kind: 'fail', ...lease, error: text });
+  if (result.status === 'lost') {
+    events.emit('job:lease-lost', base);
     return;
   }
-  deps.events.emit('job:failed', { ...base, durationMs, error });
+  events.emit('job:failed', { ...base, durationMs, error });
   await callFailedHook(deps, instance, error, job);
 }
+
+/** Retry delays are capped at a year: Node timers and the stores' date ranges stay safe. */
+const MAX_DELAY_MS = 365 * 24 * 3600 * 1000;
 
 /** Runs `failed()` for a job the store failed on its own (its worker died on the last attempt). */
 export async function runFailedHookForRecovered(deps: RunnerDeps, job: StoredJob): Promise<void> {

@@ -1,8 +1,10 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { completeJob, failJob } from '../../src/drivers/settle-one.js';
 import { InvalidJobError, type JobDispatcher, PayloadError } from '../../src/index.js';
 import { recordConformance } from '../support/conformance-record.js';
 import { InlineProbeJob, ProbeJob, SpawningJob, spawnDispatcher } from './conformance-jobs.js';
 import { runContractConformance } from './driver-contract-conformance.js';
+import { runEngineConformance } from './engine-conformance.js';
 import { type ConformanceTarget, makeHarnessFactory, sleep, waitFor } from './harness.js';
 
 export type { ConformanceTarget } from './harness.js';
@@ -124,8 +126,8 @@ export function runDriverConformance(
       await waitFor('recovered and completed', async () => (await status(dispatcher, id)) === 'completed');
       expect(rec.of('start', 1)).toHaveLength(1);
       expect((await dispatcher.find(id))!.attempts).toBe(2);
-      expect((await driver.complete({ id, leaseToken: dead!.leaseToken })).ok).toBe(false);
-      expect((await driver.fail({ id, leaseToken: dead!.leaseToken, error: 'stale' })).ok).toBe(false);
+      expect((await completeJob(driver, { id, leaseToken: dead!.leaseToken })).ok).toBe(false);
+      expect((await failJob(driver, { id, leaseToken: dead!.leaseToken, error: 'stale' })).ok).toBe(false);
       expect(await status(dispatcher, id)).toBe('completed');
     });
 
@@ -325,5 +327,6 @@ export function runDriverConformance(
     });
 
     runContractConformance(harness);
+    runEngineConformance(harness);
   });
 }

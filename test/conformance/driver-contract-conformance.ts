@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import { completeJob, failJob, releaseJob, retryJob } from '../../src/drivers/settle-one.js';
 import type { NewJob, QueueDriver } from '../../src/index.js';
 import { ProbeJob } from './conformance-jobs.js';
 import { type makeHarnessFactory, sleep, waitFor } from './harness.js';
@@ -89,20 +90,20 @@ export function runContractConformance(harness: ReturnType<typeof makeHarnessFac
     expect(second).toMatchObject({ id: row.id, attempts: 2 });
     expect(second!.leaseToken).not.toBe(first!.leaseToken);
     for (const stale of [
-      driver.complete({ id: row.id, leaseToken: first!.leaseToken }),
-      driver.retry({ id: row.id, leaseToken: first!.leaseToken, delayMs: 0, error: 'x' }),
-      driver.fail({ id: row.id, leaseToken: first!.leaseToken, error: 'x' }),
-      driver.release({ id: row.id, leaseToken: first!.leaseToken }),
+      completeJob(driver, { id: row.id, leaseToken: first!.leaseToken }),
+      retryJob(driver, { id: row.id, leaseToken: first!.leaseToken, delayMs: 0, error: 'x' }),
+      failJob(driver, { id: row.id, leaseToken: first!.leaseToken, error: 'x' }),
+      releaseJob(driver, { id: row.id, leaseToken: first!.leaseToken }),
     ]) {
       expect((await stale).ok).toBe(false);
     }
     expect((await driver.find({ id: row.id }))!.status).toBe('processing');
-    expect((await driver.release({ id: row.id, leaseToken: second!.leaseToken })).ok).toBe(true);
+    expect((await releaseJob(driver, { id: row.id, leaseToken: second!.leaseToken })).ok).toBe(true);
     const released = (await driver.find({ id: row.id }))!;
     expect(released).toMatchObject({ status: 'retrying', attempts: 1 });
     const [third] = await driver.reserve({ queue: 'default', limit: 5, leaseMs: 5000, workerId: 'w3' });
-    expect((await driver.complete({ id: row.id, leaseToken: third!.leaseToken })).ok).toBe(true);
-    expect((await driver.complete({ id: row.id, leaseToken: third!.leaseToken })).ok).toBe(false);
+    expect((await completeJob(driver, { id: row.id, leaseToken: third!.leaseToken })).ok).toBe(true);
+    expect((await completeJob(driver, { id: row.id, leaseToken: third!.leaseToken })).ok).toBe(false);
     const done = (await driver.find({ id: row.id }))!;
     expect(done.status).toBe('completed');
     expect(done.processedAt).toBeInstanceOf(Date);

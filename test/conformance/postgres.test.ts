@@ -11,8 +11,8 @@ const available = await serviceAvailable('postgres');
 let schema = '';
 const made: DatabaseQueueDriver[] = [];
 
-function driver(earlyCompletion: boolean): DatabaseQueueDriver {
-  const d = new DatabaseQueueDriver({ connectionString: DATABASE_URL, schema, max: 4, earlyCompletion });
+function driver(): DatabaseQueueDriver {
+  const d = new DatabaseQueueDriver({ connectionString: DATABASE_URL, schema, max: 4 });
   made.push(d);
   return d;
 }
@@ -22,17 +22,15 @@ async function cleanup(): Promise<void> {
   await dropPgSchema(schema);
 }
 
-function target(earlyCompletion: boolean) {
+function target() {
   return {
     make: async () => {
       schema = uniqueName('jw_conf');
-      return driver(earlyCompletion);
+      return driver();
     },
-    connectAgain: async () => driver(earlyCompletion),
+    connectAgain: async () => driver(),
     cleanup,
   };
 }
 
-runDriverConformance('postgres', target(false), { skip: !available });
-// Completions acknowledged before they are stored must keep every rule too.
-runDriverConformance('postgres (early completion)', target(true), { skip: !available });
+runDriverConformance('postgres', target(), { skip: !available });

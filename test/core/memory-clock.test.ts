@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { failJob, releaseJob, retryJob } from '../../src/drivers/settle-one.js';
 import { MemoryQueueDriver, type NewJob } from '../../src/index.js';
 
 /** Time rules proven with a controlled store clock instead of real waiting. */
@@ -37,9 +38,9 @@ describe('memory driver with a controlled clock', () => {
     const [b] = await reserve();
     expect(b?.id).toBe('B');
     // A retry is due after its delay by the same clock.
-    expect((await driver.retry({ id: 'B', leaseToken: b!.leaseToken, delayMs: 5_000, error: 'e' })).ok).toBe(
-      true,
-    );
+    expect(
+      (await retryJob(driver, { id: 'B', leaseToken: b!.leaseToken, delayMs: 5_000, error: 'e' })).ok,
+    ).toBe(true);
     clock.now += 4_999;
     expect(await reserve()).toEqual([]);
     clock.now += 1;
@@ -83,9 +84,9 @@ describe('memory driver with a controlled clock', () => {
     });
     const reserved = await reserve();
     const lease = (id: string) => reserved.find((j) => j.id === id)!.leaseToken;
-    await driver.retry({ id: 'R', leaseToken: lease('R'), delayMs: 10_000, error: 'again' });
-    await driver.fail({ id: 'F', leaseToken: lease('F'), error: 'no' });
-    await driver.release({ id: 'P', leaseToken: lease('P') });
+    await retryJob(driver, { id: 'R', leaseToken: lease('R'), delayMs: 10_000, error: 'again' });
+    await failJob(driver, { id: 'F', leaseToken: lease('F'), error: 'no' });
+    await releaseJob(driver, { id: 'P', leaseToken: lease('P') });
     clock.now += 2_000;
     expect((await driver.counts({ queue: 'clock' }))[0]).toMatchObject({
       retryingJobs: 1,

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startDashboard } from '../../src/dashboard/index.js';
+import { completeJob, failJob, retryJob } from '../../src/drivers/settle-one.js';
 import { JobDispatcher, type NewJob, SqliteQueueDriver } from '../../src/index.js';
 import { launchBrowser } from './browser.js';
 
@@ -112,13 +113,13 @@ for (let minute = 0; minute < 60; minute++) {
               : kind.queue === 'default'
                 ? 'sharp: Input buffer contains unsupported image format'
                 : 'SMTP 421 too many connections';
-        await driver.fail({
+        await failJob(driver, {
           id: job.id,
           leaseToken: job.leaseToken,
           error: stackOf(message, `${kind.name}.handle`),
         });
       } else {
-        await driver.complete({ id: job.id, leaseToken: job.leaseToken });
+        await completeJob(driver, { id: job.id, leaseToken: job.leaseToken });
       }
     }
   }
@@ -144,7 +145,7 @@ await driver.enqueue({
 await driver.reserve({ queue: 'payments', limit: 2, leaseMs: 10 * MINUTE, workerId: 'w1' });
 await driver.enqueue({ jobs: [newJob('inventory', 'SyncInventory', { warehouse: 'AMS-2', sku: 'SKU-77' })] });
 const [flaky] = await driver.reserve({ queue: 'inventory', limit: 1, leaseMs: MINUTE, workerId: 'w2' });
-await driver.retry({
+await retryJob(driver, {
   id: flaky!.id,
   leaseToken: flaky!.leaseToken,
   delayMs: 2 * MINUTE,

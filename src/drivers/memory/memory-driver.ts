@@ -3,17 +3,15 @@ import { EventEmitter } from 'node:events';
 import type {
   ActivityEntry,
   ClearFailedParams,
-  CompleteParams,
   DriverCapabilities,
   EnqueueParams,
-  FailParams,
   HeartbeatParams,
   HeartbeatResult,
-  LeaseRef,
   ListParams,
   ListResult,
   NewActivityEntry,
   NewJob,
+  OutcomeResult,
   PruneParams,
   QueueCounts,
   QueueDriver,
@@ -21,14 +19,14 @@ import type {
   RecoverParams,
   RecoverResult,
   RegisterWorkerParams,
-  ReleaseParams,
   ReservedJob,
   ReserveParams,
   RetryFailedParams,
-  RetryParams,
+  SettleParams,
+  StartParams,
+  StartResult,
   StoredJob,
   ThroughputBucket,
-  TransitionResult,
   WakeListener,
   WorkerInfo,
 } from '../contract.js';
@@ -39,6 +37,8 @@ import { MinHeap } from './min-heap.js';
 interface MemoryRow extends StoredJob {
   leaseToken: string | null;
   leaseExpiresAt: number | null;
+  /** The status it had before its reservation, to go back to when it is given back. */
+  heldFrom: 'pending' | 'retrying';
   /** Bumped whenever the row enters a heap; heap entries with an older seq are stale. */
   seq: number;
 }
@@ -99,8 +99,8 @@ export class MemoryQueueDriver implements QueueDriver {
     for (const queue of new Set(jobs.map((j) => j.queueName))) this.wakeups.emit('wake', queue);
   }
 
-  async reserve({ queue, limit, leaseMs }: ReserveParams): Promise<ReservedJob[]> {
-    // Nothing here waits for I/O, so a busy worker's reserve -> run -> complete loop would chain
+  async reserve({ queue, limit, leaseMs, start }: ReserveParams): Promise<ReservedJob[]> {
+    // Nothing here waits for I/O, so a busy worker's reserve -> run -> settle loop would chain
     // on microtasks alone and starve timers and I/O (job timeouts, heartbeats, stopWorker, an
     // HTTP server) until the queue is empty: 200,000 jobs held a 5 ms timer back for 5.6 s.
     if (performance.now() - this.lastYield > 5) {
@@ -112,16 +112,20 @@ export class MemoryQueueDriver implements QueueDriver {
     if (!state) return [];
     const now = this.clock();
     this.promoteDue(state, now);
+    const startNow = start ?? limit;
     const reserved: ReservedJob[] = [];
     while (reserved.length < limit) {
       const entry = state.ready.pop();
       if (!entry) break;
       const row = entry.row;
       if (entry.seq !== row.seq || (row.status !== 'pending' && row.status !== 'retrying')) continue;
+      row.heldFrom = row.status;
       row.status = 'processing';
-      row.attempts += 1;
-      row.reservedAt = new Date(now);
-      row.updatedAt = row.reservedAt;
+      if (reserved.length < startNow) {
+        row.attempts += 1;
+        row.reservedAt = new Date(now);
+      } else row.reservedAt = null;
+      row.updatedAt = new Date(now);
       row.leaseToken = randomUUID();
       row.leaseExpiresAt = now + leaseMs;
       state.processing.add(row);
@@ -131,46 +135,60 @@ export class MemoryQueueDriver implements QueueDriver {
     return reserved;
   }
 
-  async complete({ id, leaseToken, next }: CompleteParams): Promise<TransitionResult> {
-    const row = this.leased(id, leaseToken);
-    if (!row) return { ok: false };
+  async start({ leases, leaseMs }: StartParams): Promise<StartResult> {
     const now = this.clock();
-    this.finish(row, 'completed', now);
-    row.processedAt = new Date(now);
-    this.countFinished(row.queueName, now, 'completed');
-    if (next && next.length > 0) await this.enqueue({ jobs: next });
-    return { ok: true };
+    const lost: string[] = [];
+    for (const lease of leases) {
+      const row = this.leased(lease.id, lease.leaseToken);
+      if (!row || row.reservedAt !== null) {
+        lost.push(lease.id);
+        continue;
+      }
+      row.attempts += 1;
+      row.reservedAt = new Date(now);
+      row.updatedAt = row.reservedAt;
+      row.leaseExpiresAt = now + leaseMs;
+    }
+    return { lost };
   }
 
-  async retry({ id, leaseToken, delayMs, error }: RetryParams): Promise<TransitionResult> {
-    const row = this.leased(id, leaseToken);
-    if (!row) return { ok: false };
-    const now = this.clock();
-    this.finish(row, 'retrying', now);
-    row.errorMessage = error;
-    this.schedule(row, now + delayMs, now);
-    return { ok: true };
+  async settle({ outcomes }: SettleParams): Promise<OutcomeResult[]> {
+    const results: OutcomeResult[] = [];
+    for (const outcome of outcomes) {
+      const row = this.leased(outcome.id, outcome.leaseToken);
+      if (!row) {
+        results.push({ status: 'lost' });
+        continue;
+      }
+      const now = this.clock();
+      if (outcome.kind === 'complete') {
+        this.finish(row, 'completed', now);
+        row.processedAt = new Date(now);
+        row.errorMessage = null;
+        this.countFinished(row.queueName, now, 'completed');
+        if (outcome.next && outcome.next.length > 0) await this.enqueue({ jobs: outcome.next });
+      } else if (outcome.kind === 'retry') {
+        this.finish(row, 'retrying', now);
+        row.errorMessage = outcome.error;
+        this.schedule(row, now + Math.max(0, outcome.delayMs), now);
+      } else if (outcome.kind === 'fail') {
+        this.finish(row, 'failed', now);
+        row.errorMessage = outcome.error;
+        row.failedAt = new Date(now);
+        this.countFinished(row.queueName, now, 'failed');
+      } else {
+        this.putBack(row, now, now + Math.max(0, outcome.delayMs ?? 0));
+      }
+      results.push({ status: 'ok' });
+    }
+    return results;
   }
 
-  async fail({ id, leaseToken, error }: FailParams): Promise<TransitionResult> {
-    const row = this.leased(id, leaseToken);
-    if (!row) return { ok: false };
-    const now = this.clock();
-    this.finish(row, 'failed', now);
-    row.errorMessage = error;
-    row.failedAt = new Date(now);
-    this.countFinished(row.queueName, now, 'failed');
-    return { ok: true };
-  }
-
-  async release({ id, leaseToken, delayMs = 0 }: ReleaseParams): Promise<TransitionResult> {
-    const row = this.leased(id, leaseToken);
-    if (!row) return { ok: false };
-    const now = this.clock();
-    this.finish(row, row.attempts > 1 ? 'retrying' : 'pending', now);
-    row.attempts -= 1;
-    this.schedule(row, now + delayMs, now);
-    return { ok: true };
+  async countDue({ queue, limit }: { queue: string; limit: number }): Promise<number> {
+    const state = this.queues.get(queue);
+    if (!state || this.paused.has(queue)) return 0;
+    this.promoteDue(state, this.clock());
+    return Math.min(limit, state.ready.size);
   }
 
   async heartbeat({ leases, leaseMs }: HeartbeatParams): Promise<HeartbeatResult> {
@@ -194,6 +212,12 @@ export class MemoryQueueDriver implements QueueDriver {
       for (const row of state.processing) {
         if (result.requeued.length + result.failed.length >= limit) return result;
         if (row.leaseExpiresAt === null || row.leaseExpiresAt > now) continue;
+        if (row.reservedAt === null) {
+          // Held, never started: back as it was, no attempt counted, nothing failed.
+          this.putBack(row, now, now);
+          result.requeued.push(row.id);
+          continue;
+        }
         const error = `Worker died during attempt ${row.attempts}/${row.maxAttempts} (its lease expired)`;
         row.errorMessage = error;
         if (row.attempts >= row.maxAttempts) {
@@ -271,7 +295,8 @@ export class MemoryQueueDriver implements QueueDriver {
     if (queue) counts.get(queue);
     for (const row of this.rows.values()) {
       if (queue && row.queueName !== queue) continue;
-      const c = counts.add(row.queueName, row.status, 1);
+      const held = row.status === 'processing' && row.reservedAt === null;
+      const c = counts.add(row.queueName, held ? 'pending' : row.status, 1);
       if ((row.status === 'pending' || row.status === 'retrying') && row.availableAt.getTime() <= now) {
         const age = now - row.availableAt.getTime();
         c.oldestPendingMs = Math.max(c.oldestPendingMs ?? 0, age);
@@ -290,6 +315,7 @@ export class MemoryQueueDriver implements QueueDriver {
         pid: params.pid,
         queues: [...params.queues],
         concurrency: params.concurrency,
+        held: params.held ?? 0,
         startedAt: existing?.info.startedAt ?? new Date(now),
         lastHeartbeatAt: new Date(now),
         jobsDone: params.jobsDone,
@@ -390,6 +416,7 @@ export class MemoryQueueDriver implements QueueDriver {
       meta: job.meta,
       leaseToken: null,
       leaseExpiresAt: null,
+      heldFrom: 'pending',
       seq: 0,
     };
     this.rows.set(row.id, row);
@@ -438,19 +465,26 @@ export class MemoryQueueDriver implements QueueDriver {
   }
 
   /** The row, if `lease` still holds it. */
-  private leased(id: string, leaseToken: LeaseRef['leaseToken']): MemoryRow | undefined {
+  private leased(id: string, leaseToken: string): MemoryRow | undefined {
     const row = this.rows.get(id);
     return row && row.status === 'processing' && row.leaseToken === leaseToken ? row : undefined;
   }
 
-  /** Ends a reservation. */
+  /** Ends a reservation; `reservedAt` stays: it is when the last attempt started. */
   private finish(row: MemoryRow, status: MemoryRow['status'], now: number): void {
     this.queues.get(row.queueName)?.processing.delete(row);
     row.status = status;
     row.leaseToken = null;
     row.leaseExpiresAt = null;
-    row.reservedAt = status === 'processing' ? row.reservedAt : null;
     row.updatedAt = new Date(now);
+  }
+
+  /** Gives a reservation back: a held job as it was, a started one without its attempt. */
+  private putBack(row: MemoryRow, now: number, dueAt: number): void {
+    if (row.reservedAt !== null) row.attempts -= 1;
+    this.finish(row, row.heldFrom, now);
+    row.reservedAt = null;
+    this.schedule(row, dueAt, now);
   }
 
   private countFinished(queue: string, now: number, kind: 'completed' | 'failed'): void {

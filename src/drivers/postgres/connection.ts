@@ -44,7 +44,7 @@ export interface DatabaseQueueDriverOptions {
   applicationName?: string;
   /**
    * Which worker statements commit without waiting for the WAL flush (`synchronous_commit = off`).
-   * - 'reservations' (default): reserve and heartbeat. A database crash may forget one, which
+   * - 'reservations' (default): reserve, start and heartbeat. A database crash may forget one, which
    *   only puts the job back; its run's completion is then refused by the lease token.
    * - 'all': also complete, retry and fail. Faster; a database crash may then forget an
    *   accepted completion, and that job runs once more.
@@ -52,19 +52,6 @@ export interface DatabaseQueueDriverOptions {
    * Enqueue and the admin verbs always wait for the flush: a dispatched job is never lost.
    */
   asyncCommit?: 'none' | 'reservations' | 'all';
-  /**
-   * How many jobs a busy worker may reserve ahead of its free slots (default 100; 0: never).
-   * Only used while the last reservation came back full, i.e. while there is a backlog.
-   */
-  reserveAhead?: number;
-  /**
-   * Acknowledge a completion before it is stored when this driver holds its lease with a third
-   * of it left (default false): the slot takes the next job at once and the row is written by
-   * the next grouped flush. Much faster for short jobs; the cost is a window of milliseconds in
-   * which a killed process has reported a completion that the store never got, so that job
-   * runs once more (see completions.ts and docs/postgres.md).
-   */
-  earlyCompletion?: boolean;
   /**
    * Send the hot statements (reserve, complete, retry, fail, release, heartbeat, enqueue) as
    * named prepared statements (default true): planning them cost more than running them. Turn

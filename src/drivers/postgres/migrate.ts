@@ -1,5 +1,53 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { StoreError } from '../../errors.js';
 import type { PgPoolLike } from './connection.js';
-import { MIGRATIONS } from './migrations/index.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  /** SQL with `{schema}` standing for the quoted schema name. */
+  sql: string;
+}
+
+/**
+ * The numbered migrations of `migrations/` (`001_jobs_table.sql`, ...), read next to this module
+ * so the same code runs from `src/` and from `dist/` (the build copies the .sql files).
+ * Append only: an applied migration is never edited.
+ */
+const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
+const FILE_NAME = /^(\d{3})_([a-z0-9_]+)\.sql$/;
+let cached: Migration[] | undefined;
+
+export function postgresMigrations(): Migration[] {
+  if (cached) return cached;
+  if (!existsSync(MIGRATIONS_DIR)) {
+    throw new StoreError(
+      'MIGRATIONS_MISSING',
+      `The PostgreSQL migrations folder ${MIGRATIONS_DIR} is missing: the build must copy src/drivers/postgres/migrations/*.sql next to the compiled driver`,
+    );
+  }
+  const list: Migration[] = [];
+  for (const file of readdirSync(MIGRATIONS_DIR).sort()) {
+    const match = FILE_NAME.exec(file);
+    if (!match) continue;
+    list.push({
+      version: Number(match[1]),
+      name: match[2]!,
+      sql: readFileSync(`${MIGRATIONS_DIR}${file}`, 'utf8'),
+    });
+  }
+  list.forEach((m, i) => {
+    if (m.version !== i + 1) {
+      throw new StoreError(
+        'MIGRATIONS_MISSING',
+        `PostgreSQL migration ${m.version}_${m.name}.sql is out of sequence`,
+      );
+    }
+  });
+  cached = list;
+  return list;
+}
 
 /**
  * Applies the migrations that are missing, in one transaction under an advisory lock, so that
@@ -28,7 +76,7 @@ export async function runMigrations(
     );
     const done = new Set(rows.map((r) => r.version));
     const applied: number[] = [];
-    for (const migration of MIGRATIONS) {
+    for (const migration of postgresMigrations()) {
       if (done.has(migration.version)) continue;
       await client.query(migration.sql.replaceAll('{schema}', quotedSchema));
       await client.query(`INSERT INTO ${quotedSchema}.jobwright_migrations (version, name) VALUES ($1, $2)`, [

@@ -3,16 +3,16 @@ import { InvalidJobError, StoreError } from '../../errors.js';
 import type {
   ActivityEntry,
   ClearFailedParams,
-  CompleteParams,
   DriverCapabilities,
   EnqueueParams,
-  FailParams,
   HeartbeatParams,
   HeartbeatResult,
   ListParams,
   ListResult,
   NewActivityEntry,
   NewJob,
+  Outcome,
+  OutcomeResult,
   PruneParams,
   QueueCounts,
   QueueDriver,
@@ -20,20 +20,18 @@ import type {
   RecoverParams,
   RecoverResult,
   RegisterWorkerParams,
-  ReleaseParams,
   ReservedJob,
   ReserveParams,
   RetryFailedParams,
-  RetryParams,
+  SettleParams,
+  StartParams,
+  StartResult,
   StoredJob,
   ThroughputBucket,
-  TransitionResult,
   WakeListener,
   WorkerInfo,
 } from '../contract.js';
-import { byPriorityThenId } from '../reserve-order.js';
 import { Batcher } from './batcher.js';
-import { Completions } from './completions.js';
 import {
   type DatabaseQueueDriverOptions,
   loadPg,
@@ -45,9 +43,8 @@ import {
 } from './connection.js';
 import { NotifyListener } from './listener.js';
 import { runMigrations } from './migrate.js';
-import { storeError } from './pg-errors.js';
+import { assertStorableJob, storeError } from './pg-errors.js';
 import { countJobs, insertActivity, listJobs, liveWorkers, readActivity } from './reads.js';
-import { ReserveAhead } from './reserve-ahead.js';
 import { type JobRow, newJobArrays, toReservedJob, toStoredJob } from './rows.js';
 import { buildStatements, type Statements } from './sql.js';
 
@@ -82,8 +79,6 @@ export class DatabaseQueueDriver implements QueueDriver {
   private poolPromise: Promise<PgPoolLike> | undefined;
   private readyPromise: Promise<void> | undefined;
   private readonly enqueueBatcher: Batcher<NewJob[], Error | null>;
-  private readonly completions: Completions;
-  private readonly ahead: ReserveAhead;
   private listener: NotifyListener | undefined;
   private readonly wakeListeners = new Set<WakeListener>();
   private closed = false;
@@ -98,16 +93,6 @@ export class DatabaseQueueDriver implements QueueDriver {
       channel: this.channel,
     });
     this.enqueueBatcher = new Batcher((batches) => this.flushEnqueues(batches), 4, 500, true);
-    this.completions = new Completions(
-      (items) => this.flushCompletions(items),
-      this.options.earlyCompletion ?? false,
-      () => {},
-    );
-    this.ahead = new ReserveAhead(
-      (params) => this.reserveNow(params),
-      (jobs) => this.giveBack(jobs),
-      this.options.reserveAhead ?? 100,
-    );
   }
 
   async migrate(): Promise<void> {
@@ -122,6 +107,9 @@ export class DatabaseQueueDriver implements QueueDriver {
 
   async enqueue({ jobs, tx }: EnqueueParams): Promise<void> {
     if (jobs.length === 0) return;
+    // Refused here, before anything is stored: a chain link PostgreSQL could not store later
+    // would fail its whole chain at the completion of the link before (issue 12).
+    for (const job of jobs) assertStorableJob(job);
     await this.migrate();
     if (tx !== undefined) {
       if (!tx || typeof (tx as PgQueryable).query !== 'function') {
@@ -140,48 +128,91 @@ export class DatabaseQueueDriver implements QueueDriver {
     if (error) throw error;
   }
 
-  async reserve(params: ReserveParams): Promise<ReservedJob[]> {
-    if (params.limit <= 0) return [];
+  async reserve({ queue, limit, leaseMs, workerId, start }: ReserveParams): Promise<ReservedJob[]> {
+    if (limit <= 0) return [];
     await this.migrate();
-    return this.ahead.reserve(params);
-  }
-
-  async complete(params: CompleteParams): Promise<TransitionResult> {
-    if (!isLease(params)) return { ok: false };
-    await this.migrate();
-    return { ok: await this.completions.complete(params) };
-  }
-
-  async retry({ id, leaseToken, delayMs, error }: RetryParams): Promise<TransitionResult> {
-    if (!isLease({ id, leaseToken })) return { ok: false };
-    if (this.completions.spent(id)) return { ok: false };
-    this.completions.forget(id);
-    await this.migrate();
-    const { rows } = await (await this.pool()).query<{ queue_name: string; due: boolean }>(
-      this.hot(this.sql.retry, [id, leaseToken, Math.max(0, delayMs), error]),
+    const { rows } = await (await this.pool()).query<JobRow>(
+      this.hot(this.sql.reserve, [queue, limit, leaseMs, workerId, Math.min(limit, start ?? limit)]),
     );
-    if (rows[0]?.due) void this.notify(rows[0].queue_name);
-    return { ok: rows.length > 0 };
+    // RETURNING gives no order: hand the jobs out in the order they were picked.
+    return rows
+      .map(toReservedJob)
+      .sort(
+        (a, b) =>
+          a.priority - b.priority ||
+          a.availableAt.getTime() - b.availableAt.getTime() ||
+          (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+      );
   }
 
-  async fail({ id, leaseToken, error }: FailParams): Promise<TransitionResult> {
-    if (!isLease({ id, leaseToken })) return { ok: false };
-    if (this.completions.spent(id)) return { ok: false };
-    this.completions.forget(id);
+  async start({ leases, leaseMs }: StartParams): Promise<StartResult> {
+    const valid = leases.filter(isLease);
+    const lost = leases.filter((l) => !isLease(l)).map((l) => l.id);
+    if (valid.length === 0) return { lost };
     await this.migrate();
-    const { rows } = await (await this.pool()).query(this.hot(this.sql.fail, [id, leaseToken, error]));
-    return { ok: rows.length > 0 };
-  }
-
-  async release({ id, leaseToken, delayMs = 0 }: ReleaseParams): Promise<TransitionResult> {
-    if (!isLease({ id, leaseToken })) return { ok: false };
-    if (this.completions.spent(id)) return { ok: false };
-    this.completions.forget(id);
-    await this.migrate();
-    const { rows } = await (await this.pool()).query<{ queue_name: string }>(
-      this.hot(this.sql.release, [id, leaseToken, Math.max(0, delayMs)]),
+    const { rows } = await (await this.pool()).query<{ id: string }>(
+      this.hot(this.sql.start, [valid.map((l) => l.id), valid.map((l) => l.leaseToken), leaseMs]),
     );
-    return { ok: rows.length > 0 };
+    const started = new Set(rows.map((r) => r.id.trimEnd()));
+    for (const lease of valid) if (!started.has(lease.id)) lost.push(lease.id);
+    return { lost };
+  }
+
+  /**
+   * One statement per kind of outcome, sent together. When a statement fails because of one
+   * job's data (a chain link PostgreSQL refuses), the engine writes the jobs one by one; a single
+   * outcome refused that way is answered `refused` with PostgreSQL's reason.
+   */
+  async settle({ outcomes }: SettleParams): Promise<OutcomeResult[]> {
+    if (outcomes.length === 0) return [];
+    await this.migrate();
+    const pool = await this.pool();
+    const accepted = new Set<string>();
+    const byKind = {
+      complete: [] as Outcome[],
+      retry: [] as Outcome[],
+      fail: [] as Outcome[],
+      release: [] as Outcome[],
+    };
+    for (const o of outcomes) if (isLease(o)) byKind[o.kind].push(o);
+    const run = async (config: PgQueryConfig | null) => {
+      if (!config) return;
+      const { rows } = await pool.query<{ id: string; token: string }>(config);
+      for (const row of rows) accepted.add(`${row.id.trimEnd()}/${row.token}`);
+    };
+    try {
+      await Promise.all([
+        run(this.completeStatement(byKind.complete)),
+        run(
+          this.groupStatement(this.sql.retry, byKind.retry, (o) => [
+            o.kind === 'retry' ? Math.max(0, o.delayMs) : 0,
+            o.kind === 'retry' ? o.error : '',
+          ]),
+        ),
+        run(this.groupStatement(this.sql.fail, byKind.fail, (o) => [o.kind === 'fail' ? o.error : ''])),
+        run(
+          this.groupStatement(this.sql.release, byKind.release, (o) => [
+            o.kind === 'release' ? Math.max(0, o.delayMs ?? 0) : 0,
+          ]),
+        ),
+      ]);
+    } catch (error) {
+      const refused = outcomes.length === 1 ? refusalOf(error) : null;
+      if (refused === null) throw storeError(error);
+      return [{ status: 'refused', reason: refused }];
+    }
+    // The same lease twice in one call: only the first is told it landed.
+    return outcomes.map((o) =>
+      accepted.delete(`${o.id}/${o.leaseToken.toLowerCase()}`) ? { status: 'ok' } : { status: 'lost' },
+    );
+  }
+
+  async countDue({ queue, limit }: { queue: string; limit: number }): Promise<number> {
+    await this.migrate();
+    const { rows } = await (await this.pool()).query<{ n: number }>(
+      this.hot(this.sql.countDue, [queue, Math.max(0, Math.trunc(limit))]),
+    );
+    return rows[0]?.n ?? 0;
   }
 
   async heartbeat({ leases, leaseMs }: HeartbeatParams): Promise<HeartbeatResult> {
@@ -189,14 +220,11 @@ export class DatabaseQueueDriver implements QueueDriver {
     const lost = leases.filter((l) => !isLease(l)).map((l) => l.id);
     if (valid.length === 0) return { lost };
     await this.migrate();
-    const sentAt = performance.now();
     const { rows } = await (await this.pool()).query<{ id: string }>(
       this.hot(this.sql.heartbeat, [valid.map((l) => l.id), valid.map((l) => l.leaseToken), leaseMs]),
     );
     const held = new Set(rows.map((r) => r.id.trimEnd()));
     for (const lease of valid) if (!held.has(lease.id)) lost.push(lease.id);
-    this.completions.renew([...held], sentAt, leaseMs);
-    for (const id of lost) this.completions.forget(id);
     return { lost };
   }
 
@@ -218,16 +246,12 @@ export class DatabaseQueueDriver implements QueueDriver {
   async find({ id }: { id: string }): Promise<StoredJob | null> {
     if (typeof id !== 'string' || id.length === 0 || id.length > ID_LENGTH) return null;
     await this.migrate();
-    // Completions acknowledged early are read back as completed.
-    await this.completions.settled();
     const { rows } = await (await this.pool()).query<JobRow>(this.sql.find, [id]);
     return rows[0] ? toStoredJob(rows[0]) : null;
   }
 
   async list(params: ListParams): Promise<ListResult> {
     await this.migrate();
-    // Completions acknowledged early are read back as completed.
-    await this.completions.settled();
     return listJobs(await this.pool(), this.quoted, params);
   }
 
@@ -255,15 +279,12 @@ export class DatabaseQueueDriver implements QueueDriver {
   async prune({ statuses, olderThanMs, queue }: PruneParams): Promise<number> {
     if (statuses.length === 0) return 0;
     await this.migrate();
-    // Completions acknowledged early are read back as completed.
-    await this.completions.settled();
     const result = await (await this.pool()).query(this.sql.prune, [statuses, olderThanMs, queue ?? null]);
     return result.rowCount ?? 0;
   }
 
   async counts({ queue }: QueueFilter): Promise<QueueCounts[]> {
     await this.migrate();
-    await this.completions.settled();
     return countJobs(await this.pool(), this.sql, queue);
   }
 
@@ -277,12 +298,12 @@ export class DatabaseQueueDriver implements QueueDriver {
       p.concurrency,
       p.ttlMs,
       p.jobsDone,
+      p.held ?? 0,
     ]);
   }
 
   async unregisterWorker({ workerId }: { workerId: string }): Promise<void> {
     await this.migrate();
-    await this.ahead.releaseWhere((id) => id === workerId);
     await (await this.pool()).query(this.sql.unregisterWorker, [workerId]);
   }
 
@@ -304,8 +325,6 @@ export class DatabaseQueueDriver implements QueueDriver {
 
   async throughput({ queue, minutes }: { queue?: string; minutes: number }): Promise<ThroughputBucket[]> {
     await this.migrate();
-    // Completions acknowledged early are read back as completed.
-    await this.completions.settled();
     const { rows } = await (await this.pool()).query<{ minute: Date; completed: number; failed: number }>(
       this.sql.throughput,
       [queue ?? null, Math.max(1, Math.trunc(minutes))],
@@ -316,7 +335,6 @@ export class DatabaseQueueDriver implements QueueDriver {
   async pauseQueue({ queue }: { queue: string }): Promise<void> {
     await this.migrate();
     await (await this.pool()).query(this.sql.pause, [queue]);
-    await this.ahead.releaseWhere((_, q) => q === queue);
   }
 
   async resumeQueue({ queue }: { queue: string }): Promise<void> {
@@ -365,10 +383,8 @@ export class DatabaseQueueDriver implements QueueDriver {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.ahead.stop();
-    await this.ahead.releaseWhere(() => true).catch(() => {});
     this.closed = true;
-    await Promise.allSettled([this.enqueueBatcher.drain(), this.completions.drain()]);
+    await this.enqueueBatcher.drain().catch(() => {});
     await this.listener?.stop();
     this.wakeListeners.clear();
     const pool = await this.poolPromise?.catch(() => undefined);
@@ -399,21 +415,6 @@ export class DatabaseQueueDriver implements QueueDriver {
       throw error;
     });
     return this.poolPromise;
-  }
-
-  /** One reservation statement: the ReserveAhead buffer calls this. */
-  private async reserveNow({ queue, limit, leaseMs, workerId }: ReserveParams): Promise<ReservedJob[]> {
-    const pool = await this.pool();
-    const sentAt = performance.now();
-    const { rows } = await pool.query<JobRow>(this.hot(this.sql.reserve, [queue, limit, leaseMs, workerId]));
-    const jobs = rows.map(toReservedJob).sort(byPriorityThenId);
-    this.completions.track(jobs, sentAt, leaseMs);
-    return jobs;
-  }
-
-  /** Jobs reserved ahead and never handed out go back without their attempt. */
-  private async giveBack(jobs: ReservedJob[]): Promise<void> {
-    await Promise.all(jobs.map((job) => this.release({ id: job.id, leaseToken: job.leaseToken })));
   }
 
   /** A hot statement, prepared once per connection under a name derived from its text. */
@@ -456,27 +457,47 @@ export class DatabaseQueueDriver implements QueueDriver {
     }
   }
 
-  /** One fenced UPDATE for every completion that arrived while the previous one ran. */
-  private async flushCompletions(items: CompleteParams[]): Promise<boolean[]> {
+  /** The completion statement of a group: chain links, if any, stored in the same statement. */
+  private completeStatement(items: Outcome[]): PgQueryConfig | null {
+    if (items.length === 0) return null;
     const links: NewJob[] = [];
     const parents: string[] = [];
     for (const item of items) {
-      for (const next of item.next ?? []) {
+      for (const next of item.kind === 'complete' ? (item.next ?? []) : []) {
         links.push(next);
         parents.push(item.id);
       }
     }
     const ids = items.map((i) => i.id);
     const tokens = items.map((i) => i.leaseToken);
-    const { rows } = await (await this.pool()).query<{ id: string }>(
-      links.length > 0
-        ? this.hot(this.sql.complete, [ids, tokens, ...newJobArrays(links), parents])
-        : this.hot(this.sql.completeOnly, [ids, tokens]),
-    );
-    const accepted = new Set(rows.map((r) => r.id.trimEnd()));
-    // The same lease twice in one batch: only the first call is told it completed the job.
-    return items.map((i) => accepted.delete(i.id));
+    return links.length > 0
+      ? this.hot(this.sql.complete, [ids, tokens, ...newJobArrays(links), parents])
+      : this.hot(this.sql.completeOnly, [ids, tokens]);
   }
+
+  /** A grouped retry/fail/release: ids, tokens, then one array per extra field. */
+  private groupStatement(
+    text: string,
+    items: Outcome[],
+    extra: (o: Outcome) => unknown[],
+  ): PgQueryConfig | null {
+    if (items.length === 0) return null;
+    const values: unknown[][] = [items.map((i) => i.id), items.map((i) => i.leaseToken)];
+    items.forEach((item, i) => {
+      extra(item).forEach((value, k) => {
+        values[2 + k] ??= [];
+        values[2 + k]![i] = value;
+      });
+    });
+    return this.hot(text, values);
+  }
+}
+
+/** The reason PostgreSQL refused a job's own data (classes 22 and 23, and 54: too large), or null for a store failure. */
+function refusalOf(error: unknown): string | null {
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code !== 'string' || !/^(22|23|54)/.test(code)) return null;
+  return `PostgreSQL refused the write (${code}): ${(error as Error).message}`;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

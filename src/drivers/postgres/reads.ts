@@ -77,6 +77,7 @@ export async function liveWorkers(pool: PgQueryable, sql: Statements): Promise<W
     queues: string[];
     concurrency: number;
     jobs_done: string;
+    held: number | null;
     started_at: Date;
     last_heartbeat_at: Date;
   }>(sql.workers);
@@ -89,6 +90,7 @@ export async function liveWorkers(pool: PgQueryable, sql: Statements): Promise<W
     startedAt: r.started_at,
     lastHeartbeatAt: r.last_heartbeat_at,
     jobsDone: Number(r.jobs_done),
+    held: r.held ?? 0,
   }));
 }
 

@@ -71,40 +71,64 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
       SELECT pg_notify(${channel}, q.queue_name) FROM (SELECT DISTINCT queue_name FROM inserted WHERE due) q`,
 
     /**
-     * Reserve. $1 queue, $2 limit, $3 lease ms, $4 worker id. One statement: picks due jobs in
-     * (priority, id) order, skipping rows other workers hold, unless the queue is paused; counts
-     * the attempt and sets a fresh lease token.
+     * Reserve. $1 queue, $2 limit, $3 lease ms, $4 worker id, $5 how many start now. One
+     * statement: picks due jobs in (priority, available_at, id) order (the order of
+     * idx_jobs_queue_processing: oldest due first within a priority), skipping rows other workers hold, unless
+     * the queue is paused, and leases them with a fresh token. The first $5 start (attempt
+     * counted, reserved_at now); the rest are held (attempts unchanged, reserved_at NULL).
      */
     reserve: `
-      -- inputs: $1 queue, $2 limit, $3 lease ms, $4 worker id
-      UPDATE ${s}.jobs j
-      SET status = 'processing', attempts = j.attempts + 1, lease_token = gen_random_uuid(),
-          reserved_at = now(), lease_expires_at = now() + $3 * interval '1 millisecond',
-          reserved_by = $4, updated_at = now()
-      WHERE j.id IN (
-        SELECT id FROM ${s}.jobs
+      -- inputs: $1 queue, $2 limit, $3 lease ms, $4 worker id, $5 how many start now
+      WITH locked AS (
+        SELECT id, priority, available_at FROM ${s}.jobs
         WHERE queue_name = $1 AND status IN ('pending', 'retrying') AND available_at <= now()
           AND NOT EXISTS (SELECT 1 FROM ${s}.jobwright_paused_queues p WHERE p.queue_name = $1)
-        ORDER BY priority, id
+        ORDER BY priority, available_at, id
         LIMIT $2
         FOR UPDATE SKIP LOCKED
-      ) ${asyncLease}
+      ),
+      ranked AS (SELECT id, row_number() OVER (ORDER BY priority, available_at, id) <= $5 AS go FROM locked)
+      UPDATE ${s}.jobs j
+      SET status = 'processing', attempts = j.attempts + r.go::int, lease_token = gen_random_uuid(),
+          reserved_at = CASE WHEN r.go THEN now() END,
+          lease_expires_at = now() + $3 * interval '1 millisecond', reserved_by = $4, updated_at = now()
+      FROM ranked r
+      WHERE j.id = r.id ${asyncLease}
       RETURNING ${cols}`,
+
+    /** Due jobs of a queue counted up to a bound. $1 queue, $2 bound. */
+    countDue: `
+      -- inputs: $1 queue, $2 bound
+      SELECT count(*)::int AS n FROM (
+        SELECT 1 FROM ${s}.jobs
+        WHERE queue_name = $1 AND status IN ('pending', 'retrying') AND available_at <= now()
+        LIMIT $2) d`,
+
+    /** Held jobs start: attempt counted, reserved_at now, lease renewed. $1 ids, $2 tokens, $3 lease ms. */
+    start: `
+      -- inputs: $1 ids, $2 lease tokens, $3 lease ms
+      UPDATE ${s}.jobs j
+      SET attempts = j.attempts + 1, reserved_at = now(), updated_at = now(),
+          lease_expires_at = now() + $3 * interval '1 millisecond'
+      WHERE j.id = ANY($1::bpchar[]) AND j.status = 'processing' AND j.reserved_at IS NULL
+        AND (j.id, j.lease_token) IN (SELECT * FROM unnest($1::bpchar[], $2::uuid[])) ${asyncLease}
+      RETURNING j.id`,
 
     /**
      * Complete a batch. $1 ids, $2 lease tokens; $3..$13 the next chain links (as enqueue) and
      * $14 the id of the job each link follows. A link is stored only if its job's completion
-     * was accepted, in the same statement (one transaction).
+     * was accepted, in the same statement (one transaction). Completion keeps reserved_at (when
+     * the last attempt started) and clears the last retry's error.
      */
     complete: `
       -- inputs: $1 ids, $2 tokens, $3..$13 chain links as in enqueue, $14 parent id of each link
       WITH done AS (
         UPDATE ${s}.jobs j
-        SET status = 'completed', processed_at = now(), updated_at = now(),
+        SET status = 'completed', processed_at = now(), updated_at = now(), error_message = NULL,
             lease_token = NULL, lease_expires_at = NULL
-        WHERE j.id = ANY($1::bpchar[]) AND j.status = 'processing'
-          AND (j.id, j.lease_token) IN (SELECT * FROM unnest($1::bpchar[], $2::uuid[])) ${async}
-        RETURNING j.id
+        FROM unnest($1::bpchar[], $2::uuid[]) AS t(id, token)
+        WHERE j.id = t.id AND j.status = 'processing' AND j.lease_token = t.token ${async}
+        RETURNING j.id, t.token
       ),
       links AS (
         SELECT l.*, p.parent FROM (${newRows.replace(/\$(\d+)/g, (_, n) => `$${Number(n) + 2}`)}) l
@@ -118,7 +142,7 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
         FROM links l JOIN done d ON d.id = l.parent
         RETURNING queue_name
       )
-      SELECT d.id FROM done d
+      SELECT d.id, d.token FROM done d
       WHERE (SELECT count(pg_notify(${channel}, q.queue_name))
              FROM (SELECT DISTINCT queue_name FROM chained) q) >= 0`,
 
@@ -126,39 +150,58 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
     completeOnly: `
       -- inputs: $1 ids, $2 lease tokens
       UPDATE ${s}.jobs j
-      SET status = 'completed', processed_at = now(), updated_at = now(),
+      SET status = 'completed', processed_at = now(), updated_at = now(), error_message = NULL,
           lease_token = NULL, lease_expires_at = NULL
-      WHERE j.id = ANY($1::bpchar[]) AND j.status = 'processing'
-        AND (j.id, j.lease_token) IN (SELECT * FROM unnest($1::bpchar[], $2::uuid[])) ${async}
-      RETURNING j.id`,
+      FROM unnest($1::bpchar[], $2::uuid[]) AS t(id, token)
+      WHERE j.id = t.id AND j.status = 'processing' AND j.lease_token = t.token ${async}
+      RETURNING j.id, t.token`,
 
-    /** Retry later. $1 id, $2 token, $3 delay ms, $4 error. */
+    /** Retry a batch later. $1 ids, $2 tokens, $3 delays ms, $4 errors. Wakes queues with a job due now. */
     retry: `
-      -- inputs: $1 id, $2 lease token, $3 delay ms, $4 error message
-      UPDATE ${s}.jobs j
-      SET status = 'retrying', error_message = $4, available_at = now() + $3 * interval '1 millisecond',
-          reserved_at = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = now()
-      WHERE j.id = $1 AND j.status = 'processing' AND j.lease_token = $2 ${async}
-      RETURNING j.queue_name, $3::float8 <= 0 AS due`,
+      -- inputs: $1 ids, $2 lease tokens, $3 delays ms, $4 error messages
+      WITH t AS (SELECT * FROM unnest($1::bpchar[], $2::uuid[], $3::float8[], $4::text[]) AS t(id, token, delay_ms, error)),
+      done AS (
+        UPDATE ${s}.jobs j
+        SET status = 'retrying', error_message = t.error,
+            available_at = now() + t.delay_ms * interval '1 millisecond',
+            lease_token = NULL, lease_expires_at = NULL, updated_at = now()
+        FROM t
+        WHERE j.id = t.id AND j.status = 'processing' AND j.lease_token = t.token ${async}
+        RETURNING j.id, t.token, j.queue_name, t.delay_ms <= 0 AS due
+      )
+      SELECT d.id, d.token FROM done d
+      WHERE (SELECT count(pg_notify(${channel}, q.queue_name))
+             FROM (SELECT DISTINCT queue_name FROM done WHERE due) q) >= 0`,
 
-    /** Fail for good, recording the error in the same statement. $1 id, $2 token, $3 error. */
+    /** Fail a batch for good, recording each error in the same statement. $1 ids, $2 tokens, $3 errors. */
     fail: `
-      -- inputs: $1 id, $2 lease token, $3 error message
+      -- inputs: $1 ids, $2 lease tokens, $3 error messages
       UPDATE ${s}.jobs j
-      SET status = 'failed', error_message = $3, failed_at = now(), updated_at = now(),
+      SET status = 'failed', error_message = t.error, failed_at = now(), updated_at = now(),
           lease_token = NULL, lease_expires_at = NULL
-      WHERE j.id = $1 AND j.status = 'processing' AND j.lease_token = $2 ${async}
-      RETURNING j.id`,
+      FROM unnest($1::bpchar[], $2::uuid[], $3::text[]) AS t(id, token, error)
+      WHERE j.id = t.id AND j.status = 'processing' AND j.lease_token = t.token ${async}
+      RETURNING j.id, t.token`,
 
-    /** Put back without counting the attempt (graceful stop). $1 id, $2 token, $3 delay ms. */
+    /**
+     * Put a batch back: a held job (reserved_at NULL) as it was, a started one without counting
+     * its attempt. $1 ids, $2 tokens, $3 delays ms.
+     */
     release: `
-      -- inputs: $1 id, $2 lease token, $3 delay ms
-      UPDATE ${s}.jobs j
-      SET status = CASE WHEN j.attempts > 1 THEN 'retrying' ELSE 'pending' END,
-          attempts = j.attempts - 1, available_at = now() + $3 * interval '1 millisecond',
-          reserved_at = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = now()
-      WHERE j.id = $1 AND j.status = 'processing' AND j.lease_token = $2
-      RETURNING j.queue_name`,
+      -- inputs: $1 ids, $2 lease tokens, $3 delays ms
+      WITH done AS (
+        UPDATE ${s}.jobs j
+        SET attempts = j.attempts - (j.reserved_at IS NOT NULL)::int,
+            status = CASE WHEN j.attempts - (j.reserved_at IS NOT NULL)::int > 0 THEN 'retrying' ELSE 'pending' END,
+            available_at = now() + t.delay_ms * interval '1 millisecond',
+            reserved_at = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = now()
+        FROM unnest($1::bpchar[], $2::uuid[], $3::float8[]) AS t(id, token, delay_ms)
+        WHERE j.id = t.id AND j.status = 'processing' AND j.lease_token = t.token
+        RETURNING j.id, t.token, j.queue_name
+      )
+      SELECT d.id, d.token FROM done d
+      WHERE (SELECT count(pg_notify(${channel}, q.queue_name))
+             FROM (SELECT DISTINCT queue_name FROM done) q) >= 0`,
 
     /** Renew leases. $1 ids, $2 tokens, $3 lease ms. Returns the ids still held. */
     heartbeat: `
@@ -170,18 +213,22 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
       RETURNING j.id`,
 
     /**
-     * Recover jobs whose lease ran out: retrying (due now) with attempts left, failed on the last
-     * one, with the reason recorded in the same statement. $1 queue or null, $2 limit.
+     * Recover jobs whose lease ran out. A held job (reserved_at NULL, never started) goes back as
+     * it was: no attempt, no failure. A started one is retrying (due now) with attempts left,
+     * failed on the last one, with the reason recorded in the same statement.
+     * $1 queue or null, $2 limit.
      */
     recover: `
       -- inputs: $1 queue or NULL for all, $2 limit
       UPDATE ${s}.jobs j
-      SET status = CASE WHEN j.attempts >= j.max_attempts THEN 'failed' ELSE 'retrying' END,
-          failed_at = CASE WHEN j.attempts >= j.max_attempts THEN now() END,
-          available_at = CASE WHEN j.attempts >= j.max_attempts THEN j.available_at ELSE now() END,
-          error_message = 'Worker died during attempt ' || j.attempts || '/' || j.max_attempts
-            || ' (its lease expired)',
-          reserved_at = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = now()
+      SET status = CASE WHEN j.reserved_at IS NULL THEN (CASE WHEN j.attempts > 0 THEN 'retrying' ELSE 'pending' END)
+                        WHEN j.attempts >= j.max_attempts THEN 'failed' ELSE 'retrying' END,
+          failed_at = CASE WHEN j.reserved_at IS NOT NULL AND j.attempts >= j.max_attempts THEN now() END,
+          available_at = CASE WHEN j.reserved_at IS NOT NULL AND j.attempts >= j.max_attempts
+                              THEN j.available_at ELSE now() END,
+          error_message = CASE WHEN j.reserved_at IS NULL THEN j.error_message
+            ELSE 'Worker died during attempt ' || j.attempts || '/' || j.max_attempts || ' (its lease expired)' END,
+          lease_token = NULL, lease_expires_at = NULL, updated_at = now()
       WHERE j.id IN (
         SELECT id FROM ${s}.jobs
         WHERE status = 'processing' AND lease_expires_at <= now()
@@ -224,19 +271,22 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
 
     counts: `
       -- inputs: $1 queue or NULL
-      SELECT queue_name, status, count(*)::int AS n,
+      SELECT queue_name,
+             CASE WHEN status = 'processing' AND reserved_at IS NULL THEN 'pending' ELSE status END AS status,
+             count(*)::int AS n,
              max(EXTRACT(EPOCH FROM (now() - available_at)) * 1000)
                FILTER (WHERE status IN ('pending', 'retrying') AND available_at <= now()) AS oldest_ms
       FROM ${s}.jobs WHERE ($1::text IS NULL OR queue_name = $1)
-      GROUP BY queue_name, status`,
+      GROUP BY 1, 2`,
 
     registerWorker: `
-      -- inputs: $1 worker id, $2 host, $3 pid, $4 queues, $5 concurrency, $6 ttl ms, $7 jobs done
+      -- inputs: $1 worker id, $2 host, $3 pid, $4 queues, $5 concurrency, $6 ttl ms, $7 jobs done, $8 held
       INSERT INTO ${s}.jobwright_workers
-        (worker_id, host, pid, queues, concurrency, jobs_done, expires_at)
-      VALUES ($1, $2, $3, $4, $5, $7, now() + $6 * interval '1 millisecond')
+        (worker_id, host, pid, queues, concurrency, jobs_done, held, expires_at)
+      VALUES ($1, $2, $3, $4, $5, $7, $8, now() + $6 * interval '1 millisecond')
       ON CONFLICT (worker_id) DO UPDATE SET host = EXCLUDED.host, pid = EXCLUDED.pid,
         queues = EXCLUDED.queues, concurrency = EXCLUDED.concurrency, jobs_done = EXCLUDED.jobs_done,
+        held = EXCLUDED.held,
         last_heartbeat_at = now(), expires_at = EXCLUDED.expires_at`,
 
     unregisterWorker: `
@@ -247,12 +297,12 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
     workers: `
       -- inputs: none
       WITH gone AS (DELETE FROM ${s}.jobwright_workers WHERE expires_at <= now())
-      SELECT worker_id, host, pid, queues, concurrency, jobs_done, started_at, last_heartbeat_at
+      SELECT worker_id, host, pid, queues, concurrency, jobs_done, held, started_at, last_heartbeat_at
       FROM ${s}.jobwright_workers WHERE expires_at > now() ORDER BY started_at, worker_id`,
 
     logActivity: `
       -- inputs: $1..$10 parallel arrays of activity entries
-      INSERT INTO ${s}.activity_log
+      INSERT INTO ${s}.jobwright_activity_log
         (id, job_id, job_name, queue_name, event, causer, properties, duration_ms, attempt, error)
       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                            $7::text[], $8::float8[], $9::int[], $10::text[])`,
@@ -261,7 +311,7 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
       -- inputs: $1 job id or NULL, $2 limit
       SELECT id, job_id, job_name, queue_name, event, causer, properties, duration_ms, attempt, error,
              created_at
-      FROM ${s}.activity_log WHERE ($1::text IS NULL OR job_id = $1)
+      FROM ${s}.jobwright_activity_log WHERE ($1::text IS NULL OR job_id = $1)
       ORDER BY seq DESC LIMIT $2`,
 
     /** Finished jobs per minute, derived from processed_at / failed_at (no counter row to contend on). */

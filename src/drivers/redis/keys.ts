@@ -29,6 +29,8 @@ export class QueueKeys {
   readonly ready: string;
   readonly delayed: string;
   readonly active: string;
+  /** Jobs leased ahead and not started yet (also in `active`, for their lease expiry). */
+  readonly held: string;
   readonly pending: string;
   readonly retrying: string;
   readonly completed: string;
@@ -45,6 +47,7 @@ export class QueueKeys {
     this.ready = `${this.base}ready`;
     this.delayed = `${this.base}delayed`;
     this.active = `${this.base}active`;
+    this.held = `${this.base}held`;
     this.pending = `${this.base}pending`;
     this.retrying = `${this.base}retrying`;
     this.completed = `${this.base}completed`;

@@ -1,10 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type {
   ActivityEntry,
   ClearFailedParams,
-  CompleteParams,
   DriverCapabilities,
   EnqueueParams,
-  FailParams,
   HeartbeatParams,
   HeartbeatResult,
   LeaseRef,
@@ -12,6 +11,8 @@ import type {
   ListResult,
   NewActivityEntry,
   NewJob,
+  Outcome,
+  OutcomeResult,
   PruneParams,
   QueueCounts,
   QueueDriver,
@@ -19,19 +20,18 @@ import type {
   RecoverParams,
   RecoverResult,
   RegisterWorkerParams,
-  ReleaseParams,
   ReservedJob,
   ReserveParams,
   RetryFailedParams,
-  RetryParams,
+  SettleParams,
+  StartParams,
+  StartResult,
   StoredJob,
   ThroughputBucket,
-  TransitionResult,
   WakeListener,
   WorkerInfo,
 } from '../contract.js';
 import { decodeJob, FIELD_COUNT, jobArgs, queueOfToken } from './codec.js';
-import { CompletionBatcher } from './completion-batcher.js';
 import {
   closeClient,
   connect,
@@ -45,7 +45,6 @@ import { GlobalKeys, QueueKeys } from './keys.js';
 import { RedisReads } from './redis-reads.js';
 import { ScriptRunner } from './scripts.js';
 import { Wakeups } from './wakeups.js';
-import { tokenPrefixOf, WorkerSlots } from './worker-slots.js';
 
 export type { RedisClientLike, RedisQueueDriverOptions } from './connection.js';
 
@@ -67,20 +66,19 @@ function decodeReserved(
   return into;
 }
 
-interface Completion {
-  id: string;
-  leaseToken: string;
-  next: NewJob[];
-  /** The worker whose freed slot this completion's script call refills, if any. */
-  refill: WorkerSlots | undefined;
-}
-
-/** Refilled jobs a worker has not claimed after this long are released (not counted as an attempt). */
-const CLAIM_MS = 1000;
-
 /** Batches of at most this many are handled by one script call (recover, retry-all, prune). */
 const CHUNK = 500;
 const ENQUEUE_CHUNK = 100;
+
+const KIND = { complete: 'c', retry: 'r', fail: 'f', release: 'x' } as const;
+
+function delayOf(o: Outcome): number {
+  return o.kind === 'retry' || o.kind === 'release' ? Math.max(0, Math.ceil(o.delayMs ?? 0)) : 0;
+}
+
+function errorOf(o: Outcome): string {
+  return o.kind === 'retry' || o.kind === 'fail' ? o.error : '';
+}
 
 /**
  * Keeps jobs in Redis: every state change is one Lua script (src/drivers/redis/lua), time comes
@@ -95,7 +93,6 @@ export class RedisQueueDriver implements QueueDriver {
     crossProcessWakeups: true,
     transactionalEnqueue: false,
     pause: true,
-    reservesOnComplete: true,
   };
 
   private readonly options: ResolvedOptions;
@@ -108,13 +105,7 @@ export class RedisQueueDriver implements QueueDriver {
   private readonly queueKeys = new Map<string, QueueKeys>();
   /** Queues this process has recorded in the queue registry already. */
   private readonly registered = new Set<string>();
-  private readonly batchers = new Map<string, CompletionBatcher<Completion>>();
   private readonly wakeups: Wakeups;
-  /** Workers reserving through this driver, by worker id and by token prefix. */
-  private readonly slots = new Map<string, WorkerSlots>();
-  private readonly slotsByPrefix = new Map<string, WorkerSlots>();
-  /** Workers that registered through this driver: the engine's, which claim refills. */
-  private readonly registeredWorkers = new Set<string>();
   private closed = false;
 
   constructor(clientOrUrl: string | RedisClientLike | RedisQueueDriverOptions) {
@@ -162,99 +153,98 @@ export class RedisQueueDriver implements QueueDriver {
     );
   }
 
-  async reserve({ queue, limit, leaseMs, workerId }: ReserveParams): Promise<ReservedJob[]> {
+  async reserve({ queue, limit, leaseMs, workerId, start }: ReserveParams): Promise<ReservedJob[]> {
     if (limit <= 0) return [];
-    const slot = this.slotsOf(queue, workerId, leaseMs);
-    // Jobs the last completion already reserved for this worker: no round trip.
-    const jobs = slot.take(limit);
-    if (jobs.length === limit) return jobs;
     const k = this.keys(queue);
-    const want = limit - jobs.length;
+    // Tokens carry their queue (`<queue>/<random>.<n>`): later verbs name only id and token.
     const reply = await this.run<Reply>(
       'reserve',
-      [k.ready, k.delayed, k.active, k.pending, k.retrying, k.failed, k.paused],
-      [k.base, want, slot.leaseMs, slot.tokenPrefix, workerId, slot.takeNumbers(want)],
+      [k.ready, k.delayed, k.active, k.pending, k.retrying, k.failed, k.paused, k.held],
+      [
+        k.base,
+        Math.trunc(limit),
+        Math.max(1, Math.round(leaseMs)),
+        `${queue}/${randomUUID()}.`,
+        workerId,
+        1,
+        Math.min(limit, start ?? limit),
+      ],
     );
     const nextDue = Number(reply[0]);
     const now = Number(reply[1]);
     if (nextDue >= 0) this.wakeups.wakeLater(queue, nextDue - now);
-    decodeReserved(reply, 2, jobs);
-    return jobs;
+    return decodeReserved(reply, 2, []);
   }
 
-  async complete({ id, leaseToken, next }: CompleteParams): Promise<TransitionResult> {
-    const queue = queueOfToken(leaseToken);
-    if (queue === null) return { ok: false };
-    let inline = next ?? [];
-    let later: NewJob[] = [];
-    if (this.client?.isCluster) {
-      // A cluster cannot touch another queue's slot in the same script: those links are stored
-      // right after the completion instead (a crash in between loses them; see docs/redis.md).
-      inline = (next ?? []).filter((j) => j.queueName === queue);
-      later = (next ?? []).filter((j) => j.queueName !== queue);
-    }
+  async start({ leases, leaseMs }: StartParams): Promise<StartResult> {
+    const lost: string[] = [];
+    await Promise.all(
+      [...this.byQueue(leases, lost)].map(async ([queue, group]) => {
+        const k = this.keys(queue);
+        const args: Array<string | number> = [k.base, Math.max(1, Math.round(leaseMs))];
+        for (const lease of group) args.push(lease.id, lease.leaseToken);
+        lost.push(...(await this.run<string[]>('start', [k.active, k.held], args)).map(String));
+      }),
+    );
+    return { lost };
+  }
+
+  /** One script call per queue for all its outcomes; each outcome gets its own result. */
+  async settle({ outcomes }: SettleParams): Promise<OutcomeResult[]> {
+    const results: OutcomeResult[] = outcomes.map(() => ({ status: 'lost' }));
+    const groups = new Map<string, number[]>();
+    outcomes.forEach((o, i) => {
+      const queue = queueOfToken(o.leaseToken);
+      if (queue === null) return;
+      const list = groups.get(queue);
+      if (list) list.push(i);
+      else groups.set(queue, [i]);
+    });
+    if (groups.size === 0) return results;
     await this.open();
-    for (const job of inline) if (job.queueName !== queue) await this.registerQueue(job.queueName);
-    const prefix = tokenPrefixOf(leaseToken);
-    const slot = prefix === null ? undefined : this.slotsByPrefix.get(prefix);
-    const refill = slot?.registered ? slot : undefined;
-    const ok = await this.batcher(queue).add({ id, leaseToken, next: inline, refill });
-    if (ok && later.length > 0) await this.enqueue({ jobs: later });
-    return { ok };
+    const later: NewJob[] = [];
+    await Promise.all(
+      [...groups].map(async ([queue, indexes]) => {
+        const k = this.keys(queue);
+        const args: Array<string | number> = [k.base, this.channel, queue, indexes.length];
+        for (const i of indexes) {
+          const o = outcomes[i]!;
+          let next = o.kind === 'complete' ? (o.next ?? []) : [];
+          if (this.client?.isCluster) {
+            // A cluster cannot touch another queue's slot in the same script: those links are
+            // stored right after the completion instead (a crash in between loses them; docs/redis.md).
+            later.push(...next.filter((j) => j.queueName !== queue));
+            next = next.filter((j) => j.queueName === queue);
+          }
+          for (const job of next) if (job.queueName !== queue) await this.registerQueue(job.queueName);
+          args.push(KIND[o.kind], o.id, o.leaseToken, delayOf(o), errorOf(o), next.length);
+          for (const job of next) args.push(this.keys(job.queueName).base, job.queueName, ...jobArgs(job));
+        }
+        const reply = await this.run<Array<number | string>>(
+          'settle',
+          [k.active, k.completed, k.throughput, k.retrying, k.failed, k.pending, k.held],
+          args,
+        );
+        indexes.forEach((at, n) => {
+          results[at] = Number(reply[n]) === 1 ? { status: 'ok' } : { status: 'lost' };
+        });
+        const delays = indexes.map((i) => outcomes[i]!).filter((o) => o.kind === 'retry' && o.delayMs > 0);
+        for (const o of delays) this.wakeups.wakeLater(queue, delayOf(o));
+      }),
+    );
+    if (later.length > 0) await this.enqueue({ jobs: later });
+    return results;
   }
 
-  async retry({ id, leaseToken, delayMs, error }: RetryParams): Promise<TransitionResult> {
-    const queue = queueOfToken(leaseToken);
-    if (queue === null) return { ok: false };
+  async countDue({ queue, limit }: { queue: string; limit: number }): Promise<number> {
     const k = this.keys(queue);
-    const delay = Math.max(0, Math.ceil(delayMs));
-    const ok = await this.run<number>(
-      'retry',
-      [k.active, k.retrying],
-      [k.base, id, leaseToken, delay, error, this.channel, queue],
-    );
-    if (ok === 1 && delay > 0) this.wakeups.wakeLater(queue, delay);
-    return { ok: ok === 1 };
-  }
-
-  async fail({ id, leaseToken, error }: FailParams): Promise<TransitionResult> {
-    const queue = queueOfToken(leaseToken);
-    if (queue === null) return { ok: false };
-    const k = this.keys(queue);
-    const ok = await this.run<number>(
-      'fail',
-      [k.active, k.failed, k.throughput],
-      [k.base, id, leaseToken, error],
-    );
-    return { ok: ok === 1 };
-  }
-
-  async release({ id, leaseToken, delayMs = 0 }: ReleaseParams): Promise<TransitionResult> {
-    const queue = queueOfToken(leaseToken);
-    if (queue === null) return { ok: false };
-    const k = this.keys(queue);
-    const ok = await this.run<number>(
-      'release',
-      [k.active, k.pending, k.retrying],
-      [k.base, id, leaseToken, Math.max(0, Math.ceil(delayMs)), this.channel, queue],
-    );
-    return { ok: ok === 1 };
+    return Number(await this.run('count-due', [k.ready, k.delayed], [Math.max(0, Math.trunc(limit))]));
   }
 
   async heartbeat({ leases, leaseMs }: HeartbeatParams): Promise<HeartbeatResult> {
     const lost: string[] = [];
-    const byQueue = new Map<string, LeaseRef[]>();
-    for (const lease of leases) {
-      const queue = queueOfToken(lease.leaseToken);
-      if (queue === null) lost.push(lease.id);
-      else {
-        const group = byQueue.get(queue);
-        if (group) group.push(lease);
-        else byQueue.set(queue, [lease]);
-      }
-    }
     await Promise.all(
-      [...byQueue].map(async ([queue, group]) => {
+      [...this.byQueue(leases, lost)].map(async ([queue, group]) => {
         const k = this.keys(queue);
         const args: Array<string | number> = [k.base, Math.max(1, Math.round(leaseMs))];
         for (const lease of group) args.push(lease.id, lease.leaseToken);
@@ -273,7 +263,7 @@ export class RedisQueueDriver implements QueueDriver {
       const k = this.keys(name);
       const reply = await this.run<Array<string | number | null>>(
         'recover',
-        [k.active, k.retrying, k.failed, k.throughput],
+        [k.active, k.retrying, k.failed, k.throughput, k.pending, k.held],
         [k.base, Math.min(room, CHUNK), this.channel, name],
       );
       const requeued = Number(reply[0]);
@@ -352,10 +342,8 @@ export class RedisQueueDriver implements QueueDriver {
       queues: params.queues,
       concurrency: params.concurrency,
       jobsDone: params.jobsDone,
+      held: params.held ?? 0,
     };
-    this.registeredWorkers.add(params.workerId);
-    const slot = this.slots.get(params.workerId);
-    if (slot) slot.registered = true;
     await this.run(
       'register-worker',
       [this.global.workers, this.global.workersExpiry],
@@ -364,14 +352,6 @@ export class RedisQueueDriver implements QueueDriver {
   }
 
   async unregisterWorker({ workerId }: { workerId: string }): Promise<void> {
-    this.registeredWorkers.delete(workerId);
-    const slot = this.slots.get(workerId);
-    if (slot) {
-      this.slots.delete(workerId);
-      this.slotsByPrefix.delete(slot.tokenPrefix);
-      slot.registered = false;
-      await this.giveBack(slot.drain());
-    }
     await this.run('unregister-worker', [this.global.workers, this.global.workersExpiry], [workerId]);
   }
 
@@ -420,10 +400,6 @@ export class RedisQueueDriver implements QueueDriver {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // Refilled jobs nobody claimed go back without counting an attempt.
-    for (const slot of this.slots.values()) await this.giveBack(slot.drain()).catch(() => {});
-    this.slots.clear();
-    this.slotsByPrefix.clear();
     await this.wakeups.close();
     const client = this.client ?? (await this.opening?.catch(() => undefined));
     if (client && this.ownsClient) await closeClient(client);
@@ -497,77 +473,19 @@ export class RedisQueueDriver implements QueueDriver {
     return names.map(String).sort();
   }
 
-  private slotsOf(queue: string, workerId: string, leaseMs: number): WorkerSlots {
-    const lease = Math.max(1, Math.round(leaseMs));
-    let slot = this.slots.get(workerId);
-    if (!slot || slot.queue !== queue) {
-      slot = new WorkerSlots(queue, workerId, lease);
-      slot.registered = this.registeredWorkers.has(workerId);
-      this.slots.set(workerId, slot);
-      this.slotsByPrefix.set(slot.tokenPrefix, slot);
+  /** Leases grouped by the queue their token names; unparseable tokens go to `lost`. */
+  private byQueue(leases: LeaseRef[], lost: string[]): Map<string, LeaseRef[]> {
+    const byQueue = new Map<string, LeaseRef[]>();
+    for (const lease of leases) {
+      const queue = queueOfToken(lease.leaseToken);
+      if (queue === null) lost.push(lease.id);
+      else {
+        const group = byQueue.get(queue);
+        if (group) group.push(lease);
+        else byQueue.set(queue, [lease]);
+      }
     }
-    slot.leaseMs = lease;
-    return slot;
-  }
-
-  /** Releases reserved jobs no worker ran, without counting their attempt. */
-  private async giveBack(jobs: ReservedJob[]): Promise<void> {
-    await Promise.all(jobs.map((job) => this.release({ id: job.id, leaseToken: job.leaseToken })));
-  }
-
-  private batcher(queue: string): CompletionBatcher<Completion> {
-    let b = this.batchers.get(queue);
-    if (!b) {
-      const k = this.keys(queue);
-      b = new CompletionBatcher<Completion>(async (items) => {
-        const args: Array<string | number> = [k.base, this.channel, items.length];
-        // Refill group numbers, from 1, per worker whose slots these completions free.
-        const groups = new Map<WorkerSlots, { group: number; count: number }>();
-        for (const item of items) {
-          let group = 0;
-          if (item.refill) {
-            const g = groups.get(item.refill) ?? { group: groups.size + 1, count: 0 };
-            g.count++;
-            groups.set(item.refill, g);
-            group = g.group;
-          }
-          args.push(item.id, item.leaseToken, group, item.next.length);
-          for (const job of item.next)
-            args.push(this.keys(job.queueName).base, job.queueName, ...jobArgs(job));
-        }
-        const order = [...groups.keys()];
-        for (const slot of order) {
-          const count = groups.get(slot)!.count;
-          args.push(slot.leaseMs, slot.tokenPrefix, slot.takeNumbers(count), slot.workerId);
-        }
-        const reply = await this.run<Reply>(
-          'complete',
-          [
-            k.active,
-            k.completed,
-            k.throughput,
-            k.ready,
-            k.delayed,
-            k.pending,
-            k.retrying,
-            k.failed,
-            k.paused,
-          ],
-          args,
-        );
-        let at = items.length;
-        for (const slot of order) {
-          const count = Number(reply[at]);
-          const jobs = decodeReserved(reply, at + 1, [], at + 1 + count * FIELD_COUNT);
-          at += 1 + count * FIELD_COUNT;
-          if (slot.registered && !this.closed) slot.add(jobs, CLAIM_MS, (left) => void this.giveBack(left));
-          else void this.giveBack(jobs);
-        }
-        return items.map((_, i) => Number(reply[i]) === 1);
-      });
-      this.batchers.set(queue, b);
-    }
-    return b;
+    return byQueue;
   }
 
   private async removeFinished(

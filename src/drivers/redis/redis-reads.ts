@@ -94,7 +94,7 @@ export class RedisReads {
         const k = this.ctx.keys(q);
         const reply = await this.ctx.scripts.run<number[]>(
           'counts',
-          [k.pending, k.retrying, k.active, k.completed, k.failed, k.ready, k.delayed],
+          [k.pending, k.retrying, k.active, k.completed, k.failed, k.ready, k.delayed, k.held],
           [k.base],
         );
         const [pending, retrying, processing, completed, failed, age] = reply.map(Number);
@@ -128,6 +128,7 @@ export class RedisReads {
           queues: Array.isArray(info.queues) ? info.queues.map(String) : [],
           concurrency: Number(info.concurrency),
           jobsDone: Number(info.jobsDone),
+          held: Number(info.held ?? 0) || 0,
           startedAt: new Date(Number(started)),
           lastHeartbeatAt: new Date(Number(beat)),
         });

@@ -11,10 +11,9 @@ import type { RedisClient } from './connection.js';
 export const SCRIPT_NAMES = [
   'enqueue',
   'reserve',
-  'complete',
-  'retry',
-  'fail',
-  'release',
+  'start',
+  'settle',
+  'count-due',
   'heartbeat',
   'recover',
   'retry-failed',

@@ -35,14 +35,15 @@ WHERE queue_name = @queue AND status IN ('pending', 'retrying') AND available_at
 LIMIT 1`;
 
 /**
- * Reserves up to @limit due jobs of @queue in (priority, id) order, counting the attempt and
- * giving each a fresh random lease token. Runs inside BEGIN IMMEDIATE: with one writer at a
- * time, no two processes can take the same row. A paused queue matches nothing.
+ * Leases up to @limit due jobs of @queue in (priority, id) order, held: a fresh random lease
+ * token, attempts unchanged, reserved_at NULL. START then charges the ones that start now, in
+ * the same transaction. Runs inside BEGIN IMMEDIATE: with one writer at a time, no two processes
+ * can take the same row. A paused queue matches nothing.
  * Inputs: @queue @now @limit @leaseExpiresAt @workerId.
  */
 export const RESERVE = `
 UPDATE jobs
-SET status = 'processing', attempts = attempts + 1, reserved_at = @now, updated_at = @now,
+SET status = 'processing', reserved_at = NULL, updated_at = @now,
     lease_token = lower(hex(randomblob(16))), lease_expires_at = @leaseExpiresAt, reserved_by = @workerId
 WHERE id IN (
   SELECT id FROM jobs INDEXED BY idx_jobs_queue_processing
@@ -52,13 +53,25 @@ WHERE id IN (
   LIMIT @limit)
 RETURNING *`;
 
+/** Due jobs of @queue, counted up to @limit. Inputs: @queue @now @limit. */
+export const COUNT_DUE = `
+SELECT count(*) FROM (
+  SELECT 1 FROM jobs INDEXED BY idx_jobs_queue_processing
+  WHERE queue_name = @queue AND status IN ('pending', 'retrying') AND available_at <= @now
+  LIMIT @limit)`;
+
 /** The fence shared by every transition after a reservation. */
 const HELD = `id = @id AND status = 'processing' AND lease_token = @leaseToken`;
-const END_LEASE = `lease_token = NULL, lease_expires_at = NULL, reserved_by = NULL, reserved_at = NULL, updated_at = @now`;
+const END_LEASE = `lease_token = NULL, lease_expires_at = NULL, reserved_by = NULL, updated_at = @now`;
 
-/** Inputs: @id @leaseToken @now. */
+/** A held job starts: its attempt is counted. Inputs: @id @leaseToken @now @leaseExpiresAt. */
+export const START = `
+UPDATE jobs SET attempts = attempts + 1, reserved_at = @now, updated_at = @now, lease_expires_at = @leaseExpiresAt
+WHERE ${HELD} AND reserved_at IS NULL`;
+
+/** Completion keeps reserved_at (when the last attempt started) and clears the last error. Inputs: @id @leaseToken @now. */
 export const COMPLETE = `
-UPDATE jobs SET status = 'completed', processed_at = @now, ${END_LEASE}
+UPDATE jobs SET status = 'completed', processed_at = @now, error_message = NULL, ${END_LEASE}
 WHERE ${HELD}`;
 
 /** Inputs: @id @leaseToken @now @availableAt @error. */
@@ -72,11 +85,15 @@ export const FAIL = `
 UPDATE jobs SET status = 'failed', error_message = @error, failed_at = @now, ${END_LEASE}
 WHERE ${HELD}`;
 
-/** Puts a job back without counting the attempt. Inputs: @id @leaseToken @now @availableAt. */
+/**
+ * Puts a job back: a held one (reserved_at NULL) as it was, a started one without counting its
+ * attempt. Inputs: @id @leaseToken @now @availableAt.
+ */
 export const RELEASE = `
 UPDATE jobs
-SET status = CASE WHEN attempts > 1 THEN 'retrying' ELSE 'pending' END,
-    attempts = attempts - 1, available_at = @availableAt, ${END_LEASE}
+SET attempts = attempts - (reserved_at IS NOT NULL),
+    status = CASE WHEN attempts - (reserved_at IS NOT NULL) > 0 THEN 'retrying' ELSE 'pending' END,
+    available_at = @availableAt, reserved_at = NULL, ${END_LEASE}
 WHERE ${HELD}
 RETURNING queue_name`;
 
@@ -86,17 +103,20 @@ UPDATE jobs SET lease_expires_at = @leaseExpiresAt
 WHERE ${HELD}`;
 
 /**
- * Reservations whose lease ran out: due again now (status retrying) while attempts remain,
- * failed on the last one. The attempt was counted at reservation, so a job that kills its
- * worker every time ends failed after max_attempts instead of looping.
+ * Reservations whose lease ran out. A held job (never started) goes back as it was: no attempt,
+ * no failure. A started one is due again now (retrying) while attempts remain, failed on the
+ * last: the attempt was counted when it started, so a job that kills its worker every time ends
+ * failed after max_attempts instead of looping.
  * Inputs: @now @queue (null: every queue) @limit. Uses idx_jobs_retry.
  */
 export const RECOVER_EXPIRED = `
 UPDATE jobs
-SET status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'retrying' END,
-    error_message = 'Worker died during attempt ' || attempts || '/' || max_attempts || ' (its lease expired)',
-    failed_at = CASE WHEN attempts >= max_attempts THEN @now ELSE failed_at END,
-    available_at = CASE WHEN attempts >= max_attempts THEN available_at ELSE @now END,
+SET status = CASE WHEN reserved_at IS NULL THEN (CASE WHEN attempts > 0 THEN 'retrying' ELSE 'pending' END)
+                  WHEN attempts >= max_attempts THEN 'failed' ELSE 'retrying' END,
+    error_message = CASE WHEN reserved_at IS NULL THEN error_message
+      ELSE 'Worker died during attempt ' || attempts || '/' || max_attempts || ' (its lease expired)' END,
+    failed_at = CASE WHEN reserved_at IS NOT NULL AND attempts >= max_attempts THEN @now ELSE failed_at END,
+    available_at = CASE WHEN reserved_at IS NOT NULL AND attempts >= max_attempts THEN available_at ELSE @now END,
     ${END_LEASE}
 WHERE id IN (
   SELECT id FROM jobs INDEXED BY idx_jobs_retry
@@ -128,11 +148,12 @@ DELETE FROM jobs WHERE status = 'failed' AND (@queue IS NULL OR queue_name = @qu
 export const CLEAR_FAILED_ONE = `
 DELETE FROM jobs WHERE id = @id AND status = 'failed' AND (@queue IS NULL OR queue_name = @queue)`;
 
-/** Counts per queue and status, from idx_jobs_queue_status alone. Inputs: @queue (null: all). */
+/** Counts per queue and status (held jobs, leased but not started, count as pending). Inputs: @queue (null: all). */
 export const COUNT_BY_STATUS = `
-SELECT queue_name, status, count(*) AS n FROM jobs
+SELECT queue_name, CASE WHEN status = 'processing' AND reserved_at IS NULL THEN 'pending' ELSE status END AS status,
+       count(*) AS n FROM jobs
 WHERE (@queue IS NULL OR queue_name = @queue)
-GROUP BY queue_name, status`;
+GROUP BY 1, 2`;
 
 /** Oldest due waiting job per queue. Inputs: @queue (null: all) @now. */
 export const OLDEST_DUE = `
@@ -154,13 +175,14 @@ SELECT failed_at / 60000 AS minute, count(*) AS n FROM jobs
 WHERE status = 'failed' AND failed_at >= @since AND (@queue IS NULL OR queue_name = @queue)
 GROUP BY minute`;
 
-/** Inputs: @workerId @host @pid @queues (JSON) @concurrency @now @expiresAt @jobsDone. */
+/** Inputs: @workerId @host @pid @queues (JSON) @concurrency @now @expiresAt @jobsDone @held. */
 export const REGISTER_WORKER = `
-INSERT INTO job_workers (worker_id, host, pid, queues, concurrency, started_at, last_heartbeat_at, expires_at, jobs_done)
-VALUES (@workerId, @host, @pid, @queues, @concurrency, @now, @now, @expiresAt, @jobsDone)
+INSERT INTO job_workers (worker_id, host, pid, queues, concurrency, started_at, last_heartbeat_at, expires_at, jobs_done, held)
+VALUES (@workerId, @host, @pid, @queues, @concurrency, @now, @now, @expiresAt, @jobsDone, @held)
 ON CONFLICT (worker_id) DO UPDATE SET
   host = excluded.host, pid = excluded.pid, queues = excluded.queues, concurrency = excluded.concurrency,
-  last_heartbeat_at = excluded.last_heartbeat_at, expires_at = excluded.expires_at, jobs_done = excluded.jobs_done`;
+  last_heartbeat_at = excluded.last_heartbeat_at, expires_at = excluded.expires_at, jobs_done = excluded.jobs_done,
+  held = excluded.held`;
 
 /** Inputs: @now. */
 export const DROP_LAPSED_WORKERS = `DELETE FROM job_workers WHERE expires_at <= @now`;

@@ -71,6 +71,7 @@ export interface WorkerRow {
   started_at: number;
   last_heartbeat_at: number;
   jobs_done: number;
+  held: number | null;
 }
 
 export function toWorkerInfo(row: WorkerRow): WorkerInfo {
@@ -90,6 +91,7 @@ export function toWorkerInfo(row: WorkerRow): WorkerInfo {
     startedAt: new Date(row.started_at),
     lastHeartbeatAt: new Date(row.last_heartbeat_at),
     jobsDone: row.jobs_done,
+    held: row.held ?? 0,
   };
 }
 

@@ -5,16 +5,16 @@ import { JobwrightError, StoreError } from '../../errors.js';
 import type {
   ActivityEntry,
   ClearFailedParams,
-  CompleteParams,
   DriverCapabilities,
   EnqueueParams,
-  FailParams,
   HeartbeatParams,
   HeartbeatResult,
   ListParams,
   ListResult,
   NewActivityEntry,
   NewJob,
+  Outcome,
+  OutcomeResult,
   PruneParams,
   QueueCounts,
   QueueDriver,
@@ -22,14 +22,14 @@ import type {
   RecoverParams,
   RecoverResult,
   RegisterWorkerParams,
-  ReleaseParams,
   ReservedJob,
   ReserveParams,
   RetryFailedParams,
-  RetryParams,
+  SettleParams,
+  StartParams,
+  StartResult,
   StoredJob,
   ThroughputBucket,
-  TransitionResult,
   WakeListener,
   WorkerInfo,
 } from '../contract.js';
@@ -172,54 +172,82 @@ export class SqliteQueueDriver implements QueueDriver {
     for (const queue of due) this.wake(queue);
   }
 
-  async reserve({ queue, limit, leaseMs, workerId }: ReserveParams): Promise<ReservedJob[]> {
+  async reserve({ queue, limit, leaseMs, workerId, start }: ReserveParams): Promise<ReservedJob[]> {
     if (limit <= 0) return [];
     this.ensureMigrated();
     // Idle polls read without the write lock; only a worker that sees due work queues up for it.
     if (!this.guard(() => this.stmt(q.PEEK_DUE).get({ queue, now: this.now() }))) return [];
+    const startNow = Math.min(limit, start ?? limit);
     const rows = await this.commit(() => {
       const now = this.now();
-      return this.stmt(q.RESERVE).all({
+      const leaseExpiresAt = now + Math.round(leaseMs);
+      const picked = this.stmt(q.RESERVE).all({
         queue,
         now,
         limit: Math.trunc(limit),
-        leaseExpiresAt: now + Math.round(leaseMs),
+        leaseExpiresAt,
         workerId,
       }) as JobRow[];
+      // RETURNING gives no order: the first ones in (priority, id) order start now.
+      picked.sort(byPriorityThenId);
+      const charge = this.stmt(q.START);
+      for (const row of picked.slice(0, startNow)) {
+        charge.run({ id: row.id, leaseToken: row.lease_token, now, leaseExpiresAt });
+        row.attempts += 1;
+        row.reserved_at = now;
+      }
+      return picked;
     });
-    // RETURNING gives no order: hand the jobs out in the order they were chosen.
-    rows.sort(byPriorityThenId);
     return rows.map(toReservedJob);
   }
 
-  async complete({ id, leaseToken, next }: CompleteParams): Promise<TransitionResult> {
-    const queues = new Set<string>();
-    const ok = await this.commit(() => {
+  async start({ leases, leaseMs }: StartParams): Promise<StartResult> {
+    if (leases.length === 0) return { lost: [] };
+    return this.commit(() => {
       const now = this.now();
-      if (this.stmt(q.COMPLETE).run({ id, leaseToken, now }).changes === 0) return false;
-      // The next link of a chain is stored in the same transaction: never a completed link with a lost successor.
-      const insert = this.stmt(q.INSERT_JOB);
-      for (const job of next ?? []) {
-        const availableAt = availableAtOf(job, now);
-        if (availableAt <= now) queues.add(job.queueName);
-        insert.run({ ...job, availableAt, now });
+      const leaseExpiresAt = now + Math.round(leaseMs);
+      const charge = this.stmt(q.START);
+      const lost: string[] = [];
+      for (const { id, leaseToken } of leases) {
+        if (charge.run({ id, leaseToken, now, leaseExpiresAt }).changes === 0) lost.push(id);
       }
-      return true;
+      return { lost };
     });
-    for (const queue of queues) this.wake(queue);
-    return { ok };
   }
 
-  async retry({ id, leaseToken, delayMs, error }: RetryParams): Promise<TransitionResult> {
-    return this.transition(q.RETRY, { id, leaseToken, error }, delayMs);
+  /**
+   * Writes every outcome in one transaction, each in its own savepoint: a job whose write SQLite
+   * refuses is rolled back and reported alone, and the others still commit.
+   */
+  async settle({ outcomes }: SettleParams): Promise<OutcomeResult[]> {
+    if (outcomes.length === 0) return [];
+    const woken = new Set<string>();
+    const results = await this.commit(() => {
+      const now = this.now();
+      return outcomes.map((outcome): OutcomeResult => {
+        try {
+          return this.transaction(() => this.settleOne(outcome, now, woken)) as OutcomeResult;
+        } catch (cause) {
+          const code = (cause as { code?: string }).code ?? '';
+          if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_FULL') {
+            throw cause;
+          }
+          return { status: 'refused', reason: (cause as Error).message };
+        }
+      });
+    });
+    for (const queue of woken) this.wake(queue);
+    return results;
   }
 
-  async fail({ id, leaseToken, error }: FailParams): Promise<TransitionResult> {
-    return this.transition(q.FAIL, { id, leaseToken, error });
-  }
-
-  async release({ id, leaseToken, delayMs = 0 }: ReleaseParams): Promise<TransitionResult> {
-    return this.transition(q.RELEASE, { id, leaseToken }, delayMs);
+  async countDue({ queue, limit }: { queue: string; limit: number }): Promise<number> {
+    this.ensureMigrated();
+    return this.guard(
+      () =>
+        this.stmt(q.COUNT_DUE)
+          .pluck()
+          .get({ queue, now: this.now(), limit: Math.trunc(limit) }) as number,
+    );
   }
 
   async heartbeat({ leases, leaseMs }: HeartbeatParams): Promise<HeartbeatResult> {
@@ -329,6 +357,7 @@ export class SqliteQueueDriver implements QueueDriver {
         now,
         expiresAt: now + Math.round(params.ttlMs),
         jobsDone: params.jobsDone,
+        held: params.held ?? 0,
       });
     });
   }
@@ -416,25 +445,37 @@ export class SqliteQueueDriver implements QueueDriver {
     }
   }
 
-  /** A fenced transition: changes the row only while this lease still holds it. */
-  private async transition(
-    sql: string,
-    params: Record<string, unknown>,
-    delayMs?: number,
-  ): Promise<TransitionResult> {
-    let queue: string | undefined;
-    const ok = await this.commit(() => {
-      const now = this.now();
-      const args = { ...params, now, availableAt: now + Math.round(delayMs ?? 0) };
-      const statement = this.stmt(sql);
-      if (statement.reader) {
-        queue = statement.pluck().get(args) as string | undefined;
-        return queue !== undefined;
+  /** One fenced outcome, inside the settle transaction; notes the queues to wake. */
+  private settleOne(outcome: Outcome, now: number, woken: Set<string>): OutcomeResult {
+    const lease = { id: outcome.id, leaseToken: outcome.leaseToken, now };
+    if (outcome.kind === 'complete') {
+      if (this.stmt(q.COMPLETE).run(lease).changes === 0) return { status: 'lost' };
+      // The next link of a chain is stored in the same savepoint: never a completed link with a lost successor.
+      const insert = this.stmt(q.INSERT_JOB);
+      for (const job of outcome.next ?? []) {
+        const availableAt = availableAtOf(job, now);
+        if (availableAt <= now) woken.add(job.queueName);
+        insert.run({ ...job, availableAt, now });
       }
-      return statement.run(args).changes > 0;
-    });
-    if (ok && delayMs === 0 && queue !== undefined) this.wake(queue);
-    return { ok };
+      return { status: 'ok' };
+    }
+    if (outcome.kind === 'fail') {
+      return this.stmt(q.FAIL).run({ ...lease, error: outcome.error }).changes > 0
+        ? { status: 'ok' }
+        : { status: 'lost' };
+    }
+    const delayMs = Math.max(0, Math.round(outcome.delayMs ?? 0));
+    const args = { ...lease, availableAt: now + delayMs };
+    const queue = (
+      outcome.kind === 'retry'
+        ? this.stmt(q.RETRY)
+            .pluck()
+            .get({ ...args, error: outcome.error })
+        : this.stmt(q.RELEASE).pluck().get(args)
+    ) as string | undefined;
+    if (queue === undefined) return { status: 'lost' };
+    if (delayMs === 0) woken.add(queue);
+    return { status: 'ok' };
   }
 
   private hubKey(): string | null {

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { completeJob } from '../../../src/drivers/settle-one.js';
 import { ConfigError, Job, JobDispatcher, type NewJob, RedisQueueDriver } from '../../../src/index.js';
 import { REDIS_URL, serviceAvailable } from '../../support/services.js';
 import { dropRedisPrefix } from '../../support/stores.js';
@@ -164,7 +165,7 @@ describe.skipIf(!available)('redis driver: keys, wake-ups, refills', () => {
     await d.enqueue({ jobs: [a, b] });
     const [first] = await d.reserve({ queue: 'default', limit: 1, leaseMs: 30_000, workerId: 'w1' });
     expect(first!.id).toBe(a.id);
-    expect((await d.complete({ id: a.id, leaseToken: first!.leaseToken })).ok).toBe(true);
+    expect((await completeJob(d, { id: a.id, leaseToken: first!.leaseToken })).ok).toBe(true);
     // The completion reserved b for w1's freed slot.
     expect((await d.find({ id: b.id }))!.status).toBe('processing');
     await waitFor(
@@ -177,7 +178,7 @@ describe.skipIf(!available)('redis driver: keys, wake-ups, refills', () => {
     const c = rawJob();
     await d.enqueue({ jobs: [c] });
     const [again] = await d.reserve({ queue: 'default', limit: 1, leaseMs: 30_000, workerId: 'w1' });
-    expect((await d.complete({ id: again!.id, leaseToken: again!.leaseToken })).ok).toBe(true);
+    expect((await completeJob(d, { id: again!.id, leaseToken: again!.leaseToken })).ok).toBe(true);
     const [next] = await d.reserve({ queue: 'default', limit: 1, leaseMs: 30_000, workerId: 'w1' });
     expect(next).toBeDefined();
     expect(next!.attempts).toBe(1);

@@ -5,6 +5,7 @@ import { afterEach, expect, it } from 'vitest';
 import { JobDispatcher, type QueueDriver } from '../../../src/index.js';
 import { checkRun, summarize } from './checker.js';
 import type { FaultDriverName, FaultDriverSpec } from './drivers.js';
+import { runEngineFaultScenarios } from './engine-scenarios.js';
 import { type LedgerLine, readLedger } from './ledger.js';
 import { LedgerJob } from './ledger-job.js';
 import { type LedgerWorker, spawnLedgerWorker } from './spawn-worker.js';
@@ -208,4 +209,6 @@ export function runFaultScenarios(
       supervising = false;
     }
   }, 90_000);
+
+  runEngineFaultScenarios(name, makeRun);
 }

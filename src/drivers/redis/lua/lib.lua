@@ -65,45 +65,85 @@ local function count_finished(tp, kind, now, n)
   end
 end
 
--- Promotes due delayed jobs, then hands out up to `limit` jobs, lowest priority first, then
--- oldest: counts the attempt, sets the lease token (token_prefix .. n, n from first_n) and the
--- lease expiry. Appends the FIELDS of each job to `out`; returns how many it handed out.
-local function reserve_jobs(base, k, now, limit, lease_ms, token_prefix, first_n, worker, out)
+-- Fails one job whose stored fields cannot be read (rule 7: one bad row never wedges a queue),
+-- with the reason, and takes it out of every waiting and lease set. Nothing else is touched.
+local function fail_corrupt(base, id, now, reason)
+  local key = base .. 'job:' .. id
+  redis.call('HSET', key, 'status', 'failed', 'failedAt', now, 'updated', now, 'token', '', 'expires', '',
+    'error', 'Corrupt job row: ' .. reason)
+  for _, set in ipairs({ 'ready', 'delayed', 'pending', 'retrying', 'active', 'held' }) do
+    redis.call('ZREM', base .. set, id)
+  end
+  redis.call('ZADD', base .. 'failed', now, id)
+end
+
+-- The reason a job's numeric fields are unusable, or nil when they are fine.
+local function corrupt_numbers(attempts, max, priority)
+  if tonumber(attempts) == nil then return 'attempts is not a number (' .. tostring(attempts) .. ')' end
+  if tonumber(max) == nil then return 'max attempts is not a number (' .. tostring(max) .. ')' end
+  if tonumber(priority) == nil then return 'priority is not a number (' .. tostring(priority) .. ')' end
+  return nil
+end
+
+-- Promotes due delayed jobs, then leases up to `limit` jobs, lowest priority first, then oldest,
+-- with tokens token_prefix .. n (n from first_n) and the lease expiry. The first `start` of them
+-- start now (attempt counted, reserved = now); the others are held (attempts unchanged, reserved
+-- empty, listed in the held set) until start.lua. Every field is checked before anything is
+-- written: a job whose numbers are corrupt is failed with its reason and the others go on.
+-- Appends the FIELDS of each job to `out`; returns how many it handed out.
+local function reserve_jobs(base, k, now, limit, start, lease_ms, token_prefix, first_n, worker, out)
   local due = redis.call('ZRANGEBYSCORE', k.delayed, '-inf', now, 'LIMIT', 0, 1000)
   for _, id in ipairs(due) do
     local p = redis.call('HGET', base .. 'job:' .. id, 'priority')
-    if p then redis.call('ZADD', k.ready, p, id) end
+    redis.call('ZREM', k.delayed, id)
+    if p then
+      if tonumber(p) == nil then fail_corrupt(base, id, now, 'priority is not a number (' .. p .. ')')
+      else redis.call('ZADD', k.ready, tonumber(p), id) end
+    end
   end
-  if #due > 0 then redis.call('ZREM', k.delayed, unpack(due)) end
   if limit <= 0 or redis.call('EXISTS', k.paused) == 1 then return 0 end
 
   local expires = now + lease_ms
-  local popped = redis.call('ZPOPMIN', k.ready, limit)
   local n = 0
-  for i = 1, #popped, 2 do
-    local id = popped[i]
-    local key = base .. 'job:' .. id
-    local job = read_job(key)
-    local status = job[7]
-    if status == 'pending' or status == 'retrying' then
-      local token = token_prefix .. (first_n + n)
-      n = n + 1
-      local attempts = tonumber(job[5]) + 1
-      redis.call('HSET', key, 'status', 'processing', 'attempts', attempts, 'reserved', now, 'updated', now,
-        'token', token, 'expires', expires, 'worker', worker)
-      redis.call('ZADD', k.active, expires, id)
-      redis.call('ZREM', status == 'pending' and k.pending or k.retrying, id)
-      job[5] = attempts
-      job[7] = 'processing'
-      job[10] = now
-      job[16] = now
-      job[18] = token
-      for f = 1, #FIELDS do out[#out + 1] = job[f] end
-    elseif job[1] and status ~= 'processing' and status ~= 'completed' and status ~= 'failed' then
-      -- A row no code knows how to run: fail it with the reason instead of wedging the queue.
-      redis.call('HSET', key, 'status', 'failed', 'failedAt', now, 'updated', now,
-        'error', 'Corrupt job row: unknown status ' .. tostring(status))
-      redis.call('ZADD', k.failed, now, id)
+  -- Pop one at a time past corrupt rows, so a bad row does not cost a healthy job its turn.
+  while n < limit do
+    local popped = redis.call('ZPOPMIN', k.ready, limit - n)
+    if #popped == 0 then break end
+    for i = 1, #popped, 2 do
+      local id = popped[i]
+      local key = base .. 'job:' .. id
+      local job = read_job(key)
+      local status = job[7]
+      if status == 'pending' or status == 'retrying' then
+        local bad = corrupt_numbers(job[5], job[6], job[8])
+        if bad then
+          fail_corrupt(base, id, now, bad)
+        else
+          local token = token_prefix .. (first_n + n)
+          local starting = n < start
+          n = n + 1
+          local attempts = tonumber(job[5])
+          local reserved = ''
+          if starting then
+            attempts = attempts + 1
+            reserved = now
+          end
+          redis.call('HSET', key, 'status', 'processing', 'attempts', attempts, 'reserved', reserved,
+            'updated', now, 'token', token, 'expires', expires, 'worker', worker, 'from', status)
+          redis.call('ZADD', k.active, expires, id)
+          if not starting then redis.call('ZADD', k.held, 0, id) end
+          redis.call('ZREM', status == 'pending' and k.pending or k.retrying, id)
+          job[5] = attempts
+          job[7] = 'processing'
+          job[10] = reserved
+          job[16] = now
+          job[18] = token
+          for f = 1, #FIELDS do out[#out + 1] = job[f] end
+        end
+      elseif job[1] and status ~= 'processing' and status ~= 'completed' and status ~= 'failed' then
+        -- A row no code knows how to run: fail it with the reason instead of wedging the queue.
+        fail_corrupt(base, id, now, 'unknown status ' .. tostring(status))
+      end
     end
   end
   return n

@@ -1,9 +1,12 @@
--- recover.lua: jobs whose lease ran out (their worker died or froze) are due again now, status
--- retrying; those that were on their last attempt become failed instead.
+-- recover.lua: jobs whose lease ran out. A held job (never started: 'reserved' empty) goes back as
+-- it was, uncharged and never failed. A started one is due again now (retrying) with attempts
+-- left, failed on its last attempt. A row whose numbers are corrupt is failed with the reason.
 -- KEYS[1] active     zset  lease expiry ms -> id
 -- KEYS[2] retrying   zset  0 -> id
 -- KEYS[3] failed     zset  failed at ms -> id
 -- KEYS[4] throughput hash  'c:<minute>' / 'f:<minute>' -> count
+-- KEYS[5] pending    zset  0 -> id
+-- KEYS[6] held       zset  0 -> id
 -- ARGV[1] queue key base '{prefix:queue}:'
 -- ARGV[2] limit
 -- ARGV[3] wake-up channel ('' for none)
@@ -17,21 +20,36 @@ local failed = {}
 for _, id in ipairs(expired) do
   local key = base .. 'job:' .. id
   redis.call('ZREM', KEYS[1], id)
-  local cur = redis.call('HMGET', key, 'status', 'attempts', 'max', 'priority')
+  redis.call('ZREM', KEYS[6], id)
+  local cur = redis.call('HMGET', key, 'status', 'attempts', 'max', 'priority', 'reserved')
   if cur[1] == 'processing' then
-    local attempts = tonumber(cur[2])
-    local reason = 'Worker died during attempt ' .. attempts .. '/' .. cur[3] .. ' (its lease expired)'
-    if attempts >= tonumber(cur[3]) then
-      redis.call('HSET', key, 'status', 'failed', 'error', reason, 'failedAt', now, 'reserved', '',
-        'updated', now, 'token', '', 'expires', '')
-      redis.call('ZADD', KEYS[3], now, id)
+    local bad = corrupt_numbers(cur[2], cur[3], cur[4])
+    if bad then
+      fail_corrupt(base, id, now, bad)
       failed[#failed + 1] = key
-    else
-      redis.call('HSET', key, 'status', 'retrying', 'error', reason, 'available', now, 'reserved', '',
-        'updated', now, 'token', '', 'expires', '')
-      redis.call('ZADD', KEYS[2], 0, id)
+    elseif cur[5] == '' or cur[5] == false then
+      local attempts = tonumber(cur[2])
+      local status = 'pending'
+      if attempts > 0 then status = 'retrying' end
+      redis.call('HSET', key, 'status', status, 'available', now, 'updated', now, 'token', '', 'expires', '')
+      redis.call('ZADD', status == 'pending' and KEYS[5] or KEYS[2], 0, id)
       schedule(base, id, tonumber(cur[4]), now, now, ARGV[3], ARGV[4])
       requeued[#requeued + 1] = id
+    else
+      local attempts = tonumber(cur[2])
+      local reason = 'Worker died during attempt ' .. attempts .. '/' .. cur[3] .. ' (its lease expired)'
+      if attempts >= tonumber(cur[3]) then
+        redis.call('HSET', key, 'status', 'failed', 'error', reason, 'failedAt', now,
+          'updated', now, 'token', '', 'expires', '')
+        redis.call('ZADD', KEYS[3], now, id)
+        failed[#failed + 1] = key
+      else
+        redis.call('HSET', key, 'status', 'retrying', 'error', reason, 'available', now,
+          'updated', now, 'token', '', 'expires', '')
+        redis.call('ZADD', KEYS[2], 0, id)
+        schedule(base, id, tonumber(cur[4]), now, now, ARGV[3], ARGV[4])
+        requeued[#requeued + 1] = id
+      end
     end
   end
 end

@@ -1,7 +1,3 @@
-/** Migration 002: lease columns on jobs, and the worker registry, activity log and paused queues. */
-export const name = 'leases_and_extras';
-
-export const sql = /* sql */ `
 -- 002 leases_and_extras. Input: {schema}, the quoted schema name.
 -- jobs extras (documented in docs/postgres.md):
 --   lease_token       random per reservation; every later transition must present it (fencing)
@@ -56,4 +52,3 @@ CREATE TABLE IF NOT EXISTS {schema}.jobwright_paused_queues (
     queue_name VARCHAR(255) PRIMARY KEY,
     paused_at TIMESTAMPTZ NOT NULL DEFAULT NOW()
 );
-`;

@@ -1,12 +1,3 @@
-/**
- * Migration 001: the seed's `jobs` table, column for column, and its named indexes.
- * Embedded as a TypeScript module (not a .sql file) because the build is plain `tsc`, which
- * does not copy .sql files to dist/: a migration that is missing from the published package
- * would fail at a user's first start.
- */
-export const name = 'jobs_table';
-
-export const sql = /* sql */ `
 -- 001 jobs_table. Input: {schema}, the quoted schema name. Creates the seed's jobs table exactly
 -- (names, types, defaults) and its indexes. Partial indexes keep the hot path small: a row is
 -- only in idx_jobs_queue_processing while it waits, only in idx_jobs_failed once it failed.
@@ -44,4 +35,3 @@ CREATE INDEX IF NOT EXISTS idx_jobs_status
     ON {schema}.jobs (status) WHERE status IN ('pending', 'retrying', 'failed');
 CREATE INDEX IF NOT EXISTS idx_jobs_queue_name
     ON {schema}.jobs (queue_name) WHERE status IN ('pending', 'retrying', 'failed');
-`;
