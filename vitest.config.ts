@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    // One folder per run for what the slow end-to-end tests share (one build, one install).
+    globalSetup: ['./test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Driver suites talk to shared local services; files run in parallel but each uses its own
@@ -10,5 +11,21 @@ export default defineConfig({
     fileParallelism: true,
     maxWorkers: 2,
     reporters: ['default', './test/support/closing-line-reporter.ts'],
+    // The wiring check runs after everything else: it reads which conformance suites ran.
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'suite',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/conformance/wiring.test.ts'],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'wiring', include: ['test/conformance/wiring.test.ts'], sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });

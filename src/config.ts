@@ -265,14 +265,22 @@ export function loadConfig(
   } else if (!overrides.connection) {
     config.connection = databaseUrl ? 'database' : redisUrl ? 'redis' : 'sqlite';
   }
+  // Name the setting the user actually wrote: the variable, or the config's `connection`.
+  const chosenBy =
+    explicit !== null
+      ? `QUEUE_CONNECTION=${config.connection}`
+      : `connection: '${config.connection}' (jobwright.config.ts or configure())`;
   if (config.connection === 'database' && !config.databaseUrl) {
     throw new ConfigError(
       'INVALID_CONFIG',
-      'QUEUE_CONNECTION=database needs DATABASE_URL=postgres://user@host/db',
+      `${chosenBy} needs DATABASE_URL=postgres://user@host/db (or databaseUrl in the config)`,
     );
   }
   if (config.connection === 'redis' && !config.redisUrl) {
-    throw new ConfigError('INVALID_CONFIG', 'QUEUE_CONNECTION=redis needs REDIS_URL=redis://host:6379');
+    throw new ConfigError(
+      'INVALID_CONFIG',
+      `${chosenBy} needs REDIS_URL=redis://host:6379 (or redisUrl in the config)`,
+    );
   }
   return config;
 }

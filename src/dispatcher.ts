@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
-import { activityMiddleware } from './activity/activity-middleware.js';
-import { logLostAttempts } from './activity/lost-attempts.js';
 import { defaultsOf, type JobConfig, type JobDefaults, loadConfig } from './config.js';
+import { type DispatcherPlugin, defaultPlugins } from './dispatcher-plugins.js';
 import type {
   ActivityEntry,
   NewJob,
@@ -54,6 +53,8 @@ export interface JobDispatcherOptions {
   /** Settings; defaults to `loadConfig()` of the environment. */
   config?: Partial<JobConfig>;
   middleware?: JobMiddleware[];
+  /** Plugins to install (default: the built-in ones, which include the activity log). */
+  plugins?: DispatcherPlugin[];
   /** Called with each row about to be stored (tracing saves its context in `row.meta` here). */
   onDispatch?: DispatchHook[];
   /** Payload encryption keys; JOBWRIGHT_KEY, JOBWRIGHT_PREVIOUS_KEYS and JOBWRIGHT_ACCEPT_PLAINTEXT by default. */
@@ -109,9 +110,11 @@ export class JobDispatcher {
     this.keys = new Keyring(options.encryption ?? settingsFromEnv(process.env));
     this.registry = new JobRegistry(globalRegistry);
     if (options.jobs) this.registry.register(options.jobs);
-    // Built in: scrub sensitive values from job errors, and log ActivityLoggedJob runs.
-    this.middleware = [redactErrors, activityMiddleware(() => this.driver()), ...(options.middleware ?? [])];
-    logLostAttempts(this.events, this.registry, () => this.driver(), this.keys);
+    // Built in: scrub sensitive values from job errors; then the plugins (by default the
+    // activity log), then the options' own middleware.
+    this.middleware = [redactErrors];
+    for (const plugin of options.plugins ?? defaultPlugins) plugin(this);
+    this.middleware.push(...(options.middleware ?? []));
     this.dispatchHooks = [...(options.onDispatch ?? [])];
   }
 

@@ -1,18 +1,35 @@
+import { driverActivityLogger, setDefaultActivityLogger } from './activity/activity-logged-job.js';
+import './activity/activity-plugin.js';
+import { loadProjectSettingsSync } from './cli/project.js';
 import { checkSettings, type JobConfig, loadConfig } from './config.js';
 import { type DispatchOptions, JobDispatcher } from './dispatcher.js';
 import { createDriver } from './drivers/factory.js';
 import type { Job } from './job.js';
+import { sqliteElsewhereWarning } from './store-location.js';
 
 let globalDispatcher: JobDispatcher | undefined;
 
+// handleWithLogging() outside a worker writes to the global dispatcher's store.
+setDefaultActivityLogger(async () => driverActivityLogger(await jobDispatcher().driver()));
+
 /**
- * The process-wide dispatcher, built from the environment (and `configure()`) on first use:
- * SQLite at ./storage/jobs.sqlite unless DATABASE_URL, REDIS_URL or QUEUE_CONNECTION say otherwise.
+ * The process-wide dispatcher, built on first use from the settings of jobwright.config.ts
+ * (found from the working directory upward, read as `artisan` reads it), `configure()` and the
+ * environment, which wins: SQLite at the config folder's ./storage/jobs.sqlite unless
+ * DATABASE_URL, REDIS_URL or QUEUE_CONNECTION say otherwise.
  */
 export function jobDispatcher(): JobDispatcher {
   if (!globalDispatcher) {
-    const config = loadConfig(process.env, pendingOverrides);
-    globalDispatcher = new JobDispatcher(() => createDriver(config), { config });
+    const project = loadProjectSettingsSync(process.cwd());
+    const config = loadConfig(process.env, { ...project.overrides, ...pendingOverrides });
+    globalDispatcher = new JobDispatcher(
+      async () => {
+        const warning = sqliteElsewhereWarning(config, project);
+        if (warning) process.emitWarning(warning, { code: 'JOBWRIGHT_SQLITE_ELSEWHERE' });
+        return createDriver(config);
+      },
+      { config },
+    );
   }
   return globalDispatcher;
 }

@@ -8,6 +8,7 @@ export {
   type ServiceActivityLogger,
 } from './activity/activity-logged-job.js';
 export { activityMiddleware } from './activity/activity-middleware.js';
+export { activityPlugin } from './activity/activity-plugin.js';
 export {
   type ConnectionName,
   DEFAULT_CONFIG,
@@ -24,6 +25,7 @@ export {
   type ListJobsOptions,
   type QueueStats,
 } from './dispatcher.js';
+export type { DispatcherPlugin, PluginHost } from './dispatcher-plugins.js';
 export type * from './drivers/contract.js';
 export { JOB_STATUSES } from './drivers/contract.js';
 export { createDriver } from './drivers/factory.js';

@@ -1,3 +1,4 @@
+import { closestName } from './did-you-mean.js';
 import { JobNameConflictError, UnknownJobError } from './errors.js';
 import type { Job, JobClass } from './job.js';
 import { assignSafely } from './payload.js';
@@ -56,9 +57,10 @@ export class JobRegistry {
   instantiate(name: string, payload: unknown): Job {
     const cls = this.get(name);
     if (!cls) {
+      const near = closestName(name, this.names());
       throw new UnknownJobError(
         'UNKNOWN_JOB',
-        `No job class is registered as '${name}': add it with registerJobs([${name}]) or to the jobs list of jobwright.config.ts, then retry the job`,
+        `No job class is registered as '${name}'${near ? ` (did you mean '${near}'?)` : ''}: add it with registerJobs([${name}]) or to the jobs list of jobwright.config.ts, then retry the job`,
       );
     }
     if (typeof cls.deserialize === 'function') return cls.deserialize(payload);

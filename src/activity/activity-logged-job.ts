@@ -1,5 +1,6 @@
 import { monotonicFactory } from 'ulid';
 import type { ActivityEvent, NewActivityEntry, QueueDriver } from '../drivers/contract.js';
+import { JobwrightError } from '../errors.js';
 import { Job, type JobContext } from '../job.js';
 import {
   redactValue,
@@ -85,10 +86,24 @@ export abstract class ActivityLoggedJob extends Job {
   }
 }
 
+let defaultLoggerSource: (() => Promise<ServiceActivityLogger>) | undefined;
+
+/**
+ * Where `handleWithLogging()` writes when given no logger: the global dispatcher's store. The
+ * global module sets it, so this module needs no import of it (which would be a cycle).
+ */
+export function setDefaultActivityLogger(source: () => Promise<ServiceActivityLogger>): void {
+  defaultLoggerSource = source;
+}
+
 async function globalActivityLogger(): Promise<ServiceActivityLogger> {
-  // Imported on demand: the global dispatcher's module imports this one.
-  const { jobDispatcher } = await import('../global.js');
-  return driverActivityLogger(await jobDispatcher().driver());
+  if (!defaultLoggerSource) {
+    throw new JobwrightError(
+      'NO_ACTIVITY_LOGGER',
+      "handleWithLogging() needs { logger }, or jobwright's global dispatcher (import from 'jobwright')",
+    );
+  }
+  return defaultLoggerSource();
 }
 
 /** Rejects when the signal aborts (a timeout, a lost lease, shutdown), so the entry says so at once. */

@@ -4,6 +4,7 @@ import { JobDispatcher } from '../dispatcher.js';
 import { createDriver } from '../drivers/factory.js';
 import { settingsFromEnv } from '../encryption.js';
 import { ConfigError, StoreError } from '../errors.js';
+import { sqliteElsewhereWarning } from '../store-location.js';
 import { loadProject, type Project } from './project.js';
 
 /** Where a command writes. Injected so that tests capture output without a subprocess. */
@@ -67,6 +68,8 @@ export function createContext(options: ContextOptions = {}): CliContext {
     async openDispatcher(opts = {}) {
       const project = await ctx.project(opts);
       const config = loadConfig(ctx.env, project.overrides);
+      const warning = sqliteElsewhereWarning(config, project);
+      if (warning) ctx.stderr.write(`${ctx.colors.yellow('warning:')} ${warning}\n`);
       const driver = await createDriver(config);
       const dispatcher = new JobDispatcher(driver, {
         config,
@@ -163,9 +166,9 @@ export function describeStore(config: JobConfig): string {
     case 'sqlite':
       return `sqlite (${config.sqlitePath})`;
     case 'database':
-      return `postgres (${redact(config.databaseUrl ?? '')})`;
+      return `postgres (${redact(config.databaseUrl ?? '')}, schema ${config.databaseSchema})`;
     case 'redis':
-      return `redis (${redact(config.redisUrl ?? '')})`;
+      return `redis (${redact(config.redisUrl ?? '')}, key prefix ${config.redisPrefix})`;
     default:
       return config.connection;
   }

@@ -274,3 +274,38 @@ async function loadJobsDir(
   }
   return classes;
 }
+
+/** The settings part of the project, for the app's global dispatcher. */
+export interface ProjectSettings {
+  root: string;
+  configFile: string | null;
+  overrides: Partial<JobConfig>;
+}
+
+/**
+ * The same file, found and checked the same way as for `artisan`, read synchronously for the
+ * app's `jobDispatcher()` (which is synchronous). Only the settings are kept: the app registers
+ * its own classes, and a second copy of them loaded here would be a different class.
+ */
+export function loadProjectSettingsSync(cwd: string): ProjectSettings {
+  const configFile = findConfigFile(cwd);
+  if (!configFile) {
+    const root = resolve(cwd);
+    return { root, configFile: null, overrides: withAbsolutePaths({}, root) };
+  }
+  const root = dirname(configFile);
+  let loaded: unknown;
+  try {
+    const module = makeLoader(root)(configFile) as { default?: unknown } | undefined;
+    loaded = module?.default;
+  } catch (error) {
+    throw new ConfigError(
+      'CONFIG_BROKEN',
+      `Cannot load ${configFile} for jobDispatcher(): ${(error as Error).message}\n` +
+        'The app reads it synchronously: it may not use top-level await.',
+      { cause: error },
+    );
+  }
+  const { jobs: _jobs, jobsDir: _dir, ...settings } = validateConfig(loaded, configFile);
+  return { root, configFile, overrides: withAbsolutePaths(settings, root) };
+}

@@ -26,6 +26,9 @@ export interface QueueWorkerOptions {
   prefetch: number;
 }
 
+/** How soon after a job ends the worker's jobs-done count reaches the store. */
+const JOBS_DONE_PUBLISH_MS = 1000;
+
 class LeaseLostError extends JobwrightError {
   constructor() {
     super('LEASE_LOST', 'The job lease was lost (the worker missed heartbeats); another worker may run it');
@@ -61,6 +64,7 @@ export class QueueWorker {
   private recoverTimer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private jobsDone = 0;
+  private jobsDoneTimer: NodeJS.Timeout | undefined;
   private consecutiveErrors = 0;
   private readonly driver: QueueDriver;
   private readonly events: JobEventEmitter;
@@ -144,6 +148,7 @@ export class QueueWorker {
     }
     this.stopping = true;
     clearTimeout(this.pollTimer);
+    clearTimeout(this.jobsDoneTimer);
     clearInterval(this.recoverTimer);
     this.unsubscribe?.();
     await this.prefetch.releaseAll();
@@ -283,9 +288,24 @@ export class QueueWorker {
       .finally(() => {
         if (this.running.get(job.id) === run) this.running.delete(job.id);
         this.jobsDone++;
+        this.publishJobsDoneSoon();
         this.executing--;
         this.fill();
       });
+  }
+
+  /**
+   * `queue:workers` shows jobs done from the worker's registration, which the heartbeat renews
+   * only every third of the lease: write the count within a second of a job ending instead, at
+   * most once a second however many jobs end.
+   */
+  private publishJobsDoneSoon(): void {
+    if (this.jobsDoneTimer || this.stopping) return;
+    this.jobsDoneTimer = setTimeout(() => {
+      this.jobsDoneTimer = undefined;
+      if (!this.stopping) this.register().catch((error) => this.reportError(error));
+    }, JOBS_DONE_PUBLISH_MS);
+    this.jobsDoneTimer.unref();
   }
 
   private async heartbeat(): Promise<void> {

@@ -9,7 +9,7 @@ import {
   REDACTED,
   redactRecord,
 } from '../../src/index.js';
-import { waitForStatus, waitUntil } from '../monitoring/wait.js';
+import { waitFor, waitForStatus } from '../support/wait.js';
 import { storesPresent } from './stores.js';
 
 const CARD = '4000000000000002';
@@ -183,7 +183,7 @@ describe.each(stores)('activity log on $name', (store) => {
     await new Promise((r) => setTimeout(r, 400));
     await d.startWorker('default', 1);
     await waitForStatus(d, id, ['failed']);
-    await waitUntil(async () => (await d.activity({ jobId: id, limit: 5 })).length > 0);
+    await waitFor('an activity entry', async () => (await d.activity({ jobId: id, limit: 5 })).length > 0);
     const [entry] = await d.activity({ jobId: id, limit: 5 });
     expect(entry).toMatchObject({ event: 'failed', causer: 'user-9', attempt: 1, durationMs: null });
     expect(JSON.parse(entry!.properties)).toEqual({ who: 'user-9', token: REDACTED });

@@ -12,6 +12,7 @@ import {
 } from '../../src/index.js';
 import { DATABASE_URL, REDIS_URL, serviceAvailable } from '../support/services.js';
 import { dropPgSchema, dropRedisPrefix } from '../support/stores.js';
+import { uniqueName } from '../support/unique.js';
 
 /** A store the monitoring tests run on; each `make()` is fresh and isolated. */
 export interface StoreUnderTest {
@@ -60,7 +61,7 @@ export async function storesPresent(): Promise<StoreUnderTest[]> {
     stores.push({
       name: 'postgres',
       make: async () => {
-        const schema = `jw_monitoring_${process.pid}_${schemas.length}`;
+        const schema = uniqueName('jw_monitoring');
         schemas.push(schema);
         return track(new DatabaseQueueDriver({ connectionString: DATABASE_URL, schema, max: 3 }));
       },

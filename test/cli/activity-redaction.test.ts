@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import { ActivityLoggedJob, JobDispatcher, SqliteQueueDriver } from '../../src/index.js';
+import { waitForStatus } from '../support/wait.js';
 import { cleanEnv, makeProject } from './helpers.js';
 
 /** The card number that must never be printed. */
@@ -68,7 +69,7 @@ it('queue:activity shows the activity log; queue:failed never prints sensitive f
   });
   const id = await dispatcher.dispatch(new ChargeCardJob('order-9', CARD, 'user-42'));
   await dispatcher.startWorker('default', 1);
-  while ((await dispatcher.find(id))?.status !== 'failed') await new Promise((r) => setTimeout(r, 20));
+  await waitForStatus(dispatcher, id, ['failed']);
   await dispatcher.close();
 
   const activity = await artisan(['queue:activity', '--job', id]);

@@ -7,6 +7,7 @@ import { formatDuration, parseAge } from '../../src/cli/format.js';
 import { fileNameOf } from '../../src/cli/job-template.js';
 import { runCli } from '../../src/cli/program.js';
 import { Job, JobDispatcher, SqliteQueueDriver } from '../../src/index.js';
+import { waitFor } from '../support/wait.js';
 import { cleanEnv, makeProject, ROOT } from './helpers.js';
 
 /** Runs artisan in this process with captured output (the injected streams). */
@@ -103,24 +104,16 @@ describe('make:job', () => {
     const sync = await artisan(dir, ['make', 'job', 'resize-image', '--sync']);
     expect(sync.stdout).toMatch(/Created src\/app\/jobs\/resize-image\.ts \(ResizeImage, runs inline\)/);
     const source = readFileSync(join(dir, 'src/app/jobs/process-payment-job.ts'), 'utf8');
-    for (const method of [
-      'jobName',
-      'handle',
-      'maxAttempts',
-      'retryDelay',
-      'shouldQueue',
-      'queueName',
-      'priority',
-      'timeout',
-      'availableAt',
-      'serialize',
-      'failed',
-    ]) {
+    for (const method of ['jobName', 'handle', 'failed']) {
       expect(source, method).toMatch(new RegExp(`  // .+\\n  override (async )?${method}\\(`));
     }
-    expect(readFileSync(join(dir, 'src/app/jobs/resize-image.ts'), 'utf8')).toMatch(
-      /shouldQueue\(\): boolean \{\n {4}return false;/,
-    );
+    // Settings with a configured default are offered commented out, so they follow the config.
+    for (const method of ['maxAttempts', 'retryDelay', 'timeout', 'queueName', 'priority', 'availableAt']) {
+      expect(source, method).toMatch(new RegExp(`  // .+\\n  // override ${method}\\(`));
+    }
+    // The default serialize() stores the constructor's fields: nothing overrides it to drop them.
+    expect(source).not.toMatch(/serialize\(/);
+    expect(source).toMatch(/constructor\(\n {4}public readonly recordId: string,/);
     writeFileSync(
       join(dir, 'tsconfig.json'),
       JSON.stringify({
@@ -131,6 +124,9 @@ describe('make:job', () => {
           strict: true,
           noImplicitOverride: true,
           noUncheckedIndexedAccess: true,
+          noUnusedLocals: true,
+          noUnusedParameters: true,
+          exactOptionalPropertyTypes: true,
           noEmit: true,
           skipLibCheck: true,
           types: ['node'],
@@ -249,7 +245,7 @@ describe('queue:forget and queue:clear-failed with ids', () => {
     const [a, b, c] = await dispatcher.dispatchMany([new DoomedJob(1), new DoomedJob(2), new DoomedJob(3)]);
     const pending = await dispatcher.dispatch(new DoomedJob(4), { queue: 'idle' });
     await dispatcher.startWorker('default', 3);
-    while ((await dispatcher.failedJobs()).length < 3) await new Promise((r) => setTimeout(r, 20));
+    await waitFor('three failed jobs', async () => (await dispatcher.failedJobs()).length === 3);
     await dispatcher.close();
 
     const one = await artisan(dir, ['queue:forget', a!]);

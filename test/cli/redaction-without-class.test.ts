@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import { ActivityLoggedJob, generateKey, Job, JobDispatcher, SqliteQueueDriver } from '../../src/index.js';
-import { waitForStatus } from '../monitoring/wait.js';
+import { waitForStatus } from '../support/wait.js';
 import { cleanEnv } from './helpers.js';
 
 /**

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Background, cleanEnv, makeProject, runArtisan, statusByQueue } from './helpers.js';
+import { Background, cleanEnv, makeProject, runArtisan, statusByQueue, useBuiltCli } from './helpers.js';
 
 /** A job that takes `ms` milliseconds and gives up early only when its signal aborts. */
 const SLOW_JOB = `import { Job, type JobContext } from 'jobwright';
@@ -45,12 +45,13 @@ describe('artisan queue:work', { timeout: 120_000 }, () => {
   };
   const status = async () => statusByQueue((await artisan('queue:status', '--json')).stdout);
 
-  beforeAll(() => {
+  beforeAll(async () => {
+    await useBuiltCli();
     const project = makeProject(`{ jobsDir: 'src/app/jobs', pollIntervalMs: 50 }`);
     dir = project.dir;
     remove = project.remove;
     writeFileSync(join(dir, 'src/app/jobs/slow-job.ts'), SLOW_JOB);
-  });
+  }, 240_000);
   afterAll(() => {
     Background.killAll();
     remove();

@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { completeJob, failJob } from '../../src/drivers/settle-one.js';
 import { InvalidJobError, type JobDispatcher, PayloadError } from '../../src/index.js';
+import { recordConformance } from '../support/conformance-record.js';
 import { InlineProbeJob, ProbeJob, SpawningJob, spawnDispatcher } from './conformance-jobs.js';
 import { runContractConformance } from './driver-contract-conformance.js';
 import { runEngineConformance } from './engine-conformance.js';
@@ -21,7 +22,9 @@ export function runDriverConformance(
   options: { skip?: boolean } = {},
 ): void {
   conformanceRuns.add(name);
+  if (options.skip) recordConformance(name, 'skipped');
   describe.skipIf(Boolean(options.skip))(`conformance: ${name}`, () => {
+    beforeAll(() => recordConformance(name, 'ran'));
     const harness = makeHarnessFactory(target);
     afterEach(() => harness.closeAll());
 

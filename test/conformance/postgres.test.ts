@@ -1,6 +1,7 @@
 import { DatabaseQueueDriver } from '../../src/index.js';
 import { DATABASE_URL, serviceAvailable } from '../support/services.js';
 import { dropPgSchema } from '../support/stores.js';
+import { uniqueName } from '../support/unique.js';
 import { runDriverConformance } from './driver-conformance.js';
 
 const available = await serviceAvailable('postgres');
@@ -8,7 +9,6 @@ const available = await serviceAvailable('postgres');
 // Each test gets its own schema, dropped afterwards; small pools keep the shared server's
 // connection budget for the other suites running at the same time.
 let schema = '';
-let counter = 0;
 const made: DatabaseQueueDriver[] = [];
 
 function driver(): DatabaseQueueDriver {
@@ -25,7 +25,7 @@ async function cleanup(): Promise<void> {
 function target() {
   return {
     make: async () => {
-      schema = `jw_conf_${process.pid}_${++counter}`;
+      schema = uniqueName('jw_conf');
       return driver();
     },
     connectAgain: async () => driver(),

@@ -1,16 +1,17 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Background, cleanEnv, makeProject, runArtisan } from '../cli/helpers.js';
+import { Background, cleanEnv, makeProject, runArtisan, useBuiltCli } from '../cli/helpers.js';
 
 /** `artisan queue:dashboard` as a user runs it: a child process on the project's SQLite store. */
 describe('artisan queue:dashboard', { timeout: 90_000 }, () => {
   let dir = '';
   let remove = () => {};
 
-  beforeAll(() => {
+  beforeAll(async () => {
+    await useBuiltCli();
     const project = makeProject('{}');
     dir = project.dir;
     remove = project.remove;
-  });
+  }, 240_000);
   afterAll(() => remove());
 
   const urlOf = (stdout: string) => /jobwright dashboard on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout)![1]!;

@@ -13,6 +13,10 @@ import {
 } from '../../src/index.js';
 import { DATABASE_URL, REDIS_URL } from '../support/services.js';
 import { dropPgSchema, dropRedisPrefix } from '../support/stores.js';
+import { uniqueName } from '../support/unique.js';
+import { waitFor } from '../support/wait.js';
+
+export { waitFor };
 
 /** A job that completes at once. */
 export class OkJob extends Job {
@@ -100,7 +104,7 @@ export function postgresTarget(): DriverTarget {
   return {
     name: 'postgres',
     make: async () => {
-      const schema = `jw_dash_${process.pid}_${schemas.length + 1}`;
+      const schema = uniqueName('jw_dash');
       schemas.push(schema);
       return new DatabaseQueueDriver({ connectionString: DATABASE_URL, schema, max: 3 });
     },
@@ -131,20 +135,6 @@ export function makeDispatcher(driver: QueueDriver): JobDispatcher {
     jobs: [OkJob, FlakyJob, HostileJob, ReportJob],
     config: { pollIntervalMs: 50 },
   });
-}
-
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined | false | null>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 export interface Seeded {

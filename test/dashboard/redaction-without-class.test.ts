@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDashboard } from '../../src/dashboard/index.js';
 import { generateKey, Job, JobDispatcher, SqliteQueueDriver } from '../../src/index.js';
-import { waitForStatus } from '../monitoring/wait.js';
+import { waitForStatus } from '../support/wait.js';
 
 /**
  * The dashboard of a process that has none of the job classes loaded (the usual

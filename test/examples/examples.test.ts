@@ -27,7 +27,7 @@ import {
   redactRecord,
   setJobDispatcher,
 } from '../../src/index.js';
-import { waitForStatus, waitUntil } from '../monitoring/wait.js';
+import { waitFor, waitForStatus } from '../support/wait.js';
 
 const QUEUES = ['default', 'payments', 'emails', 'file-processing', 'batch-processing'];
 
@@ -108,7 +108,10 @@ describe('ProcessPaymentJob', () => {
         ['pay_2', 1000, 59],
       ]),
     );
-    await waitUntil(() => readJsonLines(join(dir, 'payment-failures.jsonl')).length === 1);
+    await waitFor(
+      'one payment failure line',
+      () => readJsonLines(join(dir, 'payment-failures.jsonl')).length === 1,
+    );
     const activity = await d.activity({ jobId: flaky, limit: 10 });
     expect(activity.map((e) => e.event)).toEqual([
       'completed',
@@ -132,7 +135,7 @@ describe('SendEmailJob', () => {
     const reset = await d.dispatch(SendEmailJob.passwordReset('bob@example.com', 'Bob', 'rst-998877'));
     await waitForStatus(d, welcome, ['completed']);
     const record = await waitForStatus(d, reset, ['completed']);
-    await waitUntil(() => mails.length === 2);
+    await waitFor('two mails', () => mails.length === 2);
     const toAnn = mails.find((m) => m.to.includes('ann@example.com'))!;
     expect(toAnn.raw).toContain('Subject: Welcome, Ann!');
     expect(toAnn.raw).toContain('https://app.test/activate/1');
@@ -251,13 +254,29 @@ describe('BatchProcessJob', () => {
 
 describe('delayed, chained and conditional jobs', () => {
   it('runs a delayed job no earlier than it is due', async () => {
-    const job = new SendReminderJob('dee@example.com', 'Your trial ends tomorrow', 0.6);
-    const id = await d.dispatch(job);
-    await new Promise((r) => setTimeout(r, 300));
-    expect((await d.find(id))?.status).toBe('pending');
-    const record = await waitForStatus(d, id, ['completed']);
-    expect(record.processedAt!.getTime()).toBeGreaterThanOrEqual(new Date(job.dueAt).getTime() - 5);
-    await waitUntil(() => mails.some((m) => m.to.includes('dee@example.com')));
+    // The store's clock is held a minute back until the due time has passed for real: a worker
+    // that polls meanwhile cannot see the job as due, so no wall-clock race decides the outcome.
+    let held: number | null = Date.now() - 60_000;
+    const driver = new MemoryQueueDriver({ clock: () => held ?? Date.now() });
+    const clocked = new JobDispatcher(driver, { jobs: EXAMPLE_JOBS, config: { pollIntervalMs: 20 } });
+    try {
+      const job = new SendReminderJob('dee@example.com', 'Your trial ends tomorrow', 0.3);
+      const id = await clocked.dispatch(job);
+      const queue = job.queueName();
+      const dueAt = new Date(job.dueAt).getTime();
+      await clocked.startWorker(queue, 1);
+      expect(await driver.reserve({ queue, limit: 10, leaseMs: 30_000, workerId: 'probe' })).toEqual([]);
+      await waitFor('the due time to pass', () => Date.now() >= dueAt);
+      expect((await clocked.find(id))?.status).toBe('pending');
+      held = null;
+      clocked.wake(queue);
+      const record = await waitForStatus(clocked, id, ['completed']);
+      expect(record.attempts).toBe(1);
+      expect(record.processedAt!.getTime()).toBeGreaterThanOrEqual(dueAt);
+      await waitFor("dee's mail", () => mails.some((m) => m.to.includes('dee@example.com')));
+    } finally {
+      await clocked.close({ graceSeconds: 1 });
+    }
   });
 
   it('runs a receipt after its payment, which then sends the receipt email; a failed payment ends the chain', async () => {
@@ -268,7 +287,7 @@ describe('delayed, chained and conditional jobs', () => {
     await waitForStatus(d, pay!, ['completed']);
     await waitForStatus(d, receipt!, ['completed']);
     expect(readFileSync(join(dir, 'receipts', 'pay_9.txt'), 'utf8')).toContain('Amount:        42.00 GBP');
-    await waitUntil(() => mails.some((m) => m.to.includes('eve@example.com')));
+    await waitFor("eve's mail", () => mails.some((m) => m.to.includes('eve@example.com')));
     expect(mails.find((m) => m.to.includes('eve@example.com'))!.raw).toContain(
       'Subject: Your receipt for payment pay_9',
     );

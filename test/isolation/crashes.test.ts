@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { InvalidJobError, type Job, type JobDispatcher } from '../../src/index.js';
-import { waitForStatus } from '../monitoring/wait.js';
+import { waitForStatus } from '../support/wait.js';
 import { type Opened, openStore, type StoreName } from './harness.js';
 import {
   IsoExit,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { Job, JobTimeoutError } from '../../src/index.js';
-import { waitForStatus } from '../monitoring/wait.js';
+import { waitForStatus } from '../support/wait.js';
 import { type Opened, openStore, recordEvents, type StoreName, waitUntil } from './harness.js';
 import { IsoNoop, IsoSpin, QuickJob } from './jobs.js';
 

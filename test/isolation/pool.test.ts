@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { Isolation, type JobContext } from '../../src/index.js';
-import { waitForStatus } from '../monitoring/wait.js';
+import { waitForStatus } from '../support/wait.js';
 import { childPids, type Opened, openStore, osThreads, type StoreName, waitUntil } from './harness.js';
 import { IsoContext, IsoCooperative, IsoNoop } from './jobs.js';
 

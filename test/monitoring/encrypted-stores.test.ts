@@ -21,7 +21,7 @@ import {
 } from '../../src/index.js';
 import { DATABASE_URL, REDIS_URL, serviceAvailable } from '../support/services.js';
 import { dropPgSchema, dropRedisPrefix } from '../support/stores.js';
-import { waitForStatus } from './wait.js';
+import { waitForStatus } from '../support/wait.js';
 
 /** What must never be readable in a store. */
 const SECRET = 'sk_live_9f8e7d6c5b4a39281706';

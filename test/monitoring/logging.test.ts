@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, Job, type JobContext, JobDispatcher, MemoryQueueDriver } from '../../src/index.js';
 import { attachLogger, logLevelFromEnv } from '../../src/logging/job-logger.js';
-import { waitForStatus } from './wait.js';
+import { waitForStatus } from '../support/wait.js';
 
 class FlakySecretJob extends Job {
   static sensitive = ['apiKey'];

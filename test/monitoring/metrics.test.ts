@@ -3,7 +3,7 @@ import { Job, type JobContext, JobDispatcher } from '../../src/index.js';
 import { createJobMetrics } from '../../src/metrics/job-metrics.js';
 import { type MetricsServer, startMetricsServer } from '../../src/metrics/metrics-server.js';
 import { storesPresent } from '../activity/stores.js';
-import { waitForStatus } from './wait.js';
+import { waitForStatus } from '../support/wait.js';
 
 class MeteredJob extends Job {
   constructor(public failures: number) {

@@ -2,8 +2,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Job, type JobContext, JobDispatcher } from '../../src/index.js';
 import { enableTracing, parseTraceparent } from '../../src/tracing/job-tracing.js';
 import { type StoreUnderTest, storesPresent } from '../activity/stores.js';
+import { waitForStatus } from '../support/wait.js';
 import { installRecordingTracer } from './otel-test-provider.js';
-import { waitForStatus } from './wait.js';
 
 const otel = await installRecordingTracer();
 const { api, provider } = otel;

@@ -6,8 +6,8 @@ import { ActivityLoggedJob, type JobContext, JobDispatcher, SqliteQueueDriver } 
 import { attachLogger } from '../../src/logging/job-logger.js';
 import { jobMetrics } from '../../src/metrics/job-metrics.js';
 import { enableTracing } from '../../src/tracing/job-tracing.js';
+import { waitForStatus } from '../support/wait.js';
 import { installRecordingTracer } from './otel-test-provider.js';
-import { waitForStatus } from './wait.js';
 
 /**
  * A rolling deploy: the application dispatches with a class that marks `apiKey` sensitive, and a

@@ -5,6 +5,7 @@ import { InvalidJobError } from '../../errors.js';
 import { type CliContext, println } from '../context.js';
 import { fileNameOf, jobTemplate } from '../job-template.js';
 import { CONFIG_EXAMPLE, type Project } from '../project.js';
+import { reservedNameClash } from '../reserved-names.js';
 
 interface MakeJobOptions {
   sync?: boolean;
@@ -61,6 +62,13 @@ export function classNameOf(input: string): string {
     .join('');
   if (name === 'Job')
     throw new InvalidJobError('INVALID_CLASS_NAME', `'Job' is the base class: pick another name`);
+  const clash = reservedNameClash(name);
+  if (clash) {
+    throw new InvalidJobError(
+      'RESERVED_CLASS_NAME',
+      `'${name}' is taken by ${clash}: a job class of that name would hide it in its file and not type-check. Pick another name, e.g. ${name}Job`,
+    );
+  }
   return name;
 }
 

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { JobDispatcher } from '../../dispatcher.js';
 import { InvalidJobError } from '../../errors.js';
 import { type CliContext, printJson, println, withDispatcher } from '../context.js';
 
@@ -37,6 +38,8 @@ Exits with 1 when a named id was not a failed job.`,
             'Name the failed jobs to retry (ids from artisan queue:failed), or pass --all',
           );
         }
+        // Looked up first, so that each id that cannot be retried is named with the reason.
+        const refused = all ? [] : await whyNotRetried(dispatcher, ids, options.queue);
         const retried = all
           ? await dispatcher.retryFailed('all', { queue: options.queue })
           : await dispatcher.retryFailed(ids, { queue: options.queue });
@@ -45,9 +48,23 @@ Exits with 1 when a named id was not a failed job.`,
         println(ctx, `${ctx.colors.green('Retried')} ${retried} failed job${retried === 1 ? '' : 's'}.`);
         if (!all && retried < ids.length) {
           ctx.stderr.write(
-            `${ids.length - retried} of the ${ids.length} ids were not failed jobs${options.queue ? ` of queue '${options.queue}'` : ''} (see artisan queue:failed)\n`,
+            `${ids.length - retried} of the ${ids.length} ids were not failed jobs${options.queue ? ` of queue '${options.queue}'` : ''}: ${refused.join('; ')} (see artisan queue:failed)\n`,
           );
         }
       }),
     );
+}
+
+/** For each id that is not a failed job (of `queue`), the id and what it is instead. */
+async function whyNotRetried(dispatcher: JobDispatcher, ids: string[], queue?: string): Promise<string[]> {
+  const reasons: string[] = [];
+  for (const id of new Set(ids)) {
+    const record = await dispatcher.find(id);
+    if (!record) reasons.push(`${id}: no job has this id`);
+    else if (record.status !== 'failed') reasons.push(`${id}: ${record.status}, not failed`);
+    else if (queue !== undefined && record.queueName !== queue) {
+      reasons.push(`${id}: a failed job of queue '${record.queueName}'`);
+    }
+  }
+  return reasons;
 }

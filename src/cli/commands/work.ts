@@ -152,6 +152,15 @@ async function work(ctx: CliContext, options: WorkOptions): Promise<void> {
         `${dispatcher.registry.names().length} job classes (${project.configFile ?? 'no config file'}). Stop with Ctrl+C.`,
       { queues, concurrency, pid: process.pid, jobs: dispatcher.registry.names() },
     );
+    if (dispatcher.registry.names().length === 0) {
+      log.event(
+        'warn',
+        'worker:no-jobs',
+        `No job classes are registered (${project.configFile ?? 'no config file'}): every job this worker takes will fail as unknown. ` +
+          'Set jobsDir or jobs in jobwright.config.ts (artisan make:job writes a job there).',
+        { configFile: project.configFile },
+      );
+    }
     if (options.metricsPort !== undefined) {
       // Loaded only when asked for: it needs the optional prom-client peer.
       const { startMetricsServer } = await import('../../metrics/metrics-server.js');

@@ -3,13 +3,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DatabaseQueueDriver, Job, JobDispatcher, PayloadError } from '../../../src/index.js';
 import { DATABASE_URL, serviceAvailable } from '../../support/services.js';
 import { dropPgSchema } from '../../support/stores.js';
+import { uniqueName } from '../../support/unique.js';
 
 /**
  * Issue 12 on PostgreSQL: one bad row never sinks a batch, jobwright's tables cannot collide with
  * an application's, and due-job reservation stays an index scan behind many delayed jobs.
  */
 const available = await serviceAvailable('postgres');
-let seq = 0;
 
 const runs = new Map<string, number>();
 class Text extends Job {
@@ -46,7 +46,7 @@ describe.skipIf(!available)('PostgreSQL: per-job outcomes, table names, reservat
   });
 
   async function setup() {
-    const schema = `jw_engine_${process.pid}_${++seq}`;
+    const schema = uniqueName('jw_engine');
     const driver = new DatabaseQueueDriver({ connectionString: DATABASE_URL, schema, max: 4 });
     const dispatcher = new JobDispatcher(driver, {
       jobs: [Text],
@@ -100,7 +100,7 @@ describe.skipIf(!available)('PostgreSQL: per-job outcomes, table names, reservat
   });
 
   it('jobwright keeps its own tables apart from an application table named activity_log', async () => {
-    const schema = `jw_engine_${process.pid}_${++seq}`;
+    const schema = uniqueName('jw_engine');
     const admin = new pg.Client({ connectionString: DATABASE_URL });
     await admin.connect();
     cleanups.push(async () => {
@@ -148,7 +148,7 @@ describe.skipIf(!available)('PostgreSQL: per-job outcomes, table names, reservat
   });
 
   it('an install that named the activity log activity_log (migration 003) is moved to jobwright_activity_log', async () => {
-    const schema = `jw_engine_${process.pid}_${++seq}`;
+    const schema = uniqueName('jw_engine');
     const admin = new pg.Client({ connectionString: DATABASE_URL });
     await admin.connect();
     cleanups.push(async () => {

@@ -8,6 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DatabaseQueueDriver, JobDispatcher } from '../../../src/index.js';
 import { DATABASE_URL, serviceAvailable, servicesRequired } from '../../support/services.js';
 import { dropPgSchema } from '../../support/stores.js';
+import { uniqueName } from '../../support/unique.js';
+import { waitFor } from '../../support/wait.js';
 import { LedgerJob } from './ledger-job.js';
 import { privatePostgresUnavailable, startPrivatePostgres } from './private-postgres.js';
 
@@ -30,7 +32,6 @@ interface Entry {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-let seq = 0;
 
 describe.skipIf(!available)('postgres faults (real worker processes)', () => {
   const children: ChildProcess[] = [];
@@ -42,7 +43,7 @@ describe.skipIf(!available)('postgres faults (real worker processes)', () => {
   });
 
   async function setup(url: string) {
-    const schema = `jw_fault_${process.pid}_${++seq}`;
+    const schema = uniqueName('jw_fault');
     const dir = mkdtempSync(join(tmpdir(), 'jw-pg-ledger-'));
     const ledger = join(dir, 'ledger.jsonl');
     const driver = new DatabaseQueueDriver({ connectionString: url, schema, max: 3 });
@@ -180,10 +181,14 @@ describe.skipIf(!available)('postgres faults (real worker processes)', () => {
     timeout: 120_000,
   }, async () => {
     const t = await setup(DATABASE_URL);
-    const app = `jw-fault-term-${process.pid}-${seq}`;
+    const app = uniqueName('jw_fault_term');
     const workers = await Promise.all([1, 2].map(() => t.spawn(4, app)));
     await t.dispatch(200, 20);
-    while ((await t.producer.stats('default')).completedJobs < 40) await sleep(50);
+    await waitFor(
+      '40 completed jobs',
+      async () => (await t.producer.stats('default')).completedJobs >= 40,
+      60_000,
+    );
     const admin = new pg.Client({ connectionString: DATABASE_URL });
     await admin.connect();
     const { rows } = await admin.query(
@@ -213,7 +218,11 @@ describe.skipIf(!available)('postgres faults (real worker processes)', () => {
       const t = await setup(server.url);
       const workers = await Promise.all([1, 2].map((i) => t.spawn(4, `jw-fault-restart-${i}`)));
       await t.dispatch(300, 20);
-      while ((await t.producer.stats('default')).completedJobs < 60) await sleep(50);
+      await waitFor(
+        '60 completed jobs',
+        async () => (await t.producer.stats('default')).completedJobs >= 60,
+        60_000,
+      );
       const before = t.read().length;
       server.restart('immediate');
       const restartedAt = Date.now();

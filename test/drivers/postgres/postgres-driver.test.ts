@@ -11,18 +11,11 @@ import {
 } from '../../../src/index.js';
 import { DATABASE_URL, serviceAvailable } from '../../support/services.js';
 import { dropPgSchema } from '../../support/stores.js';
+import { uniqueName } from '../../support/unique.js';
+import { waitFor } from '../../support/wait.js';
 
 const available = await serviceAvailable('postgres');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await predicate()) return;
-    await sleep(10);
-  }
-  throw new Error(`Timed out waiting for: ${what}`);
-}
 
 const ran: number[] = [];
 class CountJob extends Job {
@@ -54,8 +47,6 @@ class StrictJob extends Job {
   override async handle(_ctx: JobContext) {}
 }
 
-let seq = 0;
-
 describe.skipIf(!available)('DatabaseQueueDriver on PostgreSQL', () => {
   const cleanups: Array<() => Promise<void>> = [];
   afterEach(async () => {
@@ -65,7 +56,7 @@ describe.skipIf(!available)('DatabaseQueueDriver on PostgreSQL', () => {
 
   /** A fresh schema; dropped after the test. */
   function freshSchema(): string {
-    const schema = `jw_drv_${process.pid}_${++seq}`;
+    const schema = uniqueName('jw_drv');
     cleanups.push(() => dropPgSchema(schema));
     return schema;
   }
@@ -326,7 +317,7 @@ describe.skipIf(!available)('DatabaseQueueDriver on PostgreSQL', () => {
 
   it('the listener reconnects by itself after its connection is killed', async () => {
     const schema = freshSchema();
-    const app = `jw-listen-test-${process.pid}-${seq}`;
+    const app = uniqueName('jw_listen_test');
     const worker = open(schema, { applicationName: app });
     const producer = open(schema);
     const slow = new JobDispatcher(worker.driver, { jobs: [CountJob], config: { pollIntervalMs: 10_000 } });

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobDispatcher, RedisQueueDriver } from '../../../src/index.js';
+import { servicesRequired } from '../../support/services.js';
 import { LedgerJob } from './ledger-job.js';
 import { PrivateRedis } from './private-redis.js';
 
@@ -17,6 +18,12 @@ import { PrivateRedis } from './private-redis.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const workerScript = join(here, 'fault-worker.ts');
 const redisInstalled = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].some((p) => existsSync(p));
+// Like the PostgreSQL fault tests: under CI (or REQUIRE_SERVICES=1) a missing server is a failure.
+if (!redisInstalled && servicesRequired) {
+  throw new Error(
+    'redis-server is not installed, and CI or REQUIRE_SERVICES=1 requires the Redis fault tests',
+  );
+}
 if (!redisInstalled) console.warn('SKIPPED: Redis fault tests, because redis-server is not installed');
 
 interface Line {

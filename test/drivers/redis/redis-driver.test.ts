@@ -7,6 +7,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, Job, JobDispatcher, type NewJob, RedisQueueDriver } from '../../../src/index.js';
 import { REDIS_URL, serviceAvailable } from '../../support/services.js';
 import { dropRedisPrefix } from '../../support/stores.js';
+import { waitFor } from '../../support/wait.js';
 import { PrivateRedis } from './private-redis.js';
 
 const luaDir = join(dirname(fileURLToPath(import.meta.url)), '../../../src/drivers/redis/lua');
@@ -129,7 +130,7 @@ describe.skipIf(!available)('redis driver: keys, wake-ups, refills', () => {
     for (let i = 0; i < 3; i++) {
       const t0 = performance.now();
       await producer.dispatch(new TimedJob());
-      await waitFor(() => started.length === i + 1, 3000);
+      await waitFor(`job ${i + 1} to start`, () => started.length === i + 1, 3000);
       expect(started[i]! - t0).toBeLessThan(1000);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -142,7 +143,7 @@ describe.skipIf(!available)('redis driver: keys, wake-ups, refills', () => {
     await d.startWorker('default', 1);
     const t0 = performance.now();
     await d.dispatch(new TimedJob(), { delay: 0.4 });
-    await waitFor(() => started.length === 1, 5000);
+    await waitFor('the delayed job to start', () => started.length === 1, 5000);
     expect(started[0]! - t0).toBeGreaterThanOrEqual(380);
     expect(started[0]! - t0).toBeLessThan(2000);
   });
@@ -181,12 +182,3 @@ describe('redis driver: a server that lost its script cache', () => {
     }
   });
 });
-
-async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs: number) {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (await predicate()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms`);
-}
