@@ -257,11 +257,12 @@ describe.skipIf(!available)('DatabaseQueueDriver on PostgreSQL', () => {
       /PostgreSQL refused the job payload/,
     );
     expect((await driver.counts({}))[0]!.pendingJobs).toBe(2);
-    // JSONB cannot hold a NUL character: a typed error, and nothing stored.
+    // JSONB cannot hold a NUL character: the payload rule refuses it at dispatch, nothing stored.
     const nul = Object.assign(new CountJob(9), { note: 'a\u0000b' });
     const error = await dispatcher.dispatch(nul).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PayloadError);
-    expect((error as PayloadError).code).toBe('PAYLOAD_REJECTED');
+    expect((error as PayloadError).code).toBe('UNSERIALIZABLE_PAYLOAD');
+    expect((error as Error).message).toMatch(/payload\.note is a string with a NUL character/);
     expect((await driver.counts({}))[0]!.pendingJobs).toBe(2);
   });
 
