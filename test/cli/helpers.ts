@@ -2,6 +2,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { runCli } from '../../src/cli/program.js';
 import { builtCli } from '../support/build.js';
 
 /**
@@ -134,4 +135,18 @@ export class FlakyJob extends Job {
 export function statusByQueue(stdout: string): Record<string, Record<string, unknown>> {
   const rows = JSON.parse(stdout) as Array<Record<string, unknown> & { queueName: string }>;
   return Object.fromEntries(rows.map((r) => [r.queueName, r]));
+}
+
+/** Runs artisan in this process with captured output (the injected streams), in `cwd`. */
+export async function artisanInProcess(cwd: string, args: string[], env: Record<string, string> = {}) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    cwd,
+    env: cleanEnv(env),
+    color: false,
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+  });
+  return { code, stdout, stderr };
 }

@@ -1,24 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/program.js';
 import { loadProject } from '../../src/cli/project.js';
 import { JOBWRIGHT_TYPE_EXPORTS, reservedNameClash } from '../../src/cli/reserved-names.js';
 import { JobDispatcher, SqliteQueueDriver } from '../../src/index.js';
-import { cleanEnv, makeProject, ROOT } from './helpers.js';
+import { artisanInProcess, makeProject, ROOT } from './helpers.js';
 
-async function artisan(cwd: string, args: string[], env: Record<string, string> = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    cwd,
-    env: cleanEnv(env),
-    color: false,
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-  });
-  return { code, stdout, stderr };
-}
+const artisan = artisanInProcess;
 
 const projects: Array<{ remove(): void }> = [];
 afterEach(() => {

@@ -3,21 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import { Job, JobDispatcher, SqliteQueueDriver } from '../../src/index.js';
 import { waitFor } from '../support/wait.js';
-import { cleanEnv, makeProject } from './helpers.js';
+import { artisanInProcess, cleanEnv, makeProject } from './helpers.js';
 
-/** What artisan says when the user's input is not quite right (SQLite, in this process). */
-async function artisan(cwd: string, args: string[], env: Record<string, string> = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    cwd,
-    env: cleanEnv(env),
-    color: false,
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-  });
-  return { code, stdout, stderr };
-}
+const artisan = artisanInProcess;
 
 const projects: Array<{ remove(): void }> = [];
 afterEach(() => {

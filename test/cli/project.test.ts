@@ -5,24 +5,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { appendToJobsList, classNameOf } from '../../src/cli/commands/make-job.js';
 import { formatDuration, parseAge } from '../../src/cli/format.js';
 import { fileNameOf } from '../../src/cli/job-template.js';
-import { runCli } from '../../src/cli/program.js';
 import { Job, JobDispatcher, SqliteQueueDriver } from '../../src/index.js';
 import { waitFor } from '../support/wait.js';
-import { cleanEnv, makeProject, ROOT } from './helpers.js';
+import { artisanInProcess, makeProject, ROOT } from './helpers.js';
 
-/** Runs artisan in this process with captured output (the injected streams). */
-async function artisan(cwd: string, args: string[], env: Record<string, string> = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    cwd,
-    env: cleanEnv(env),
-    color: false,
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-  });
-  return { code, stdout, stderr };
-}
+const artisan = artisanInProcess;
 
 const projects: Array<{ remove(): void }> = [];
 function project(configBody: string) {

@@ -1,23 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/program.js';
-import { Background, cleanEnv, makeProject, runArtisan } from '../cli/helpers.js';
+import { artisanInProcess, Background, cleanEnv, makeProject, runArtisan } from '../cli/helpers.js';
 
 /** Bad command-line input and broken config files: a clear message and exit 1 each. */
 
-async function artisan(cwd: string, args: string[], env: Record<string, string> = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    cwd,
-    env: cleanEnv(env),
-    color: false,
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-  });
-  return { code, stdout, stderr };
-}
+const artisan = artisanInProcess;
 
 const HELLO_JOB = `import { Job } from 'jobwright';
 
