@@ -17,6 +17,7 @@ import { JobEventEmitter } from './events.js';
 import { Isolation } from './isolation/pool.js';
 import { isolationOf } from './isolation/settings.js';
 import { type Job, type JobClass, type JobRecord, resolveJobSettings } from './job.js';
+import { assertNoHiddenMethods } from './job-fields.js';
 import { redactErrors, sensitiveFieldsOf } from './logging/sensitive.js';
 import { encodePayload, openPayload } from './payload.js';
 import { globalRegistry, JobRegistry } from './registry.js';
@@ -450,6 +451,7 @@ export class JobDispatcher {
 
   /** Validates a job and turns it into a row to store; throws before anything is stored. */
   protected prepare(job: Job, options: DispatchOptions): NewJob {
+    assertNoHiddenMethods(job);
     const jobName = job.jobName();
     // Workers of this dispatcher run what it dispatches: the name must find this very class.
     this.registry.claim(jobName, job.constructor as JobClass);
