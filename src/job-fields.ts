@@ -21,7 +21,9 @@ function isMethodOf(job: object, key: string): boolean {
  * hides `priority()`): dispatch would call the field, or the worker would, far from the cause.
  */
 export function assertNoHiddenMethods(job: object): void {
-  for (const key of Object.keys(job)) {
+  for (const [key, value] of Object.entries(job)) {
+    // A function put on the instance overrides the method on purpose; only data hides one.
+    if (typeof value === 'function') continue;
     if (RESERVED_METHOD_NAMES.has(key) || isMethodOf(job, key)) {
       const className = job.constructor?.name || 'the job';
       throw new InvalidJobError(
