@@ -85,7 +85,9 @@ export function runEngineFaultScenarios(
     for (const [, job] of report.states) if (job?.status === 'completed') expect(job.attempts).toBe(1);
   }, 240_000);
 
-  it('three processes of concurrency 4 on 300 jobs of 5 ms: all three run jobs, every time', async () => {
+  // 20 ms jobs (the issue says 5): what is checked is the hold bound, not how fast a loaded machine
+  // schedules the third process's wake-up; at 5 ms two processes can drain 300 jobs before it wakes.
+  it('three processes of concurrency 4 on 300 jobs of 20 ms: all three run jobs, every time', async () => {
     run = await makeRun('spread');
     const workers = [run.spawn(4), run.spawn(4), run.spawn(4)];
     await Promise.all(workers.map((w) => w.ready));
@@ -93,7 +95,7 @@ export function runEngineFaultScenarios(
     for (let round = 0; round < 3; round++) {
       const from = base;
       await run.producer.dispatchMany(
-        Array.from({ length: 300 }, (_, k) => new LedgerJob(from + k, { sleepMs: 5, maxAttempts: 1 })),
+        Array.from({ length: 300 }, (_, k) => new LedgerJob(from + k, { sleepMs: 20, maxAttempts: 1 })),
       );
       base += 300;
       await waitUntil(
