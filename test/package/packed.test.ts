@@ -67,7 +67,8 @@ await dispatchJob(new ProcessPaymentJob('pay_2', 5));
 await chain([new ProcessPaymentJob('pay_3', 1), new ProcessPaymentJob('pay_4', 2)]);
 if (jobDispatcher() !== dispatcher) throw new Error('global dispatcher');
 await dispatcher.startWorker('payments', config.workerConcurrency);
-while (seen.length < 4) await new Promise((r) => setTimeout(r, 10));
+// Wait for the stored outcomes, not for handle(): the outcome is written after handle returns.
+while ((await dispatcher.stats('payments')).completedJobs < 4) await new Promise((r) => setTimeout(r, 10));
 const stats = await dispatcher.stats('payments');
 const record = await dispatcher.find(id);
 await dispatcher.stopWorker('payments');
