@@ -2,6 +2,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { afterEach } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import { builtCli } from '../support/build.js';
 
@@ -149,4 +150,20 @@ export async function artisanInProcess(cwd: string, args: string[], env: Record<
     stderr: { write: (s: string) => (stderr += s) },
   });
   return { code, stdout, stderr };
+}
+
+/**
+ * A `project(configBody)` maker for one test file: each call makes a fresh project folder
+ * (makeProject), and every folder made is removed after each test.
+ */
+export function projectsRemovedAfterEach(): (configBody: string) => string {
+  const made: Array<{ remove(): void }> = [];
+  afterEach(() => {
+    for (const p of made.splice(0)) p.remove();
+  });
+  return (configBody) => {
+    const p = makeProject(configBody);
+    made.push(p);
+    return p.dir;
+  };
 }

@@ -1,22 +1,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadProject } from '../../src/cli/project.js';
 import { JOBWRIGHT_TYPE_EXPORTS, reservedNameClash } from '../../src/cli/reserved-names.js';
 import { JobDispatcher, SqliteQueueDriver } from '../../src/index.js';
-import { artisanInProcess, makeProject, ROOT } from './helpers.js';
+import { artisanInProcess, projectsRemovedAfterEach, ROOT } from './helpers.js';
 
 const artisan = artisanInProcess;
 
-const projects: Array<{ remove(): void }> = [];
-afterEach(() => {
-  for (const p of projects.splice(0)) p.remove();
-});
-function project(configBody: string): string {
-  const p = makeProject(configBody);
-  projects.push(p);
-  return p.dir;
-}
+const project = projectsRemovedAfterEach();
 
 describe('make:job', () => {
   it('a job dispatched from app code reaches the worker with every constructor field, defaults included', async () => {

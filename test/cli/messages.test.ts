@@ -1,21 +1,13 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/program.js';
 import { Job, JobDispatcher, SqliteQueueDriver } from '../../src/index.js';
 import { waitFor } from '../support/wait.js';
-import { artisanInProcess, cleanEnv, makeProject } from './helpers.js';
+import { artisanInProcess, cleanEnv, projectsRemovedAfterEach } from './helpers.js';
 
 const artisan = artisanInProcess;
 
-const projects: Array<{ remove(): void }> = [];
-afterEach(() => {
-  for (const p of projects.splice(0)) p.remove();
-});
-function project(configBody: string): string {
-  const p = makeProject(configBody);
-  projects.push(p);
-  return p.dir;
-}
+const project = projectsRemovedAfterEach();
 
 class StrayJob extends Job {
   override jobName() {
