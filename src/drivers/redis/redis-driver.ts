@@ -177,16 +177,29 @@ export class RedisQueueDriver implements QueueDriver {
   }
 
   async start({ leases, leaseMs }: StartParams): Promise<StartResult> {
+    return { lost: await this.perQueueLeases('start', leases, leaseMs, (k) => [k.active, k.held]) };
+  }
+
+  /**
+   * Runs a lease script once per queue for all its leases (ids and tokens as ARGV after the key
+   * base and the lease length); returns the ids whose lease is no longer held.
+   */
+  private async perQueueLeases(
+    script: 'start' | 'heartbeat',
+    leases: LeaseRef[],
+    leaseMs: number,
+    keysOf: (k: ReturnType<RedisQueueDriver['keys']>) => string[],
+  ): Promise<string[]> {
     const lost: string[] = [];
     await Promise.all(
       [...this.byQueue(leases, lost)].map(async ([queue, group]) => {
         const k = this.keys(queue);
         const args: Array<string | number> = [k.base, Math.max(1, Math.round(leaseMs))];
         for (const lease of group) args.push(lease.id, lease.leaseToken);
-        lost.push(...(await this.run<string[]>('start', [k.active, k.held], args)).map(String));
+        lost.push(...(await this.run<string[]>(script, keysOf(k), args)).map(String));
       }),
     );
-    return { lost };
+    return lost;
   }
 
   /** One script call per queue for all its outcomes; each outcome gets its own result. */
@@ -242,16 +255,7 @@ export class RedisQueueDriver implements QueueDriver {
   }
 
   async heartbeat({ leases, leaseMs }: HeartbeatParams): Promise<HeartbeatResult> {
-    const lost: string[] = [];
-    await Promise.all(
-      [...this.byQueue(leases, lost)].map(async ([queue, group]) => {
-        const k = this.keys(queue);
-        const args: Array<string | number> = [k.base, Math.max(1, Math.round(leaseMs))];
-        for (const lease of group) args.push(lease.id, lease.leaseToken);
-        lost.push(...(await this.run<string[]>('heartbeat', [k.active], args)));
-      }),
-    );
-    return { lost };
+    return { lost: await this.perQueueLeases('heartbeat', leases, leaseMs, (k) => [k.active]) };
   }
 
   async recoverExpired({ queue, limit }: RecoverParams): Promise<RecoverResult> {
