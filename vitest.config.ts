@@ -18,7 +18,8 @@ export default defineConfig({
         test: {
           name: 'suite',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/conformance/wiring.test.ts'],
+          // test/chaos is the second suite (vitest.chaos.config.ts, `npm run test:chaos`).
+          exclude: ['test/conformance/wiring.test.ts', 'test/chaos/**'],
           sequence: { groupOrder: 0 },
         },
       },

@@ -69,8 +69,15 @@ export async function checkRun(params: {
     states,
     lines,
   };
-  for (const { n, id } of params.dispatched) {
-    const job = await params.driver.find({ id });
+  // Read in parallel chunks: a 100,000-job run would wait minutes for one find at a time.
+  const found = new Map<number, StoredJob | null>();
+  for (let i = 0; i < params.dispatched.length; i += 200) {
+    const chunk = params.dispatched.slice(i, i + 200);
+    const jobs = await Promise.all(chunk.map(({ id }) => params.driver.find({ id })));
+    chunk.forEach(({ n }, k) => found.set(n, jobs[k] ?? null));
+  }
+  for (const { n } of params.dispatched) {
+    const job = found.get(n) ?? null;
     states.set(n, job);
     if (job?.status === 'completed') {
       report.completed++;

@@ -15,7 +15,8 @@ export interface FaultRun {
   ledger: string;
   driver: QueueDriver;
   producer: JobDispatcher;
-  spawn(concurrency: number): LedgerWorker;
+  /** Starts a ledger worker process; `env` adds to (or overrides) FAULT_ENV for this one. */
+  spawn(concurrency: number, env?: Record<string, string>): LedgerWorker;
   lines(): LedgerLine[];
   cleanup(): Promise<void>;
 }
@@ -51,13 +52,13 @@ export function makeFaultRun(options: FaultRunOptions): FaultRun & { workers: Le
   const { driver } = options;
   const producer = new JobDispatcher(driver, { jobs: [LedgerJob] });
   const workers: LedgerWorker[] = [];
-  const spawn = (concurrency: number): LedgerWorker => {
+  const spawn = (concurrency: number, env: Record<string, string> = {}): LedgerWorker => {
     const worker = spawnLedgerWorker({
       driver: options.driverName,
       spec: options.spec,
       ledger,
       concurrency,
-      env: FAULT_ENV,
+      env: { ...FAULT_ENV, ...env },
     });
     workers.push(worker);
     return worker;
