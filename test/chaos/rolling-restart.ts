@@ -51,7 +51,7 @@ export async function rollingRestart(run: ChaosRun, o: RollingRestartOptions): P
       const count = Math.min(1000, to - at);
       const jobs = Array.from({ length: count }, (_, k) => new LedgerJob(at + k, { sleepMs: o.sleepMs }));
       const ids = await run.producer.dispatchMany(jobs);
-      ids.forEach((id, k) => dispatched.push({ n: at + k, id }));
+      for (const [k, id] of ids.entries()) dispatched.push({ n: at + k, id });
     }
     return from;
   };

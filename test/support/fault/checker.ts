@@ -74,7 +74,7 @@ export async function checkRun(params: {
   for (let i = 0; i < params.dispatched.length; i += 200) {
     const chunk = params.dispatched.slice(i, i + 200);
     const jobs = await Promise.all(chunk.map(({ id }) => params.driver.find({ id })));
-    chunk.forEach(({ n }, k) => found.set(n, jobs[k] ?? null));
+    for (const [k, { n }] of chunk.entries()) found.set(n, jobs[k] ?? null);
   }
   for (const { n } of params.dispatched) {
     const job = found.get(n) ?? null;
