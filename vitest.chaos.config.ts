@@ -9,6 +9,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/chaos/**/*.test.ts'],
+    // The run's folder (conformance records) as in the main suite.
+    globalSetup: ['./test/support/global-setup.ts'],
     testTimeout: 300_000,
     hookTimeout: 120_000,
     fileParallelism: false,

@@ -248,8 +248,11 @@ export function loadConfig(
       'DATABASE_URL must be a postgres:// or postgresql:// connection string',
     );
   }
-  if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) {
-    throw new ConfigError('INVALID_CONFIG', 'REDIS_URL must be a redis:// or rediss:// URL');
+  if (redisUrl !== null && !/^rediss?(\+cluster)?:\/\//.test(redisUrl)) {
+    throw new ConfigError(
+      'INVALID_CONFIG',
+      'REDIS_URL must be a redis:// or rediss:// URL, or redis+cluster://host:port,host:port for Redis Cluster',
+    );
   }
   config.databaseUrl = databaseUrl;
   config.redisUrl = redisUrl;

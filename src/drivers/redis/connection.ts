@@ -1,4 +1,5 @@
 import { ConfigError, MissingDependencyError, StoreError } from '../../errors.js';
+import { CLUSTER_URL, clusterTarget, connectCluster } from './cluster.js';
 import { type RedisTarget, redisConnectError, redisTarget, redisTimeoutError } from './connect-errors.js';
 import { assertPrefix, DEFAULT_PREFIX } from './keys.js';
 
@@ -29,7 +30,10 @@ export interface RedisClient {
 }
 
 export interface RedisQueueDriverOptions {
-  /** `redis://` or `rediss://` URL; the driver opens and closes its own connection. */
+  /**
+   * `redis://` or `rediss://` URL, or `redis+cluster://host:port,host:port` for Redis Cluster; the
+   * driver opens and closes its own connection.
+   */
   url?: string;
   /** An ioredis `Redis` or `Cluster` the caller owns: the driver never closes it. */
   client?: RedisClientLike;
@@ -75,8 +79,11 @@ export function resolveOptions(input: string | RedisClientLike | RedisQueueDrive
       'RedisQueueDriver needs a redis:// URL or an ioredis client: new RedisQueueDriver(process.env.REDIS_URL)',
     );
   }
-  if (url !== null && !/^rediss?:\/\//.test(url)) {
-    throw new ConfigError('INVALID_REDIS_URL', 'The Redis URL must start with redis:// or rediss://');
+  if (url !== null && !/^rediss?(\+cluster)?:\/\//.test(url)) {
+    throw new ConfigError(
+      'INVALID_REDIS_URL',
+      'The Redis URL must start with redis://, rediss:// or (for Redis Cluster) redis+cluster://',
+    );
   }
   if (client !== null && !isClient(client)) {
     throw new ConfigError('INVALID_REDIS_CLIENT', 'The Redis client must be an ioredis Redis or Cluster');
@@ -97,7 +104,11 @@ export function resolveOptions(input: string | RedisClientLike | RedisQueueDrive
     target:
       url === null
         ? null
-        : redisTarget(url, options.urlSource ?? 'the url given to the driver', connectTimeoutMs),
+        : (CLUSTER_URL.test(url) ? clusterTarget : redisTarget)(
+            url,
+            options.urlSource ?? 'the url given to the driver',
+            connectTimeoutMs,
+          ),
     client: client as unknown as RedisClient | null,
     prefix: assertPrefix(options.prefix ?? DEFAULT_PREFIX),
     activityLimit,
@@ -112,6 +123,7 @@ export function resolveOptions(input: string | RedisClientLike | RedisQueueDrive
  * one is retried as ioredis does.
  */
 export async function connect(url: string, target: RedisTarget): Promise<RedisClient> {
+  if (CLUSTER_URL.test(url)) return connectCluster(url, target);
   let mod: { default: new (url: string, options: object) => RedisClient };
   try {
     mod = (await import('ioredis')) as unknown as typeof mod;
