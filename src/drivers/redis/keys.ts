@@ -38,6 +38,8 @@ export class QueueKeys {
   readonly all: string;
   readonly paused: string;
   readonly throughput: string;
+  /** Cluster only: chain links to other queues, written with the completion (outbox.ts). */
+  readonly outbox: string;
 
   constructor(
     prefix: string,
@@ -55,6 +57,7 @@ export class QueueKeys {
     this.all = `${this.base}all`;
     this.paused = `${this.base}paused`;
     this.throughput = `${this.base}throughput`;
+    this.outbox = `${this.base}outbox`;
   }
 
   job(id: string): string {

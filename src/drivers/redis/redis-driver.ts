@@ -42,6 +42,7 @@ import {
   resolveOptions,
 } from './connection.js';
 import { GlobalKeys, QueueKeys } from './keys.js';
+import { drainOutbox } from './outbox.js';
 import { RedisReads } from './redis-reads.js';
 import { ScriptRunner } from './scripts.js';
 import { Wakeups } from './wakeups.js';
@@ -215,23 +216,23 @@ export class RedisQueueDriver implements QueueDriver {
     });
     if (groups.size === 0) return results;
     await this.open();
-    const later: NewJob[] = [];
+    const outboxes = new Set<string>();
     await Promise.all(
       [...groups].map(async ([queue, indexes]) => {
         const k = this.keys(queue);
         const args: Array<string | number> = [k.base, this.channel, queue, indexes.length];
         for (const i of indexes) {
           const o = outcomes[i]!;
-          let next = o.kind === 'complete' ? (o.next ?? []) : [];
-          if (this.client?.isCluster) {
-            // A cluster cannot touch another queue's slot in the same script: those links are
-            // stored right after the completion instead (a crash in between loses them; docs/redis.md).
-            later.push(...next.filter((j) => j.queueName !== queue));
-            next = next.filter((j) => j.queueName === queue);
-          }
+          const next = o.kind === 'complete' ? (o.next ?? []) : [];
+          // A cluster cannot touch another queue's slot in this script: such a link goes to this
+          // queue's outbox with the completion (base ''), and is moved on below (outbox.ts).
+          const viaOutbox = (job: NewJob) => Boolean(this.client?.isCluster) && job.queueName !== queue;
           for (const job of next) if (job.queueName !== queue) await this.registerQueue(job.queueName);
           args.push(KIND[o.kind], o.id, o.leaseToken, delayOf(o), errorOf(o), next.length);
-          for (const job of next) args.push(this.keys(job.queueName).base, job.queueName, ...jobArgs(job));
+          for (const job of next) {
+            if (viaOutbox(job)) outboxes.add(queue);
+            args.push(viaOutbox(job) ? '' : this.keys(job.queueName).base, job.queueName, ...jobArgs(job));
+          }
         }
         const reply = await this.run<Array<number | string>>(
           'settle',
@@ -245,7 +246,7 @@ export class RedisQueueDriver implements QueueDriver {
         for (const o of delays) this.wakeups.wakeLater(queue, delayOf(o));
       }),
     );
-    if (later.length > 0) await this.enqueue({ jobs: later });
+    for (const queue of outboxes) await this.drainOutbox(this.keys(queue));
     return results;
   }
 
@@ -265,6 +266,8 @@ export class RedisQueueDriver implements QueueDriver {
       const room = limit - result.requeued.length - result.failed.length;
       if (room <= 0) break;
       const k = this.keys(name);
+      // Links a process wrote with a completion and died before moving on (outbox.ts).
+      if (this.client?.isCluster) await this.drainOutbox(k);
       const reply = await this.run<Array<string | number | null>>(
         'recover',
         [k.active, k.retrying, k.failed, k.throughput, k.pending, k.held],
@@ -407,6 +410,25 @@ export class RedisQueueDriver implements QueueDriver {
     await this.wakeups.close();
     const client = this.client ?? (await this.opening?.catch(() => undefined));
     if (client && this.ownsClient) await closeClient(client);
+  }
+
+  /** Moves a queue's outbox on (Redis Cluster only; see outbox.ts). Protected for the crash test. */
+  protected async drainOutbox(k: QueueKeys): Promise<void> {
+    await drainOutbox(
+      {
+        command: (name, ...args) => this.command(name, ...args),
+        enqueueRaw: async (queue, fields) => {
+          await this.registerQueue(queue);
+          const t = this.keys(queue);
+          await this.run(
+            'enqueue',
+            [t.ready, t.delayed, t.pending, t.all],
+            [t.base, queue, this.channel, ...fields],
+          );
+        },
+      },
+      k,
+    );
   }
 
   private get channel(): string {

@@ -13,7 +13,9 @@
 -- ARGV[4] number of outcomes
 -- then per outcome: kind ('c' complete, 'r' retry, 'f' fail, 'x' release), id, token, delay ms,
 --   error text, k = number of next jobs (complete only, else 0), then k groups of 11 fields:
---   queue key base, queue name, then the 9 job fields of enqueue.lua
+--   queue key base ('' on a cluster for another queue: the link goes to this queue's outbox
+--   list, as a JSON array of the queue name and the 9 fields), queue name, then the 9 job fields
+--   of enqueue.lua
 -- Returns one value per outcome: 1 written, 0 lease lost (nothing changed).
 -- Completion keeps 'reserved' (when the last attempt started) and clears the last error.
 local base = ARGV[1]
@@ -38,7 +40,12 @@ for _ = 1, tonumber(ARGV[4]) do
     redis.call('ZADD', KEYS[2], now, id)
     for j = 0, k - 1 do
       local g = i + j * 11
-      insert_job(ARGV[g], ARGV[g + 1], now, ARGV, g + 2, channel)
+      if ARGV[g] == '' then
+        -- Cluster: another queue's slot is out of reach; its outbox entry is moved on after (outbox.ts).
+        redis.call('RPUSH', base .. 'outbox', cjson.encode({ unpack(ARGV, g + 1, g + 10) }))
+      else
+        insert_job(ARGV[g], ARGV[g + 1], now, ARGV, g + 2, channel)
+      end
     end
     completed = completed + 1
     out[#out + 1] = 1
