@@ -160,7 +160,7 @@ export class PrivateRedisCluster {
   }
 
   /** Every live node says cluster_state:ok and every master slot range has a live master. */
-  async waitHealthy(ms = 60_000): Promise<void> {
+  async waitHealthy(ms = 60_000, { replicasInSync = true } = {}): Promise<void> {
     await until(
       'cluster_state:ok on every live node',
       async () => {
@@ -171,7 +171,7 @@ export class PrivateRedisCluster {
       },
       ms,
     );
-    if (this.options.replicas === 0) return;
+    if (this.options.replicas === 0 || !replicasInSync) return;
     // A failover needs a replica that is in sync with its master.
     await until(
       'every master has its replicas in sync',
@@ -231,6 +231,15 @@ export class PrivateRedisCluster {
     const exited = new Promise((r) => node.process.once('exit', r));
     node.process.kill('SIGKILL');
     await exited;
+  }
+
+  /** Starts a crashed node again on its port and files: it rejoins (as a replica, after a failover). */
+  async restart(node: ClusterNode): Promise<ClusterNode> {
+    if (node.alive) return node;
+    const again = await this.startNode(node.port, node.busPort);
+    this.nodes[this.nodes.indexOf(node)] = again;
+    await until(`node ${node.port} answers again`, () => this.pings(node.port), 15_000);
+    return again;
   }
 
   async stop(): Promise<void> {

@@ -22,11 +22,20 @@ export interface RedisClient {
   evalsha(sha: string, numKeys: number, ...args: Array<string | number>): Promise<unknown>;
   eval(source: string, numKeys: number, ...args: Array<string | number>): Promise<unknown>;
   duplicate(): RedisClient;
+  /** ioredis pipelines (used for writes followed by WAIT). */
+  pipeline?(): RedisPipeline;
   subscribe(...channels: string[]): Promise<unknown>;
   on(event: string, listener: (...args: never[]) => void): unknown;
   quit(): Promise<unknown>;
   disconnect(): void;
   readonly isCluster?: boolean;
+}
+
+export interface RedisPipeline {
+  evalsha(sha: string, numKeys: number, ...args: Array<string | number>): RedisPipeline;
+  eval(source: string, numKeys: number, ...args: Array<string | number>): RedisPipeline;
+  call(command: string, ...args: Array<string | number>): RedisPipeline;
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
 }
 
 export interface RedisQueueDriverOptions {
@@ -47,6 +56,14 @@ export interface RedisQueueDriverOptions {
   urlSource?: string;
   /** How long the first connection may take before it fails as unreachable (ms; default 10,000; 100 to 600,000). */
   connectTimeoutMs?: number;
+  /**
+   * Acknowledge a write (dispatch, attempt, outcome, recovery) only once this many replicas have
+   * it (`WAIT`), so that a failover loses no acknowledged write. Default 0 (Redis' own
+   * asynchronous replication); 0 to 16. Costs a replica round trip per write (docs/reliability.md).
+   */
+  waitReplicas?: number;
+  /** How long a write waits for its replicas before it fails with REDIS_NOT_REPLICATED (ms; default 1,000; 10 to 60,000). */
+  waitTimeoutMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -57,6 +74,7 @@ export interface ResolvedOptions {
   wakeups: boolean;
   /** Where `url` points, for connection errors (null with a caller's client). */
   target: RedisTarget | null;
+  replication: { replicas: number; timeoutMs: number };
 }
 
 function isClient(value: unknown): value is RedisClientLike {
@@ -99,8 +117,23 @@ export function resolveOptions(input: string | RedisClientLike | RedisQueueDrive
       `Invalid connectTimeoutMs ${String(connectTimeoutMs)}: use a whole number of milliseconds from 100 to 600000`,
     );
   }
+  const replicas = options.waitReplicas ?? 0;
+  const waitTimeoutMs = options.waitTimeoutMs ?? 1000;
+  if (!Number.isSafeInteger(replicas) || replicas < 0 || replicas > 16) {
+    throw new ConfigError(
+      'INVALID_WAIT_REPLICAS',
+      `Invalid waitReplicas ${String(replicas)}: use a whole number of replicas from 0 to 16`,
+    );
+  }
+  if (!Number.isSafeInteger(waitTimeoutMs) || waitTimeoutMs < 10 || waitTimeoutMs > 60_000) {
+    throw new ConfigError(
+      'INVALID_WAIT_TIMEOUT',
+      `Invalid waitTimeoutMs ${String(waitTimeoutMs)}: use a whole number of milliseconds from 10 to 60000`,
+    );
+  }
   return {
     url,
+    replication: { replicas, timeoutMs: waitTimeoutMs },
     target:
       url === null
         ? null

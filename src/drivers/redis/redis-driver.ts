@@ -450,7 +450,7 @@ export class RedisQueueDriver implements QueueDriver {
       const client = this.options.client ?? (await connect(this.options.url!, this.options.target!));
       if (this.ownsClient)
         (client as unknown as { on(e: string, l: () => void): void }).on('error', () => {});
-      this.scripts = new ScriptRunner(client);
+      this.scripts = new ScriptRunner(client, this.options.replication);
       this.reads = new RedisReads({
         client,
         scripts: this.scripts,

@@ -63,13 +63,31 @@ export function loadScripts(): Map<ScriptName, Script> {
   return scripts;
 }
 
+/**
+ * The writes that must survive a failover when `waitReplicas` is set: a forgotten job, attempt or
+ * completion. (A forgotten reservation or heartbeat only lets a job start once more.)
+ */
+const REPLICATED = new Set<ScriptName>(['enqueue', 'start', 'settle', 'recover', 'retry-failed']);
+
+/** `WAIT numreplicas timeout` after each replicated write (0 replicas: no WAIT). */
+export interface Replication {
+  replicas: number;
+  timeoutMs: number;
+}
+
 /** Runs the scripts on one client by EVALSHA, without defining commands on the caller's client. */
 export class ScriptRunner {
   private readonly scripts = loadScripts();
 
-  constructor(private readonly client: RedisClient) {}
+  constructor(
+    private readonly client: RedisClient,
+    private readonly replication: Replication = { replicas: 0, timeoutMs: 0 },
+  ) {}
 
   async run<T = unknown>(name: ScriptName, keys: string[], args: Array<string | number>): Promise<T> {
+    if (this.replication.replicas > 0 && REPLICATED.has(name) && this.client.pipeline) {
+      return this.runReplicated<T>(name, keys, args);
+    }
     const script = this.scripts.get(name)!;
     try {
       return (await this.client.evalsha(script.sha, keys.length, ...keys, ...args)) as T;
@@ -77,5 +95,36 @@ export class ScriptRunner {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
       return (await this.client.eval(script.source, keys.length, ...keys, ...args)) as T;
     }
+  }
+
+  /**
+   * The script and a `WAIT` in one pipeline, so that on a cluster both go to the master that took
+   * the write. Resolves only once `replicas` replicas have it: a promoted replica then has every
+   * write the caller saw acknowledged. When fewer confirm within the timeout the call fails
+   * (REDIS_NOT_REPLICATED): the write may or may not survive a failover, so it is not acknowledged.
+   */
+  private async runReplicated<T>(name: ScriptName, keys: string[], args: Array<string | number>): Promise<T> {
+    const script = this.scripts.get(name)!;
+    const { replicas, timeoutMs } = this.replication;
+    const send = async (byHash: boolean) => {
+      const pipeline = this.client.pipeline!();
+      if (byHash) pipeline.evalsha(script.sha, keys.length, ...keys, ...args);
+      else pipeline.eval(script.source, keys.length, ...keys, ...args);
+      pipeline.call('WAIT', replicas, timeoutMs);
+      return ((await pipeline.exec()) ?? []) as Array<[Error | null, unknown]>;
+    };
+    let replies = await send(true);
+    if (replies[0]?.[0]?.message.startsWith('NOSCRIPT')) replies = await send(false);
+    const [scriptError, result] = replies[0] ?? [new Error('no reply'), null];
+    const [waitError, acked] = replies[1] ?? [new Error('no reply to WAIT'), 0];
+    if (scriptError) throw scriptError;
+    if (waitError) throw waitError;
+    if (Number(acked) < replicas) {
+      throw new StoreError(
+        'REDIS_NOT_REPLICATED',
+        `Redis confirmed the ${name} write on ${Number(acked)} of ${replicas} replicas within ${timeoutMs} ms (waitReplicas): it may be lost if its master fails now; check the replicas`,
+      );
+    }
+    return result as T;
   }
 }

@@ -33,7 +33,11 @@ export const FAULT_DRIVERS: Partial<
   },
   redis: async (spec) => {
     const { RedisQueueDriver } = await import('../../../src/drivers/redis/redis-driver.js');
-    return new RedisQueueDriver({ url: required(spec, 'url'), prefix: required(spec, 'prefix') });
+    return new RedisQueueDriver({
+      url: required(spec, 'url'),
+      prefix: required(spec, 'prefix'),
+      ...(spec.waitReplicas ? { waitReplicas: Number(spec.waitReplicas) } : {}),
+    });
   },
 };
 
