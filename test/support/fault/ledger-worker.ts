@@ -20,6 +20,7 @@ import { JobDispatcher } from '../../../src/index.js';
 import { openFaultDriver } from './drivers.js';
 import { appendLedger, type LedgerKind } from './ledger.js';
 import { jobNumbers, LedgerJob, ledgerTarget } from './ledger-job.js';
+import { startSampling } from './samples.js';
 
 function env(name: string, fallback?: string): string {
   const value = process.env[name] ?? fallback;
@@ -50,10 +51,16 @@ dispatcher.on('worker:error', ({ error }) => {
   process.stderr.write(`ledger-worker ${process.pid}: ${error.message}\n`);
 });
 
+// The soak samples memory, event-loop delay, handles and sockets (FAULT_SAMPLES, every FAULT_SAMPLE_MS).
+const stopSampling = process.env.FAULT_SAMPLES
+  ? startSampling(process.env.FAULT_SAMPLES, Number(env('FAULT_SAMPLE_MS', '60000')))
+  : () => {};
+
 let stopping = false;
 async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
+  stopSampling();
   await dispatcher.close();
   process.exit(0);
 }
