@@ -12,6 +12,8 @@ export interface PgQueryConfig {
   name?: string;
   text: string;
   values?: unknown[];
+  /** Client-side: fail the query (and drop its connection) when no answer came in this many ms. */
+  query_timeout?: number;
 }
 
 export interface PgQueryable {
@@ -64,9 +66,29 @@ export interface DatabaseQueueDriverOptions {
   urlSource?: string;
   /** How long opening a connection may take before it fails as unreachable (ms; default 10,000; 100 to 600,000). */
   connectTimeoutMs?: number;
+  /**
+   * How long a worker statement (reserve, start, heartbeat, outcomes, enqueue, worker registry)
+   * may go unanswered before its connection is dropped and a new one opened (ms; default 30,000;
+   * 100 to 600,000). This is what finds a half-open connection (a dead NAT entry, a partitioned
+   * network): TCP itself may not notice for hours. The LISTEN connection is checked as often.
+   * Keep it below the lease (JOB_LEASE_SECONDS) so that a worker notices before its jobs expire.
+   */
+  queryTimeoutMs?: number;
 }
 
 const MAX_CONNECT_TIMEOUT_MS = 600_000;
+
+/** The worker statements' answer timeout, bounded: a typed error past the bounds. */
+export function queryTimeoutOf(ms: number | undefined): number {
+  if (ms === undefined) return 30_000;
+  if (!Number.isSafeInteger(ms) || ms < 100 || ms > 600_000) {
+    throw new ConfigError(
+      'INVALID_QUERY_TIMEOUT',
+      `Invalid queryTimeoutMs ${String(ms)}: use a whole number of milliseconds from 100 to 600000`,
+    );
+  }
+  return ms;
+}
 
 /** The connect timeout, bounded: a typed error past the bounds. */
 export function connectTimeoutOf(ms: number | undefined): number {

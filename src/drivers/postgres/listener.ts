@@ -6,6 +6,11 @@ export interface ListenerOptions {
   channel: string;
   onNotify: (queue: string) => void;
   onError: (error: Error) => void;
+  /**
+   * A half-open connection delivers no NOTIFY and reports no error: every `pingMs` the listener
+   * asks `SELECT 1`, and reconnects when no answer came within `pingMs`.
+   */
+  pingMs: number;
 }
 
 /**
@@ -19,6 +24,7 @@ export class NotifyListener {
   private attempt = 0;
   private timer: NodeJS.Timeout | undefined;
   private connecting: Promise<void> | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ListenerOptions) {}
 
@@ -31,6 +37,7 @@ export class NotifyListener {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.pingTimer);
     await this.connecting?.catch(() => {});
     const client = this.client;
     this.client = undefined;
@@ -59,6 +66,7 @@ export class NotifyListener {
       }
       this.client = client;
       this.attempt = 0;
+      this.watch(client);
     } catch (error) {
       if (client) {
         client.removeAllListeners();
@@ -70,9 +78,34 @@ export class NotifyListener {
     }
   }
 
+  /** Pings the connection; one that does not answer in time is dropped and replaced. */
+  private watch(client: PgListenClient): void {
+    clearInterval(this.pingTimer);
+    let inFlight = false;
+    this.pingTimer = setInterval(() => {
+      if (inFlight || this.client !== client) return;
+      inFlight = true;
+      let timer: NodeJS.Timeout | undefined;
+      const silent = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`LISTEN connection: no answer to a ping within ${this.options.pingMs} ms`)),
+          this.options.pingMs,
+        );
+      });
+      Promise.race([client.query('SELECT 1'), silent])
+        .catch((error: Error) => this.lost(client, error))
+        .finally(() => {
+          clearTimeout(timer);
+          inFlight = false;
+        });
+    }, this.options.pingMs);
+    this.pingTimer.unref();
+  }
+
   private lost(client: PgListenClient, error?: Error): void {
     if (this.client !== client) return;
     this.client = undefined;
+    clearInterval(this.pingTimer);
     client.removeAllListeners();
     client.on('error', () => {});
     void client.end().catch(() => {});

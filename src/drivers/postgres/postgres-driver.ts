@@ -41,6 +41,7 @@ import {
   type PgPoolLike,
   type PgQueryable,
   type PgQueryConfig,
+  queryTimeoutOf,
   quoteSchema,
 } from './connection.js';
 import { NotifyListener } from './listener.js';
@@ -85,10 +86,12 @@ export class DatabaseQueueDriver implements QueueDriver {
   private readonly wakeListeners = new Set<WakeListener>();
   private closed = false;
   private readonly connectTimeoutMs: number;
+  private readonly queryTimeoutMs: number;
 
   constructor(poolOrUrlOrOptions: string | PgPoolLike | DatabaseQueueDriverOptions) {
     this.options = normalizeOptions(poolOrUrlOrOptions);
     this.connectTimeoutMs = connectTimeoutOf(this.options.connectTimeoutMs);
+    this.queryTimeoutMs = queryTimeoutOf(this.options.queryTimeoutMs);
     this.schema = this.options.schema ?? 'public';
     this.quoted = quoteSchema(this.schema);
     this.channel = `jobwright_${this.schema}`;
@@ -294,16 +297,11 @@ export class DatabaseQueueDriver implements QueueDriver {
 
   async registerWorker(p: RegisterWorkerParams): Promise<void> {
     await this.migrate();
-    await (await this.pool()).query(this.sql.registerWorker, [
-      p.workerId,
-      p.host,
-      p.pid,
-      p.queues,
-      p.concurrency,
-      p.ttlMs,
-      p.jobsDone,
-      p.held ?? 0,
-    ]);
+    await (await this.pool()).query({
+      text: this.sql.registerWorker,
+      values: [p.workerId, p.host, p.pid, p.queues, p.concurrency, p.ttlMs, p.jobsDone, p.held ?? 0],
+      query_timeout: this.queryTimeoutMs,
+    });
   }
 
   async unregisterWorker({ workerId }: { workerId: string }): Promise<void> {
@@ -377,6 +375,7 @@ export class DatabaseQueueDriver implements QueueDriver {
           for (const l of this.wakeListeners) l(queue);
         },
         onError: () => {},
+        pingMs: this.queryTimeoutMs,
       });
     }
     await this.listener?.start();
@@ -432,13 +431,15 @@ export class DatabaseQueueDriver implements QueueDriver {
 
   /** A hot statement, prepared once per connection under a name derived from its text. */
   private hot(text: string, values: unknown[]): PgQueryConfig {
-    if (this.options.preparedStatements === false) return { text, values };
+    // The answer timeout finds half-open connections: the pool drops a connection whose query failed.
+    const query_timeout = this.queryTimeoutMs;
+    if (this.options.preparedStatements === false) return { text, values, query_timeout };
     let name = statementNames.get(text);
     if (!name) {
       name = `jobwright_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
       statementNames.set(text, name);
     }
-    return { name, text, values };
+    return { name, text, values, query_timeout };
   }
 
   private async notify(queue: string): Promise<void> {

@@ -67,7 +67,11 @@ export function clusterTarget(url: string, source: string, connectTimeoutMs: num
  * address fails at once, typed); afterwards a lost node, a failover (MOVED, CLUSTERDOWN, TRYAGAIN)
  * is retried by the client for up to ~10 s, and the worker's own backoff covers longer outages.
  */
-export async function connectCluster(url: string, target: RedisTarget): Promise<RedisClient> {
+export async function connectCluster(
+  url: string,
+  target: RedisTarget,
+  commandTimeoutMs: number,
+): Promise<RedisClient> {
   let mod: { Cluster: new (nodes: object[], options: object) => RedisClient };
   try {
     mod = (await import('ioredis')) as unknown as typeof mod;
@@ -94,6 +98,7 @@ export async function connectCluster(url: string, target: RedisTarget): Promise<
       connectionName: 'jobwright',
       connectTimeout: target.connectTimeoutMs,
       maxRetriesPerRequest: 20,
+      commandTimeout: commandTimeoutMs,
       ...(parsed.username ? { username: parsed.username } : {}),
       ...(parsed.password ? { password: parsed.password } : {}),
       ...(parsed.tls ? { tls: {} } : {}),

@@ -27,7 +27,8 @@ export interface RedisClient {
   subscribe(...channels: string[]): Promise<unknown>;
   on(event: string, listener: (...args: never[]) => void): unknown;
   quit(): Promise<unknown>;
-  disconnect(): void;
+  /** With `true`, ioredis closes the connection and opens it again (resubscribing). */
+  disconnect(reconnect?: boolean): void;
   readonly isCluster?: boolean;
 }
 
@@ -62,6 +63,13 @@ export interface RedisQueueDriverOptions {
    * asynchronous replication); 0 to 16. Costs a replica round trip per write (docs/reliability.md).
    */
   waitReplicas?: number;
+  /**
+   * How long a command may go unanswered before it fails and the connection is dropped and
+   * opened again (ms; default 30,000; 100 to 600,000): this finds half-open connections (a dead
+   * NAT entry, a partitioned network) that TCP may not notice for hours. The wake-up subscription
+   * is pinged as often. Keep it below the lease (JOB_LEASE_SECONDS).
+   */
+  commandTimeoutMs?: number;
   /** How long a write waits for its replicas before it fails with REDIS_NOT_REPLICATED (ms; default 1,000; 10 to 60,000). */
   waitTimeoutMs?: number;
 }
@@ -75,6 +83,7 @@ export interface ResolvedOptions {
   /** Where `url` points, for connection errors (null with a caller's client). */
   target: RedisTarget | null;
   replication: { replicas: number; timeoutMs: number };
+  commandTimeoutMs: number;
 }
 
 function isClient(value: unknown): value is RedisClientLike {
@@ -131,8 +140,16 @@ export function resolveOptions(input: string | RedisClientLike | RedisQueueDrive
       `Invalid waitTimeoutMs ${String(waitTimeoutMs)}: use a whole number of milliseconds from 10 to 60000`,
     );
   }
+  const commandTimeoutMs = options.commandTimeoutMs ?? 30_000;
+  if (!Number.isSafeInteger(commandTimeoutMs) || commandTimeoutMs < 100 || commandTimeoutMs > 600_000) {
+    throw new ConfigError(
+      'INVALID_COMMAND_TIMEOUT',
+      `Invalid commandTimeoutMs ${String(commandTimeoutMs)}: use a whole number of milliseconds from 100 to 600000`,
+    );
+  }
   return {
     url,
+    commandTimeoutMs,
     replication: { replicas, timeoutMs: waitTimeoutMs },
     target:
       url === null
@@ -155,8 +172,12 @@ export function resolveOptions(input: string | RedisClientLike | RedisQueueDrive
  * reported at once as one typed error (connect-errors.ts); once a connection has worked, a lost
  * one is retried as ioredis does.
  */
-export async function connect(url: string, target: RedisTarget): Promise<RedisClient> {
-  if (CLUSTER_URL.test(url)) return connectCluster(url, target);
+export async function connect(
+  url: string,
+  target: RedisTarget,
+  commandTimeoutMs = 30_000,
+): Promise<RedisClient> {
+  if (CLUSTER_URL.test(url)) return connectCluster(url, target, commandTimeoutMs);
   let mod: { default: new (url: string, options: object) => RedisClient };
   try {
     mod = (await import('ioredis')) as unknown as typeof mod;
@@ -174,6 +195,7 @@ export async function connect(url: string, target: RedisTarget): Promise<RedisCl
     // Commands issued while Redis is away wait for the reconnect (up to ~20 tries, ~30 s) and
     // then fail; the worker backs off and tries again, so it resumes by itself.
     maxRetriesPerRequest: 20,
+    commandTimeout: commandTimeoutMs,
     lazyConnect: true,
     connectTimeout: target.connectTimeoutMs,
     // ioredis' own delays, but only after a first connection worked.
@@ -221,4 +243,9 @@ export async function closeClient(client: RedisClient): Promise<void> {
     clearTimeout(timer);
     client.disconnect();
   }
+}
+
+/** The error ioredis gives a command that got no answer within `commandTimeout`. */
+export function isCommandTimeout(error: unknown): boolean {
+  return error instanceof Error && /Command timed out/i.test(error.message);
 }

@@ -35,6 +35,7 @@ import { decodeJob, FIELD_COUNT, jobArgs, queueOfToken } from './codec.js';
 import {
   closeClient,
   connect,
+  isCommandTimeout,
   type RedisClient,
   type RedisClientLike,
   type RedisQueueDriverOptions,
@@ -108,12 +109,17 @@ export class RedisQueueDriver implements QueueDriver {
   private readonly registered = new Set<string>();
   private readonly wakeups: Wakeups;
   private closed = false;
+  private lastReconnect = -Infinity;
 
   constructor(clientOrUrl: string | RedisClientLike | RedisQueueDriverOptions) {
     this.options = resolveOptions(clientOrUrl);
     this.ownsClient = this.options.client === null;
     this.global = new GlobalKeys(this.options.prefix);
-    this.wakeups = new Wakeups(this.global.wakeChannel, () => this.queueKeys.keys());
+    this.wakeups = new Wakeups(
+      this.global.wakeChannel,
+      () => this.queueKeys.keys(),
+      this.options.commandTimeoutMs,
+    );
   }
 
   /** The key prefix in use. */
@@ -447,7 +453,9 @@ export class RedisQueueDriver implements QueueDriver {
   private async open(): Promise<RedisClient> {
     if (this.client) return this.client;
     this.opening ??= (async () => {
-      const client = this.options.client ?? (await connect(this.options.url!, this.options.target!));
+      const client =
+        this.options.client ??
+        (await connect(this.options.url!, this.options.target!, this.options.commandTimeoutMs));
       if (this.ownsClient)
         (client as unknown as { on(e: string, l: () => void): void }).on('error', () => {});
       this.scripts = new ScriptRunner(client, this.options.replication);
@@ -480,11 +488,26 @@ export class RedisQueueDriver implements QueueDriver {
     args: Array<string | number>,
   ): Promise<T> {
     if (!this.scripts) await this.open();
-    return this.scripts!.run<T>(name, keys, args);
+    return this.scripts!.run<T>(name, keys, args).catch((error: unknown) => this.unanswered(error));
   }
 
   private async command(name: string, ...args: Array<string | number>): Promise<unknown> {
-    return (await this.open()).call(name, ...args);
+    return (await this.open()).call(name, ...args).catch((error: unknown) => this.unanswered(error));
+  }
+
+  /**
+   * A command with no answer within commandTimeoutMs: the connection may be half-open (nothing
+   * arrives, nothing closes), so it is dropped and opened again; the caller's error stands.
+   */
+  private unanswered(error: unknown): never {
+    if (isCommandTimeout(error) && this.ownsClient && this.client && !this.closed) {
+      const now = performance.now();
+      if (now - this.lastReconnect > this.options.commandTimeoutMs) {
+        this.lastReconnect = now;
+        this.client.disconnect(true);
+      }
+    }
+    throw error;
   }
 
   /** Records a queue in the registry of queue names (once per process), so reads over all queues find it. */

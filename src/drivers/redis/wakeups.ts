@@ -13,11 +13,14 @@ export class Wakeups {
   private starting: Promise<void> | undefined;
   private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private closed = false;
+  private pingTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly channel: string,
     /** Queues to wake after a reconnect, when hints may have been missed. */
     private readonly knownQueues: () => Iterable<string>,
+    /** A half-open subscription reports nothing: it is pinged this often, and reopened when silent. */
+    private readonly pingMs = 30_000,
   ) {
     this.emitter.setMaxListeners(0);
   }
@@ -56,6 +59,22 @@ export class Wakeups {
     subscriber.on('error', () => {});
     await subscriber.subscribe(this.channel);
     connectedOnce = true;
+    let inFlight = false;
+    this.pingTimer = setInterval(() => {
+      if (inFlight || this.closed) return;
+      inFlight = true;
+      // PING is allowed on a subscribed connection; commandTimeout (inherited) bounds the wait.
+      subscriber
+        .call('PING')
+        .catch(() => {
+          // Silent or broken: reconnect, and ioredis subscribes again ('ready' then wakes the queues).
+          if (!this.closed) subscriber.disconnect(true);
+        })
+        .finally(() => {
+          inFlight = false;
+        });
+    }, this.pingMs);
+    this.pingTimer.unref();
   }
 
   emit(queue: string): void {
@@ -83,6 +102,7 @@ export class Wakeups {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.pingTimer);
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     this.emitter.removeAllListeners();

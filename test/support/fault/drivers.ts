@@ -29,6 +29,7 @@ export const FAULT_DRIVERS: Partial<
       schema: required(spec, 'schema'),
       applicationName: spec.applicationName || 'jobwright-fault',
       max: 4,
+      ...(spec.timeoutMs ? { queryTimeoutMs: Number(spec.timeoutMs) } : {}),
     });
   },
   redis: async (spec) => {
@@ -37,6 +38,7 @@ export const FAULT_DRIVERS: Partial<
       url: required(spec, 'url'),
       prefix: required(spec, 'prefix'),
       ...(spec.waitReplicas ? { waitReplicas: Number(spec.waitReplicas) } : {}),
+      ...(spec.timeoutMs ? { commandTimeoutMs: Number(spec.timeoutMs) } : {}),
     });
   },
 };
