@@ -16,9 +16,16 @@ export interface FaultRun {
   driver: QueueDriver;
   producer: JobDispatcher;
   /** Starts a ledger worker process; `env` adds to (or overrides) FAULT_ENV for this one. */
-  spawn(concurrency: number, env?: Record<string, string>): LedgerWorker;
+  spawn(concurrency: number, env?: Record<string, string>, place?: SpawnPlace): LedgerWorker;
   lines(): LedgerLine[];
   cleanup(): Promise<void>;
+}
+
+/** Where a worker runs when not beside the test: another "host" (a network namespace) with its own view of the store. */
+export interface SpawnPlace {
+  /** Overrides of the driver spec (the store's address as that host sees it). */
+  spec?: FaultDriverSpec;
+  wrap?: (execArgv: string[]) => { execPath: string; execArgv: string[] };
 }
 
 /** Short leases so that a dead worker's jobs come back within seconds: 1 s + 0.5 s grace. */
@@ -52,13 +59,18 @@ export function makeFaultRun(options: FaultRunOptions): FaultRun & { workers: Le
   const { driver } = options;
   const producer = new JobDispatcher(driver, { jobs: [LedgerJob] });
   const workers: LedgerWorker[] = [];
-  const spawn = (concurrency: number, env: Record<string, string> = {}): LedgerWorker => {
+  const spawn = (
+    concurrency: number,
+    env: Record<string, string> = {},
+    place: SpawnPlace = {},
+  ): LedgerWorker => {
     const worker = spawnLedgerWorker({
       driver: options.driverName,
-      spec: options.spec,
+      spec: { ...options.spec, ...place.spec },
       ledger,
       concurrency,
       env: { ...FAULT_ENV, ...env },
+      ...(place.wrap ? { wrap: place.wrap } : {}),
     });
     workers.push(worker);
     return worker;

@@ -29,6 +29,8 @@ export interface LedgerWorkerOptions {
   concurrency?: number;
   /** Extra environment, e.g. JOB_LEASE_SECONDS, JOB_LEASE_GRACE_SECONDS, JOB_POLL_INTERVAL_MS. */
   env?: Record<string, string>;
+  /** Runs node through another program (a network namespace: NetworkHost.wrap in ./netns.ts). */
+  wrap?: (execArgv: string[]) => { execPath: string; execArgv: string[] };
 }
 
 export interface LedgerWorker {
@@ -45,8 +47,9 @@ export interface LedgerWorker {
 }
 
 export function spawnLedgerWorker(options: LedgerWorkerOptions): LedgerWorker {
+  const execArgv = ['--import', TSX_IMPORT];
   const child = fork(SCRIPT, [], {
-    execArgv: ['--import', TSX_IMPORT],
+    ...(options.wrap ? options.wrap(execArgv) : { execArgv }),
     env: {
       ...process.env,
       FAULT_DRIVER: options.driver,

@@ -28,9 +28,10 @@ export class TcpProxy {
 
   private constructor(private readonly target: { host: string; port: number }) {}
 
-  static async start(target: { host: string; port: number }): Promise<TcpProxy> {
+  /** `listenHost`: the address to accept on (a veth address, for a network namespace). */
+  static async start(target: { host: string; port: number }, listenHost = '127.0.0.1'): Promise<TcpProxy> {
     const proxy = new TcpProxy(target);
-    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => proxy.server.listen(0, listenHost, resolve));
     return proxy;
   }
 
@@ -38,9 +39,12 @@ export class TcpProxy {
     return (this.server.address() as net.AddressInfo).port;
   }
 
+  /** While set, new connections are accepted and frozen at once: the far side is unreachable. */
+  private refusing = false;
+
   private accept(client: net.Socket): void {
     const upstream = net.connect(this.target);
-    const pair: Pair = { client, upstream, frozen: false };
+    const pair: Pair = { client, upstream, frozen: this.refusing };
     this.pairs.add(pair);
     this.opened++;
     const pass = (to: net.Socket) => (data: Buffer) => {
@@ -67,6 +71,19 @@ export class TcpProxy {
       if (!pair.frozen) this.frozen++;
       pair.frozen = true;
     }
+  }
+
+  /**
+   * The stand-in for cutting a host off when network namespaces are missing: open connections
+   * freeze and new ones hang until `restore()`.
+   */
+  cut(): void {
+    this.refusing = true;
+    this.freeze();
+  }
+
+  restore(): void {
+    this.refusing = false;
   }
 
   /** Connections open now that still pass bytes. */
