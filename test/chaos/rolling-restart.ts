@@ -91,7 +91,7 @@ export async function rollingRestart(run: ChaosRun, o: RollingRestartOptions): P
       const s = await run.producer.stats('fault');
       return s.completedJobs + s.failedJobs >= o.n;
     },
-    o.drainTimeoutMs ?? 300_000,
+    o.drainTimeoutMs ?? Math.max(300_000, o.n * 20),
   );
   const elapsedS = (Date.now() - begin) / 1000;
   await Promise.all(live.map((w) => w.stop()));

@@ -65,6 +65,8 @@ async function stop(): Promise<void> {
   process.exit(0);
 }
 process.on('SIGTERM', () => void stop());
+// The parent (a test or `npm run chaos`) is gone: stop too, rather than work on as an orphan.
+process.on('disconnect', () => void stop());
 process.on('message', (message: { type?: string }) => {
   if (message?.type === 'stop') void stop();
 });

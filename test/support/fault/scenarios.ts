@@ -69,7 +69,12 @@ export function makeFaultRun(options: FaultRunOptions): FaultRun & { workers: Le
       spec: { ...options.spec, ...place.spec },
       ledger,
       concurrency,
-      env: { ...FAULT_ENV, ...env },
+      // FAULT_LEASE_SECONDS: a longer lease for long runs on a loaded machine (npm run chaos --lease).
+      env: {
+        ...FAULT_ENV,
+        ...(process.env.FAULT_LEASE_SECONDS ? { JOB_LEASE_SECONDS: process.env.FAULT_LEASE_SECONDS } : {}),
+        ...env,
+      },
       ...(place.wrap ? { wrap: place.wrap } : {}),
     });
     workers.push(worker);
