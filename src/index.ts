@@ -96,3 +96,12 @@ export { ENCRYPTED } from './sealed-payload.js';
 export { MAX_DELAY_SECONDS } from './time-rules.js';
 export { enableTracing, MESSAGING_SYSTEM, type TracingOptions } from './tracing/job-tracing.js';
 export type { JobMiddleware } from './worker/run-job.js';
+export type * from './drivers/flow-contract.js';
+export type { QueueLimitsInput } from './flow/dispatch-flow.js';
+export {
+  type JobMiddlewareObject,
+  RateLimited,
+  ThrottlesExceptions,
+  WithoutOverlapping,
+} from './flow/middleware.js';
+export { CancelledError } from './flow/run-flow.js';

@@ -147,6 +147,8 @@ export async function runJob(job: Job, context: Partial<JobContext> = {}): Promi
     maxAttempts: job.maxAttempts(),
     jobId: randomUUID(),
     queueName: job.queueName(),
+    jobName: job.jobName(),
+    release: () => {},
     ...context,
-  });
+  } as JobContext);
 }
