@@ -11,9 +11,18 @@ import type {
   ThroughputBucket,
   WorkerInfo,
 } from './drivers/contract.js';
+import { CANCELLED, type EnqueueResult, NO_LIMITS, type QueueLimits } from './drivers/flow-contract.js';
 import { type EncryptionSettings, Keyring, settingsFromEnv } from './encryption.js';
 import { InvalidJobError, JobwrightError } from './errors.js';
 import { JobEventEmitter } from './events.js';
+import {
+  addFlowFields,
+  mergeLimits,
+  poolName,
+  type QueueLimitsInput,
+  uniqueTakenError,
+} from './flow/dispatch-flow.js';
+import { orderedQueuesView } from './flow/ordered-queues.js';
 import { Isolation } from './isolation/pool.js';
 import { isolationOf } from './isolation/settings.js';
 import { type Job, type JobClass, type JobRecord, resolveJobSettings } from './job.js';
@@ -29,15 +38,6 @@ import {
   assertSeconds,
   assertTimeout,
 } from './validation.js';
-import { CANCELLED, type EnqueueResult, NO_LIMITS, type QueueLimits } from './drivers/flow-contract.js';
-import {
-  addFlowFields,
-  mergeLimits,
-  poolName,
-  type QueueLimitsInput,
-  uniqueTakenError,
-} from './flow/dispatch-flow.js';
-import { orderedQueuesView } from './flow/ordered-queues.js';
 import { encodeMeta, type JobMeta, toLink } from './worker/chain.js';
 import { QueueWorker } from './worker/queue-worker.js';
 import { type JobMiddleware, type RunnerDeps, runAttempt } from './worker/run-job.js';
@@ -322,7 +322,9 @@ export class JobDispatcher {
       options.graceSeconds ?? this.config.shutdownGraceSeconds,
       2e6,
     );
-    const names = [...this.workers.keys()].filter((name) => name === queue || name.split(',').includes(queue));
+    const names = [...this.workers.keys()].filter(
+      (name) => name === queue || name.split(',').includes(queue),
+    );
     if (names.length === 0) return 0;
     const stopping = names.map((name) => {
       const worker = this.workers.get(name)!;

@@ -12,7 +12,12 @@ const MAX_UNIQUE_FOR = 365 * 86_400;
 export function addFlowFields(row: NewJob, job: Job): void {
   const uniqueId = job.uniqueId === Job.prototype.uniqueId ? null : job.uniqueId();
   if (uniqueId !== null && uniqueId !== undefined) {
-    if (typeof uniqueId !== 'string' || uniqueId.length === 0 || uniqueId.length > MAX_KEY || uniqueId.includes('\u0000')) {
+    if (
+      typeof uniqueId !== 'string' ||
+      uniqueId.length === 0 ||
+      uniqueId.length > MAX_KEY ||
+      uniqueId.includes('\u0000')
+    ) {
       throw new InvalidJobError(
         'INVALID_UNIQUE_ID',
         `${row.jobName}.uniqueId() must return null or a string of 1 to ${MAX_KEY} characters; nothing was stored`,
@@ -30,7 +35,12 @@ export function addFlowFields(row: NewJob, job: Job): void {
   }
   const group = job.group === Job.prototype.group ? null : job.group();
   if (group !== null && group !== undefined) {
-    if (typeof group !== 'string' || group.length === 0 || group.length > MAX_KEY || group.includes('\u0000')) {
+    if (
+      typeof group !== 'string' ||
+      group.length === 0 ||
+      group.length > MAX_KEY ||
+      group.includes('\u0000')
+    ) {
       throw new InvalidJobError(
         'INVALID_GROUP',
         `${row.jobName}.group() must return null or a string of 1 to ${MAX_KEY} characters; nothing was stored`,
@@ -89,7 +99,10 @@ function rate(name: string, value: unknown): RateLimit | null {
 /** Merges the keys given into `current` (SPEC: `null` clears one, a missing key keeps it). */
 export function mergeLimits(current: QueueLimits, input: QueueLimitsInput): QueueLimits {
   if (!input || typeof input !== 'object') {
-    throw new InvalidJobError('INVALID_QUEUE_LIMIT', 'setQueueLimits(queue, limits): limits must be an object');
+    throw new InvalidJobError(
+      'INVALID_QUEUE_LIMIT',
+      'setQueueLimits(queue, limits): limits must be an object',
+    );
   }
   const known = new Set(Object.keys(NO_LIMITS));
   for (const key of Object.keys(input)) {

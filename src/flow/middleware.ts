@@ -33,14 +33,20 @@ function storeOf(ctx: JobContext, who: string): FlowControl {
 
 function positive(name: string, value: unknown, max: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > max) {
-    throw new InvalidJobError('INVALID_MIDDLEWARE_OPTION', `${name} must be a number above 0 and at most ${max}`);
+    throw new InvalidJobError(
+      'INVALID_MIDDLEWARE_OPTION',
+      `${name} must be a number above 0 and at most ${max}`,
+    );
   }
   return value;
 }
 
 function keyOf(name: string, key: unknown): string {
   if (typeof key !== 'string' || key.length === 0 || key.length > 200) {
-    throw new InvalidJobError('INVALID_MIDDLEWARE_KEY', `${name} key must be a string of 1 to 200 characters`);
+    throw new InvalidJobError(
+      'INVALID_MIDDLEWARE_KEY',
+      `${name} key must be a string of 1 to 200 characters`,
+    );
   }
   return key;
 }
@@ -91,7 +97,9 @@ export class WithoutOverlapping implements JobMiddlewareObject {
     this.key = keyOf('WithoutOverlapping', key);
     this.expireAfter = positive('WithoutOverlapping expireAfter', options.expireAfter ?? 3600, 30 * DAY);
     this.releaseAfter =
-      options.releaseAfter === 0 ? 0 : positive('WithoutOverlapping releaseAfter', options.releaseAfter ?? 1, DAY);
+      options.releaseAfter === 0
+        ? 0
+        : positive('WithoutOverlapping releaseAfter', options.releaseAfter ?? 1, DAY);
     this.dontRelease = options.dontRelease === true;
   }
   async handle(ctx: JobContext, next: () => Promise<unknown>): Promise<unknown> {

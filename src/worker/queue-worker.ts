@@ -92,7 +92,11 @@ export class QueueWorker {
       onHeld: () => this.fill(),
       onError: (error) => this.reportError(error),
     });
-    this.cancels = new CancelWatch(deps.driver, () => this.running.values(), (e) => this.reportError(e));
+    this.cancels = new CancelWatch(
+      deps.driver,
+      () => this.running.values(),
+      (e) => this.reportError(e),
+    );
   }
 
   get queue(): string {

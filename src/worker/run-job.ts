@@ -1,8 +1,11 @@
 import type { JobDefaults } from '../config.js';
 import type { Outcome, OutcomeResult, QueueDriver, ReservedJob, StoredJob } from '../drivers/contract.js';
+import type { FlowControl } from '../drivers/flow-contract.js';
 import type { Keyring } from '../encryption.js';
 import { InvalidJobError, JobTimeoutError, JobwrightError } from '../errors.js';
 import type { JobEventBase, JobEventEmitter } from '../events.js';
+import { bindStore, type JobMiddlewareObject } from '../flow/middleware.js';
+import { CancelledError, classMiddleware, releaseDelayMs } from '../flow/run-flow.js';
 import type { Isolation } from '../isolation/pool.js';
 import { type Job, type JobContext, resolveJobSettings } from '../job.js';
 import { decodePayload } from '../payload.js';
@@ -12,9 +15,6 @@ import { nextInChain, parseMeta } from './chain.js';
 import { describeError, toError } from './error-text.js';
 import type { OutcomeWriter } from './outcome-writer.js';
 import { checkStoredPayload } from './stored-payload-check.js';
-import type { FlowControl } from '../drivers/flow-contract.js';
-import { bindStore, type JobMiddlewareObject } from '../flow/middleware.js';
-import { CancelledError, classMiddleware, releaseDelayMs } from '../flow/run-flow.js';
 
 export { describeError, toError } from './error-text.js';
 

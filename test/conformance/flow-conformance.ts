@@ -35,11 +35,15 @@ export function runFlowConformance(harness: ReturnType<typeof makeHarnessFactory
 
   it('flow: uniqueFor lets the lock lapse while the job still waits', async () => {
     const { dispatcher, run } = await create();
-    const first = await dispatcher.dispatch(new FlowJob(run, 1, { uniqueId: 'u', uniqueFor: 0.2 }), { delay: 60 });
+    const first = await dispatcher.dispatch(new FlowJob(run, 1, { uniqueId: 'u', uniqueFor: 0.2 }), {
+      delay: 60,
+    });
     expect(await dispatcher.dispatch(new FlowJob(run, 2, { uniqueId: 'u', uniqueFor: 0.2 }))).toBe(first);
     await sleep(250);
     expect(await dispatcher.dispatch(new FlowJob(run, 3, { uniqueId: 'u', uniqueFor: 0.2 }))).not.toBe(first);
-    await expect(dispatcher.dispatch(new FlowJob(run, 4, { uniqueId: '' }))).rejects.toBeInstanceOf(InvalidJobError);
+    await expect(dispatcher.dispatch(new FlowJob(run, 4, { uniqueId: '' }))).rejects.toBeInstanceOf(
+      InvalidJobError,
+    );
   });
 
   it('flow: cancel fails a waiting job at once and it never runs; unknown and finished jobs give false', async () => {
@@ -91,7 +95,9 @@ export function runFlowConformance(harness: ReturnType<typeof makeHarnessFactory
 
   it('flow: WithoutOverlapping runs one at a time across slots; RateLimited releases what is over the limit', async () => {
     const { dispatcher, run, rec } = await create();
-    await dispatcher.dispatchMany([1, 2, 3, 4].map((n) => new FlowJob(run, n, { middleware: 'overlap', sleepMs: 30 })));
+    await dispatcher.dispatchMany(
+      [1, 2, 3, 4].map((n) => new FlowJob(run, n, { middleware: 'overlap', sleepMs: 30 })),
+    );
     await dispatcher.startWorker('default', 4);
     await waitFor('all done', () => rec.of('done').length === 4);
     expect(rec.maxActive).toBe(1);
@@ -111,7 +117,9 @@ export function runFlowConformance(harness: ReturnType<typeof makeHarnessFactory
 
   it('flow: ThrottlesExceptions releases the class after too many exceptions', async () => {
     const { dispatcher, run, rec } = await create();
-    const failing = await dispatcher.dispatch(new FlowJob(run, 1, { middleware: 'throttle', fail: true, maxAttempts: 1 }));
+    const failing = await dispatcher.dispatch(
+      new FlowJob(run, 1, { middleware: 'throttle', fail: true, maxAttempts: 1 }),
+    );
     await dispatcher.startWorker('default', 1);
     await waitFor('first failed', async () => (await dispatcher.find(failing))?.status === 'failed');
     const next = await dispatcher.dispatch(new FlowJob(run, 2, { middleware: 'throttle' }));
@@ -145,7 +153,9 @@ export function runFlowConformance(harness: ReturnType<typeof makeHarnessFactory
     await dispatcher.setQueueLimits('default', { concurrency: 2 });
     await dispatcher.setQueueLimits('default', { groupConcurrency: 1 });
     expect(await dispatcher.queueLimits('default')).toMatchObject({ concurrency: 2, groupConcurrency: 1 });
-    await expect(dispatcher.setQueueLimits('default', { concurrency: 0 })).rejects.toBeInstanceOf(InvalidJobError);
+    await expect(dispatcher.setQueueLimits('default', { concurrency: 0 })).rejects.toBeInstanceOf(
+      InvalidJobError,
+    );
     const other = await second();
     other.register([FlowJob]);
     await dispatcher.dispatchMany(
@@ -159,13 +169,16 @@ export function runFlowConformance(harness: ReturnType<typeof makeHarnessFactory
     const a = [1, 2, 3].map((n) => [rec.of('start', n)[0]!.at, rec.of('done', n)[0]!.at] as const);
     a.sort((x, y) => x[0] - y[0]);
     for (let i = 1; i < a.length; i++) expect(a[i]![0]).toBeGreaterThanOrEqual(a[i - 1]![1]);
-    await dispatcher.setQueueLimits('default', { concurrency: null, groupConcurrency: null, rate: { max: 2, perSeconds: 60 } });
-    await dispatcher.dispatchMany([7, 8, 9, 10].map((n) => new FlowJob(run, n)));
+    // A fresh queue: processes cache "has limits" for up to a second (docs/flow-control.md).
+    await dispatcher.setQueueLimits('burst', { rate: { max: 2, perSeconds: 60 } });
+    await dispatcher.dispatchMany([7, 8, 9, 10].map((n) => new FlowJob(run, n, { queue: 'burst' })));
+    await dispatcher.startWorker('burst', 4);
+    await other.startWorker('burst', 4);
     await waitFor('two more done', () => rec.of('done').length === 8);
     await sleep(200);
     expect(rec.of('done')).toHaveLength(8);
-    expect((await dispatcher.stats('default')).pendingJobs).toBe(2);
-    await dispatcher.setQueueLimits('default', { rate: null });
+    expect((await dispatcher.stats('burst')).pendingJobs).toBe(2);
+    await dispatcher.setQueueLimits('burst', { rate: null });
     await waitFor('rest done', () => rec.of('done').length === 10);
   });
 }

@@ -31,7 +31,6 @@ import type {
   WorkerInfo,
 } from '../contract.js';
 import { CountsByQueue } from '../counts.js';
-import { minuteBuckets } from '../throughput.js';
 import {
   CANCELLED,
   type CounterHit,
@@ -41,6 +40,7 @@ import {
   NO_LIMITS,
   type QueueLimits,
 } from '../flow-contract.js';
+import { minuteBuckets } from '../throughput.js';
 import { MemoryFlow } from './memory-flow.js';
 import { MinHeap } from './min-heap.js';
 
@@ -115,7 +115,8 @@ export class MemoryQueueDriver implements QueueDriver {
   async enqueue({ jobs }: EnqueueParams): Promise<EnqueueResult> {
     const now = this.clock();
     const ids: string[] = [];
-    for (const job of jobs) ids.push(job.uniqueKey ? this.insertUnique(job, now) : (this.insert(job, now), job.id));
+    for (const job of jobs)
+      ids.push(job.uniqueKey ? this.insertUnique(job, now) : (this.insert(job, now), job.id));
     for (const queue of new Set(jobs.map((j) => j.queueName))) this.wakeups.emit('wake', queue);
     return { ids };
   }
@@ -150,7 +151,8 @@ export class MemoryQueueDriver implements QueueDriver {
     const now = this.clock();
     this.promoteDue(state, now);
     const limits = this.flow.limits.get(queue);
-    if (limits) return this.reserveLimited(queue, state, limits, Math.min(limit, start ?? limit), leaseMs, now);
+    if (limits)
+      return this.reserveLimited(queue, state, limits, Math.min(limit, start ?? limit), leaseMs, now);
     const startNow = start ?? limit;
     const reserved: ReservedJob[] = [];
     while (reserved.length < limit) {
@@ -462,7 +464,11 @@ export class MemoryQueueDriver implements QueueDriver {
     return true;
   }
 
-  async cancelRequested({ leases }: { leases: Array<{ id: string; leaseToken: string }> }): Promise<string[]> {
+  async cancelRequested({
+    leases,
+  }: {
+    leases: Array<{ id: string; leaseToken: string }>;
+  }): Promise<string[]> {
     return leases.filter((l) => this.rows.get(l.id)?.cancelLease === l.leaseToken).map((l) => l.id);
   }
 

@@ -2,13 +2,13 @@ import type { LeaseRef, NewJob, ReservedJob } from '../contract.js';
 import {
   type CounterHit,
   hasLimits,
-  type LimitState,
   LimitGate,
+  type LimitState,
   NO_LIMITS,
   type QueueLimits,
 } from '../flow-contract.js';
 import type { PgPoolLike, PgQueryable } from './connection.js';
-import { newJobArrays, type JobRow, toReservedJob } from './rows.js';
+import { type JobRow, newJobArrays, toReservedJob } from './rows.js';
 import { jobColumns } from './sql.js';
 
 /** How long a process trusts its copy of "this queue has no limits" (ms). */
@@ -106,10 +106,18 @@ export class PgFlow {
   }
 
   /** Starts what the queue's limits allow, holding nothing ahead; one transaction per queue at a time. */
-  async reserveLimited(queue: string, want: number, leaseMs: number, workerId: string): Promise<ReservedJob[]> {
+  async reserveLimited(
+    queue: string,
+    want: number,
+    leaseMs: number,
+    workerId: string,
+  ): Promise<ReservedJob[]> {
     const s = this.s;
     return this.transaction(async (c) => {
-      await c.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [this.space, `limits:${queue}`]);
+      await c.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
+        this.space,
+        `limits:${queue}`,
+      ]);
       const limits = (await this.readLimits(c, queue)) ?? NO_LIMITS;
       this.limitsCache.set(queue, { limits: hasLimits(limits) ? limits : null, at: performance.now() });
       const gate = new LimitGate(limits, await this.state(c, queue, limits), want);
@@ -144,13 +152,23 @@ export class PgFlow {
       }
       return rows
         .map(toReservedJob)
-        .sort((a, b) => a.priority - b.priority || a.availableAt.getTime() - b.availableAt.getTime() || (a.id < b.id ? -1 : 1));
+        .sort(
+          (a, b) =>
+            a.priority - b.priority ||
+            a.availableAt.getTime() - b.availableAt.getTime() ||
+            (a.id < b.id ? -1 : 1),
+        );
     });
   }
 
   private async state(c: PgQueryable, queue: string, limits: QueueLimits): Promise<LimitState> {
     const s = this.s;
-    const state: LimitState = { running: 0, startsInWindow: 0, groupRunning: new Map(), groupStartsInWindow: new Map() };
+    const state: LimitState = {
+      running: 0,
+      startsInWindow: 0,
+      groupRunning: new Map(),
+      groupStartsInWindow: new Map(),
+    };
     const { rows: running } = await c.query<{ g: string | null; n: number }>(
       `SELECT group_key AS g, count(*)::int AS n FROM ${s}.jobs
        WHERE status = 'processing' AND queue_name = $1 AND reserved_at IS NOT NULL GROUP BY group_key`,
@@ -247,10 +265,10 @@ export class PgFlow {
   }
 
   async releaseLock(key: string, owner: string): Promise<void> {
-    await (await this.pool()).query(`DELETE FROM ${this.s}.jobwright_flow_keys WHERE key = $1 AND owner = $2`, [
-      key,
-      owner,
-    ]);
+    await (await this.pool()).query(
+      `DELETE FROM ${this.s}.jobwright_flow_keys WHERE key = $1 AND owner = $2`,
+      [key, owner],
+    );
   }
 
   async hit(key: string, windowMs: number, max: number | null): Promise<CounterHit> {

@@ -1,5 +1,3 @@
-import type { CounterHit, EnqueueResult, QueueLimits } from '../flow-contract.js';
-import { PgFlow } from './pg-flow.js';
 import { createHash } from 'node:crypto';
 import { InvalidJobError, StoreError } from '../../errors.js';
 import type {
@@ -33,6 +31,7 @@ import type {
   WakeListener,
   WorkerInfo,
 } from '../contract.js';
+import type { CounterHit, EnqueueResult, QueueLimits } from '../flow-contract.js';
 import { Batcher } from './batcher.js';
 import { guardPool, pgTarget } from './connect-errors.js';
 import {
@@ -48,6 +47,7 @@ import {
 import { NotifyListener } from './listener.js';
 import { runMigrations } from './migrate.js';
 import { assertStorableJob, storeError } from './pg-errors.js';
+import { PgFlow } from './pg-flow.js';
 import { countJobs, insertActivity, listJobs, liveWorkers, readActivity } from './reads.js';
 import { type JobRow, newJobArrays, toReservedJob, toStoredJob } from './rows.js';
 import { buildStatements, type Statements } from './sql.js';
@@ -157,9 +157,11 @@ export class DatabaseQueueDriver implements QueueDriver {
     await this.migrate();
     // Queues with limits reserve in their own transaction; "has limits" is cached for a second.
     if (await this.flow.cachedLimits(queue)) {
-      return this.flow.reserveLimited(queue, Math.min(limit, start ?? limit), leaseMs, workerId).catch((e: unknown) => {
-        throw storeError(e);
-      });
+      return this.flow
+        .reserveLimited(queue, Math.min(limit, start ?? limit), leaseMs, workerId)
+        .catch((e: unknown) => {
+          throw storeError(e);
+        });
     }
     const { rows } = await (await this.pool()).query<JobRow>(
       this.hot(this.sql.reserve, [queue, limit, leaseMs, workerId, Math.min(limit, start ?? limit)]),
@@ -368,7 +370,11 @@ export class DatabaseQueueDriver implements QueueDriver {
     return this.flow.cancel(id, reason);
   }
 
-  async cancelRequested({ leases }: { leases: Array<{ id: string; leaseToken: string }> }): Promise<string[]> {
+  async cancelRequested({
+    leases,
+  }: {
+    leases: Array<{ id: string; leaseToken: string }>;
+  }): Promise<string[]> {
     await this.migrate();
     return this.flow.cancelRequested(leases);
   }
@@ -399,7 +405,15 @@ export class DatabaseQueueDriver implements QueueDriver {
     await this.flow.releaseLock(key, owner);
   }
 
-  async hitCounter({ key, windowMs, max }: { key: string; windowMs: number; max: number | null }): Promise<CounterHit> {
+  async hitCounter({
+    key,
+    windowMs,
+    max,
+  }: {
+    key: string;
+    windowMs: number;
+    max: number | null;
+  }): Promise<CounterHit> {
     await this.migrate();
     return this.flow.hit(key, windowMs, max);
   }

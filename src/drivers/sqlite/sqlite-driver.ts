@@ -40,7 +40,6 @@ import { GroupCommit } from './group-commit.js';
 import { appliedMigrations, runMigrations } from './migrations.js';
 import { isDatabase, openDatabase, type SqliteDatabase, translateOpenError } from './open-database.js';
 import * as q from './queries.js';
-import { SqliteFlow } from './sqlite-flow.js';
 import { countJobs, listJobs, type SqliteReader, throughputBuckets } from './reads.js';
 import {
   type ActivityRow,
@@ -51,6 +50,7 @@ import {
   toWorkerInfo,
   type WorkerRow,
 } from './rows.js';
+import { SqliteFlow } from './sqlite-flow.js';
 import { closeHub, openHub } from './wake-hub.js';
 import { SqliteWakeups, type WatchFunction } from './wakeups.js';
 
@@ -456,7 +456,11 @@ export class SqliteQueueDriver implements QueueDriver {
     return this.commit(() => this.flow.cancel(id, reason, this.now()));
   }
 
-  async cancelRequested({ leases }: { leases: Array<{ id: string; leaseToken: string }> }): Promise<string[]> {
+  async cancelRequested({
+    leases,
+  }: {
+    leases: Array<{ id: string; leaseToken: string }>;
+  }): Promise<string[]> {
     this.ensureMigrated();
     return this.guard(() => this.flow.cancelRequested(leases));
   }
@@ -484,7 +488,15 @@ export class SqliteQueueDriver implements QueueDriver {
     await this.commit(() => this.flow.releaseLock(key, owner));
   }
 
-  async hitCounter({ key, windowMs, max }: { key: string; windowMs: number; max: number | null }): Promise<CounterHit> {
+  async hitCounter({
+    key,
+    windowMs,
+    max,
+  }: {
+    key: string;
+    windowMs: number;
+    max: number | null;
+  }): Promise<CounterHit> {
     return this.commit(() => this.flow.hit(key, windowMs, max, this.now()));
   }
 

@@ -3,8 +3,8 @@ import type { LeaseRef, NewJob } from '../contract.js';
 import {
   type CounterHit,
   hasLimits,
-  type LimitState,
   LimitGate,
+  type LimitState,
   NO_LIMITS,
   type QueueLimits,
 } from '../flow-contract.js';
@@ -81,7 +81,10 @@ export class SqliteFlow {
   /** Inside the enqueue transaction: stores a unique or grouped job; returns the id holding it. */
   insert(job: NewJob, availableAt: number, now: number): string {
     if (job.uniqueKey) {
-      const holder = this.host.stmt(UNIQUE_HOLDER).pluck().get({ ...job, now }) as string | undefined;
+      const holder = this.host
+        .stmt(UNIQUE_HOLDER)
+        .pluck()
+        .get({ ...job, now }) as string | undefined;
       if (holder !== undefined) return holder;
     }
     this.host.stmt(INSERT_FLOW_JOB).run({
@@ -151,7 +154,10 @@ export class SqliteFlow {
       groupRunning: new Map(),
       groupStartsInWindow: new Map(),
     };
-    for (const { g, n } of this.host.stmt(RUNNING_BY_GROUP).all({ queue }) as Array<{ g: string | null; n: number }>) {
+    for (const { g, n } of this.host.stmt(RUNNING_BY_GROUP).all({ queue }) as Array<{
+      g: string | null;
+      n: number;
+    }>) {
       state.running += n;
       if (g !== null) state.groupRunning.set(g, n);
     }
@@ -163,7 +169,8 @@ export class SqliteFlow {
     }
     const starts = (since: number) =>
       this.host.stmt(STARTS_BY_GROUP).all({ queue, since }) as Array<{ g: string | null; n: number }>;
-    if (limits.rate) for (const { n } of starts(now - limits.rate.perSeconds * 1000)) state.startsInWindow += n;
+    if (limits.rate)
+      for (const { n } of starts(now - limits.rate.perSeconds * 1000)) state.startsInWindow += n;
     if (limits.groupRate) {
       for (const { g, n } of starts(now - limits.groupRate.perSeconds * 1000)) {
         if (g !== null) state.groupStartsInWindow.set(g, n);
@@ -179,7 +186,9 @@ export class SqliteFlow {
 
   cancelRequested(leases: LeaseRef[]): string[] {
     if (leases.length === 0) return [];
-    const rows = this.host.stmt(CANCELLED_LEASES).all({ ids: JSON.stringify(leases.map((l) => l.id)) }) as Array<{
+    const rows = this.host
+      .stmt(CANCELLED_LEASES)
+      .all({ ids: JSON.stringify(leases.map((l) => l.id)) }) as Array<{
       id: string;
       lease_token: string;
     }>;
@@ -237,7 +246,9 @@ export class SqliteFlow {
     }
     const expiresAt = live?.expires_at ?? now + Math.round(windowMs);
     this.host
-      .stmt('INSERT OR REPLACE INTO jobwright_flow_keys (key, owner, count, expires_at) VALUES (?, NULL, ?, ?)')
+      .stmt(
+        'INSERT OR REPLACE INTO jobwright_flow_keys (key, owner, count, expires_at) VALUES (?, NULL, ?, ?)',
+      )
       .run(key, count + 1, expiresAt);
     return { allowed: true, count: count + 1, resetInMs: expiresAt - now };
   }
