@@ -595,7 +595,7 @@ export class JobDispatcher {
 }
 
 /** The ids `enqueue` reports (a unique job may get a live job's id), or the rows' own. */
-function idsOf(result: EnqueueResult | void, rows: NewJob[]): string[] {
+function idsOf(result: EnqueueResult | undefined, rows: NewJob[]): string[] {
   return result?.ids && result.ids.length === rows.length ? result.ids : rows.map((row) => row.id);
 }
 

@@ -304,7 +304,7 @@ export interface JobLifecycle {
   /** Creates or upgrades the schema; idempotent. Other verbs call it on first use. */
   migrate(): Promise<void>;
   /** Stores the jobs; a unique job whose key a live job holds is not stored (see flow-contract.ts). */
-  enqueue(params: EnqueueParams): Promise<EnqueueResult | void>;
+  enqueue(params: EnqueueParams): Promise<EnqueueResult | undefined>;
   /** Leases up to `limit` due jobs in (priority, id) order; the first `start` are started, the rest held. */
   reserve(params: ReserveParams): Promise<ReservedJob[]>;
   /** Counts the attempt of held jobs, sets `reservedAt`, renews their lease; one write for all. */

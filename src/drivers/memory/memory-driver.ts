@@ -115,8 +115,10 @@ export class MemoryQueueDriver implements QueueDriver {
   async enqueue({ jobs }: EnqueueParams): Promise<EnqueueResult> {
     const now = this.clock();
     const ids: string[] = [];
-    for (const job of jobs)
-      ids.push(job.uniqueKey ? this.insertUnique(job, now) : (this.insert(job, now), job.id));
+    for (const job of jobs) {
+      if (job.uniqueKey) ids.push(this.insertUnique(job, now));
+      else ids.push(this.insert(job, now).id);
+    }
     for (const queue of new Set(jobs.map((j) => j.queueName))) this.wakeups.emit('wake', queue);
     return { ids };
   }

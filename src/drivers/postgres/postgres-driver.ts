@@ -113,7 +113,7 @@ export class DatabaseQueueDriver implements QueueDriver {
     return this.readyPromise;
   }
 
-  async enqueue({ jobs, tx }: EnqueueParams): Promise<EnqueueResult | void> {
+  async enqueue({ jobs, tx }: EnqueueParams): Promise<EnqueueResult | undefined> {
     if (jobs.length === 0) return;
     // Refused here, before anything is stored: a chain link PostgreSQL could not store later
     // would fail its whole chain at the completion of the link before (issue 12).

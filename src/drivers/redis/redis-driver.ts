@@ -127,7 +127,7 @@ export class RedisQueueDriver implements QueueDriver {
     await this.open();
   }
 
-  async enqueue({ jobs }: EnqueueParams): Promise<EnqueueResult | void> {
+  async enqueue({ jobs }: EnqueueParams): Promise<EnqueueResult | undefined> {
     if (jobs.length === 0) return;
     await this.open();
     if (jobs.some((job) => job.uniqueKey || job.group)) return this.enqueueFlow(jobs);
@@ -433,7 +433,8 @@ export class RedisQueueDriver implements QueueDriver {
   private async enqueueFlow(jobs: NewJob[]): Promise<EnqueueResult> {
     const ids = jobs.map((job) => job.id);
     const byQueue = new Map<string, number[]>();
-    jobs.forEach((job, i) => byQueue.set(job.queueName, [...(byQueue.get(job.queueName) ?? []), i]));
+    for (const [i, job] of jobs.entries())
+      byQueue.set(job.queueName, [...(byQueue.get(job.queueName) ?? []), i]);
     await Promise.all(
       [...byQueue].map(async ([queue, indexes]) => {
         await this.registerQueue(queue);
@@ -441,7 +442,7 @@ export class RedisQueueDriver implements QueueDriver {
           queue,
           indexes.map((i) => jobs[i]!),
         );
-        indexes.forEach((jobIndex, n) => (ids[jobIndex] = stored[n] ?? ids[jobIndex]!));
+        for (const [n, jobIndex] of indexes.entries()) ids[jobIndex] = stored[n] ?? ids[jobIndex]!;
         const delays = indexes
           .map((i) => jobs[i]!)
           .filter((j) => j.availableAt === null && j.delayMs > 0)

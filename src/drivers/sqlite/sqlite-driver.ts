@@ -180,7 +180,7 @@ export class SqliteQueueDriver implements QueueDriver {
     return appliedMigrations(this.db);
   }
 
-  async enqueue({ jobs, tx }: EnqueueParams): Promise<EnqueueResult | void> {
+  async enqueue({ jobs, tx }: EnqueueParams): Promise<EnqueueResult | undefined> {
     if (tx !== undefined && tx !== null) {
       throw new JobwrightError(
         'UNSUPPORTED',
