@@ -13,15 +13,14 @@ export interface JobMiddlewareObject {
   handle(ctx: JobContext, next: () => Promise<unknown>): Promise<unknown> | unknown;
 }
 
-/** The store of the job a context belongs to; set by the runner for each attempt. */
-const stores = new WeakMap<JobContext, FlowControl>();
-
-export function bindStore(ctx: JobContext, store: FlowControl | undefined): void {
-  if (store) stores.set(ctx, store);
-}
+/**
+ * Where the runner puts the store on each attempt's context: a symbol key, so it stays out of
+ * `Object.keys(ctx)` and JSON, and costs no lookup table per job.
+ */
+export const FLOW_STORE: unique symbol = Symbol('jobwright.flowStore');
 
 function storeOf(ctx: JobContext, who: string): FlowControl {
-  const store = stores.get(ctx);
+  const store = (ctx as { [FLOW_STORE]?: FlowControl })[FLOW_STORE];
   if (!store) {
     throw new InvalidJobError(
       'MIDDLEWARE_NEEDS_STORE',

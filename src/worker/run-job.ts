@@ -4,7 +4,7 @@ import type { FlowControl } from '../drivers/flow-contract.js';
 import type { Keyring } from '../encryption.js';
 import { InvalidJobError, JobTimeoutError, JobwrightError } from '../errors.js';
 import type { JobEventBase, JobEventEmitter } from '../events.js';
-import { bindStore, type JobMiddlewareObject } from '../flow/middleware.js';
+import { FLOW_STORE, type JobMiddlewareObject } from '../flow/middleware.js';
 import { CancelledError, classMiddleware, releaseDelayMs } from '../flow/run-flow.js';
 import type { Isolation } from '../isolation/pool.js';
 import { type Job, type JobContext, resolveJobSettings } from '../job.js';
@@ -128,7 +128,7 @@ export async function runAttempt(
   // The AbortController is made only if the job looks at ctx.signal; most never do.
   let controller: AbortController | undefined;
   let abortReason: Error | undefined;
-  const ctx: JobContext = {
+  const ctx: JobContext & { [FLOW_STORE]?: FlowControl } = {
     get signal() {
       controller ??= new AbortController();
       if (abortReason && !controller.signal.aborted) controller.abort(abortReason);
@@ -142,8 +142,8 @@ export async function runAttempt(
     release(delaySeconds = 0) {
       active.releaseMs = releaseDelayMs(delaySeconds);
     },
+    [FLOW_STORE]: store,
   };
-  bindStore(ctx, store);
   const interrupted = new Promise<never>((_, reject) => {
     active.interrupt = (reason) => {
       if (abortReason) return;
@@ -285,7 +285,9 @@ export async function runReservedJob(deps: RunnerDeps, run: ActiveRun): Promise<
   let failure = error;
   const retryInSeconds = job.attempts < job.maxAttempts && retryDelayOrError(deps, instance, job, error);
   if (retryInSeconds instanceof Error) failure = retryInSeconds;
-  else if (retryInSeconds !== false) {
+  else if (retryInSeconds !== false && (await cancelAsked(deps, job))) {
+    failure = new CancelledError();
+  } else if (retryInSeconds !== false) {
     const result = await writeOutcome(deps, {
       kind: 'retry',
       ...lease,
@@ -304,7 +306,22 @@ export async function runReservedJob(deps: RunnerDeps, run: ActiveRun): Promise<
     return;
   }
   events.emit('job:failed', { ...base, durationMs, error: failure });
-  await callFailedHook(deps, instance, failure, job);
+  // failed() does not run for a cancelled job (SPEC decisions).
+  if (!(failure instanceof CancelledError)) await callFailedHook(deps, instance, failure, job);
+}
+
+/**
+ * Whether `cancel` was asked for this run before its failure was written: a cancelled job is
+ * not retried even when its attempt failed before the worker saw the cancel. One read per
+ * failed attempt that would retry, never on the success path.
+ */
+async function cancelAsked(deps: RunnerDeps, job: ReservedJob): Promise<boolean> {
+  try {
+    const ids = await deps.driver.cancelRequested({ leases: [{ id: job.id, leaseToken: job.leaseToken }] });
+    return ids.length > 0;
+  } catch {
+    return false;
+  }
 }
 
 /** Retry delays are capped at a year: Node timers and the stores' date ranges stay safe. */

@@ -181,4 +181,17 @@ export function runFlowConformance(harness: ReturnType<typeof makeHarnessFactory
     await dispatcher.setQueueLimits('burst', { rate: null });
     await waitFor('rest done', () => rec.of('done').length === 10);
   });
+
+  it('flow: a cancelled job whose attempt throws before its worker sees the cancel is not retried', async () => {
+    const { dispatcher, run, rec } = await create();
+    const id = await dispatcher.dispatch(new FlowJob(run, 1, { sleepMs: 150, fail: true, maxAttempts: 3 }));
+    await dispatcher.startWorker('default', 1);
+    await waitFor('running', () => rec.of('start').length === 1);
+    expect(await dispatcher.cancel(id)).toBe(true);
+    await waitFor('failed', async () => (await dispatcher.find(id))?.status === 'failed');
+    expect((await dispatcher.find(id))!.errorMessage).toMatch(/^Cancelled/);
+    await sleep(100);
+    expect(rec.of('start')).toHaveLength(1);
+    expect(rec.of('failed-hook')).toHaveLength(0);
+  });
 }
