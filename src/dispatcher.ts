@@ -224,7 +224,9 @@ export class JobDispatcher {
     const [first, ...rest] = rows;
     const meta: JobMeta = {
       ...(first!.meta ? (JSON.parse(first!.meta) as JobMeta) : {}),
-      chain: rest.map(toLink),
+      // Links are stored by the store's completion step, which keeps no unique key or group:
+      // only the first job of a chain is unique or grouped (docs/flow-control.md).
+      chain: rest.map(({ uniqueKey: _u, uniqueForMs: _f, group: _g, ...link }) => toLink(link)),
     };
     const head = { ...first!, meta: encodeMeta(meta) };
     const driver = await this.driver();

@@ -31,6 +31,20 @@ export function runFlowConformance(harness: ReturnType<typeof makeHarnessFactory
     await waitFor('unique job done', async () => (await dispatcher.find(ids[0]!))?.status === 'completed');
     const again = await dispatcher.dispatch(job());
     expect(again).not.toBe(ids[0]);
+    // A failed unique job is not revived while another live job holds its id.
+    await dispatcher.stopWorker('default');
+    const doomed = await dispatcher.dispatch(
+      new FlowJob(run, 4, { uniqueId: 'u9', fail: true, maxAttempts: 1 }),
+    );
+    await dispatcher.startWorker('default', 1);
+    await waitFor('doomed failed', async () => (await dispatcher.find(doomed))?.status === 'failed');
+    await dispatcher.stopWorker('default');
+    const holder = await dispatcher.dispatch(new FlowJob(run, 5, { uniqueId: 'u9' }));
+    expect(holder).not.toBe(doomed);
+    expect(await dispatcher.retryFailed(doomed)).toBe(0);
+    await dispatcher.startWorker('default', 1);
+    await waitFor('holder done', async () => (await dispatcher.find(holder))?.status === 'completed');
+    expect(await dispatcher.retryFailed(doomed)).toBe(1);
   });
 
   it('flow: uniqueFor lets the lock lapse while the job still waits', async () => {

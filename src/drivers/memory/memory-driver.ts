@@ -123,18 +123,31 @@ export class MemoryQueueDriver implements QueueDriver {
     return { ids };
   }
 
-  /** Stores a unique job unless a live job of its queue holds the key; returns the id that holds it. */
-  private insertUnique(job: NewJob, now: number): string {
-    const key = `${job.queueName}\u0000${job.uniqueKey}`;
+  /** The live job holding `queue`'s unique `key` (its lock unexpired), if any. */
+  private uniqueHolder(key: string, now: number): MemoryRow | undefined {
     const holder = this.uniqueHolders.get(key);
-    if (
+    const live =
       holder &&
       this.rows.get(holder.id) === holder &&
       (holder.status === 'pending' || holder.status === 'processing' || holder.status === 'retrying') &&
-      (holder.uniqueUntil === null || holder.uniqueUntil > now)
-    ) {
-      return holder.id;
-    }
+      (holder.uniqueUntil === null || holder.uniqueUntil > now);
+    return live ? holder : undefined;
+  }
+
+  /** Makes `row` the holder of its unique key unless another live job holds it (retryFailed). */
+  private takeUniqueKey(row: MemoryRow, now: number): boolean {
+    const key = `${row.queueName}\u0000${row.uniqueKey}`;
+    const holder = this.uniqueHolder(key, now);
+    if (holder && holder !== row) return false;
+    this.uniqueHolders.set(key, row);
+    return true;
+  }
+
+  /** Stores a unique job unless a live job of its queue holds the key; returns the id that holds it. */
+  private insertUnique(job: NewJob, now: number): string {
+    const key = `${job.queueName}\u0000${job.uniqueKey}`;
+    const holder = this.uniqueHolder(key, now);
+    if (holder) return holder.id;
     this.uniqueHolders.set(key, this.insert(job, now));
     return job.id;
   }
@@ -340,6 +353,7 @@ export class MemoryQueueDriver implements QueueDriver {
     let count = 0;
     for (const row of candidates) {
       if (row?.status !== 'failed' || (queue && row.queueName !== queue)) continue;
+      if (row.uniqueKey && !this.takeUniqueKey(row, now)) continue;
       row.status = 'pending';
       row.attempts = 0;
       row.failedAt = null;

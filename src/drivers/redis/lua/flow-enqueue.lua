@@ -27,6 +27,7 @@ for i = 4, #ARGV, 12 do
     if group ~= '' then redis.call('HSET', key, 'group', group) end
     if ukey ~= '' then
       redis.call('HSET', KEYS[5], ukey, id)
+      redis.call('HSET', key, 'ukey', ukey)
       if ufor > 0 then redis.call('HSET', key, 'uuntil', now + ufor) end
     end
     out[#out + 1] = id
