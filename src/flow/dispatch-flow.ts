@@ -137,3 +137,14 @@ export function parseRate(text: string): RateLimit {
 export function poolName(queues: string[]): string {
   return queues.join(',');
 }
+
+/** One line: "concurrency 3, rate 20/1s", or "no limits". */
+export function describeLimits(limits: QueueLimits): string {
+  const parts: string[] = [];
+  if (limits.concurrency !== null) parts.push(`concurrency ${limits.concurrency}`);
+  if (limits.rate !== null) parts.push(`rate ${limits.rate.max}/${limits.rate.perSeconds}s`);
+  if (limits.groupConcurrency !== null) parts.push(`group concurrency ${limits.groupConcurrency}`);
+  if (limits.groupRate !== null)
+    parts.push(`group rate ${limits.groupRate.max}/${limits.groupRate.perSeconds}s`);
+  return parts.length > 0 ? parts.join(', ') : 'no limits';
+}

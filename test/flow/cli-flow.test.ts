@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Job, JobDispatcher, SqliteQueueDriver } from '../../src/index.js';
+import { DashboardData } from '../../src/dashboard/data.js';
+import { Job, JobDispatcher, MemoryQueueDriver, SqliteQueueDriver } from '../../src/index.js';
 import { fakeQueue } from '../../src/testing/index.js';
 import { artisanInProcess as artisan, projectsRemovedAfterEach } from '../cli/helpers.js';
 
@@ -74,6 +75,22 @@ describe('testing fake', () => {
       });
     } finally {
       fake.restore();
+    }
+  });
+});
+
+describe('dashboard', () => {
+  it('the overview carries the limits of limited queues only', async () => {
+    const d = new JobDispatcher(new MemoryQueueDriver(), { jobs: [WaitingJob] });
+    try {
+      await d.dispatch(new WaitingJob(), { queue: 'a' });
+      await d.dispatch(new WaitingJob(), { queue: 'b' });
+      await d.setQueueLimits('a', { concurrency: 2 });
+      const { queues } = await new DashboardData(d).overview();
+      expect(queues.find((q) => q.queueName === 'a')?.limits?.concurrency).toBe(2);
+      expect(queues.find((q) => q.queueName === 'b')?.limits).toBeUndefined();
+    } finally {
+      await d.close();
     }
   });
 });

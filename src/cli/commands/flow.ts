@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import type { QueueLimits } from '../../drivers/flow-contract.js';
-import { parseRate, type QueueLimitsInput } from '../../flow/dispatch-flow.js';
+import { describeLimits, parseRate, type QueueLimitsInput } from '../../flow/dispatch-flow.js';
 import { type CliContext, printJson, println, withDispatcher } from '../context.js';
 import { parseCount } from '../format.js';
 
@@ -83,15 +82,4 @@ Examples:
           println(ctx, `${changed ? 'Limits of' : 'Queue'} '${queue}': ${describeLimits(limits)}`);
         }),
     );
-}
-
-/** One line: "concurrency 3, rate 20/1s" or "none". */
-export function describeLimits(limits: QueueLimits): string {
-  const parts: string[] = [];
-  if (limits.concurrency !== null) parts.push(`concurrency ${limits.concurrency}`);
-  if (limits.rate !== null) parts.push(`rate ${limits.rate.max}/${limits.rate.perSeconds}s`);
-  if (limits.groupConcurrency !== null) parts.push(`group concurrency ${limits.groupConcurrency}`);
-  if (limits.groupRate !== null)
-    parts.push(`group rate ${limits.groupRate.max}/${limits.groupRate.perSeconds}s`);
-  return parts.length > 0 ? parts.join(', ') : 'no limits';
 }

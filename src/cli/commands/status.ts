@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import type { QueueStats } from '../../dispatcher.js';
 import type { QueueLimits } from '../../drivers/flow-contract.js';
+import { describeLimits } from '../../flow/dispatch-flow.js';
 import { type CliContext, describeStore, printJson, println, withDispatcher } from '../context.js';
 import { formatDuration, table } from '../format.js';
-import { describeLimits } from './flow.js';
 
 export interface QueueStatus extends QueueStats {
   paused: boolean;
