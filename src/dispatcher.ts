@@ -190,24 +190,27 @@ export class JobDispatcher {
   async dispatchMany(jobs: Job[], options: DispatchOptions = {}): Promise<string[]> {
     const ids: string[] = new Array(jobs.length);
     const rows: NewJob[] = [];
+    /** Where each row's id goes in `ids`. */
+    const at: number[] = [];
     const inline: Array<[number, Job]> = [];
     jobs.forEach((job, i) => {
       if (!job.shouldQueue()) inline.push([i, job]);
       else {
         const row = this.prepare(job, options);
         rows.push(row);
+        at.push(i);
         ids[i] = row.id;
       }
     });
     if (rows.length > 0) {
       const driver = await this.driver();
-      const stored = idsOf(await driver.enqueue({ jobs: rows, tx: options.tx }), rows);
-      const byRow = new Map(rows.map((row, i) => [row.id, stored[i]!]));
-      ids.forEach((id, i) => {
-        if (id !== undefined) ids[i] = byRow.get(id) ?? id;
-      });
+      const result = await driver.enqueue({ jobs: rows, tx: options.tx });
+      // Only unique jobs can come back with another (live) job's id; then nothing was stored for them.
+      const stored = result?.ids && result.ids.length === rows.length ? result.ids : null;
       rows.forEach((row, i) => {
-        if (stored[i] === row.id) this.emitDispatched(row);
+        const id = stored ? stored[i]! : row.id;
+        if (id === row.id) this.emitDispatched(row);
+        else ids[at[i]!] = id;
       });
     }
     for (const [i, job] of inline) ids[i] = await this.runInline(job);

@@ -114,15 +114,19 @@ export class MemoryQueueDriver implements QueueDriver {
 
   async migrate(): Promise<void> {}
 
-  async enqueue({ jobs }: EnqueueParams): Promise<EnqueueResult> {
+  async enqueue({ jobs }: EnqueueParams): Promise<EnqueueResult | undefined> {
     const now = this.clock();
-    const ids: string[] = [];
-    for (const job of jobs) {
-      if (job.uniqueKey) ids.push(this.insertUnique(job, now));
-      else ids.push(this.insert(job, now).id);
+    // Ids are reported only when a unique job is among them: plain enqueues allocate nothing more.
+    let ids: string[] | undefined;
+    for (let i = 0; i < jobs.length; i++) {
+      const job = jobs[i]!;
+      if (job.uniqueKey) {
+        ids ??= jobs.map((j) => j.id);
+        ids[i] = this.insertUnique(job, now);
+      } else this.insert(job, now);
     }
     for (const queue of new Set(jobs.map((j) => j.queueName))) this.wakeups.emit('wake', queue);
-    return { ids };
+    return ids ? { ids } : undefined;
   }
 
   /** The live job holding `queue`'s unique `key` (its lock unexpired), if any. */

@@ -196,7 +196,8 @@ export class SqliteQueueDriver implements QueueDriver {
       const now = this.now();
       const insert = this.stmt(q.INSERT_JOB);
       let ids: string[] | undefined;
-      for (const [i, job] of jobs.entries()) {
+      for (let i = 0; i < jobs.length; i++) {
+        const job = jobs[i]!;
         const availableAt = availableAtOf(job, now);
         if (job.uniqueKey || job.group) {
           ids ??= jobs.map((j) => j.id);
