@@ -79,6 +79,8 @@ export abstract class ActivityLoggedJob extends Job {
       maxAttempts: ctx?.maxAttempts ?? 1,
       jobId: ctx?.jobId ?? '',
       queueName: ctx?.queueName ?? this.queueName(),
+      jobName: ctx?.jobName ?? this.jobName(),
+      release: ctx?.release ?? (() => {}),
     };
     const logger = options.logger ?? (await globalActivityLogger());
     const run = options.run ?? (() => this.handle(full));

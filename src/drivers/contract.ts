@@ -22,6 +22,8 @@
  * optional `QueuePausing` (check `capabilities.pause` or `canPause`).
  */
 
+import type { EnqueueResult, FlowControl } from './flow-contract.js';
+
 export type JobStatus = 'pending' | 'processing' | 'completed' | 'failed' | 'retrying';
 
 export const JOB_STATUSES: readonly JobStatus[] = [
@@ -74,6 +76,12 @@ export interface NewJob {
   /** An absolute due time the job itself asked for (`availableAt()`). */
   availableAt: Date | null;
   meta: string | null;
+  /** Unique jobs: `jobName` + `uniqueId()`; while a live job of the queue holds it, nothing is stored. */
+  uniqueKey?: string | null;
+  /** The unique lock lapses this many ms after dispatch even while the job lives (0 or absent: never). */
+  uniqueForMs?: number;
+  /** `Job.group()`: the group that `groupConcurrency` / `groupRate` count it in. */
+  group?: string | null;
 }
 
 /** Identifies one reservation: the job and the token it was reserved with. */
@@ -126,6 +134,21 @@ export interface StartParams {
   /** Held jobs whose `handle` is about to start: their attempt is counted now. */
   leases: LeaseRef[];
   leaseMs: number;
+}
+
+/** Outcomes to write and held jobs to start, in one atomic step (see `JobLifecycle.settleAndStart`). */
+export interface SettleAndStartParams {
+  outcomes: Outcome[];
+  /** Held jobs whose `handle` is about to start: their attempt is counted in the same step. */
+  start: LeaseRef[];
+  leaseMs: number;
+}
+
+export interface SettleAndStartResult {
+  /** One result per outcome, in order. */
+  outcomes: OutcomeResult[];
+  /** Held jobs that were not started: their lease was lost (or they were started already). */
+  lost: string[];
 }
 
 export interface StartResult {
@@ -295,13 +318,20 @@ export interface JobLifecycle {
 
   /** Creates or upgrades the schema; idempotent. Other verbs call it on first use. */
   migrate(): Promise<void>;
-  enqueue(params: EnqueueParams): Promise<void>;
+  /** Stores the jobs; a unique job whose key a live job holds is not stored (see flow-contract.ts). */
+  enqueue(params: EnqueueParams): Promise<EnqueueResult | undefined>;
   /** Leases up to `limit` due jobs in (priority, id) order; the first `start` are started, the rest held. */
   reserve(params: ReserveParams): Promise<ReservedJob[]>;
   /** Counts the attempt of held jobs, sets `reservedAt`, renews their lease; one write for all. */
   start(params: StartParams): Promise<StartResult>;
   /** Writes many outcomes; one result per outcome, in order. Throws only when the store fails. */
   settle(params: SettleParams): Promise<OutcomeResult[]>;
+  /**
+   * `settle` and `start` as one atomic step (one transaction, one script, one round trip): what
+   * slots do when they finish jobs and take the next ones they hold. The engine's hot path, so
+   * a slot costs one write per job and a worker never has more jobs charged than slots.
+   */
+  settleAndStart(params: SettleAndStartParams): Promise<SettleAndStartResult>;
   heartbeat(params: HeartbeatParams): Promise<HeartbeatResult>;
   recoverExpired(params: RecoverParams): Promise<RecoverResult>;
   /** How many jobs of `queue` are due and waiting, counted up to `limit` (a cheap bounded count). */
@@ -345,10 +375,11 @@ export interface QueuePausing {
   pausedQueues(): Promise<string[]>;
 }
 
-/** Every store implements the lifecycle, the admin verbs, the registry and the activity log. */
+/** Every store implements the lifecycle, the admin verbs, the registry, the activity log and flow control. */
 export interface QueueDriver
   extends JobLifecycle,
     QueueAdmin,
+    FlowControl,
     WorkerRegistry,
     ActivityLog,
     Partial<QueuePausing> {}

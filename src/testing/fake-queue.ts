@@ -21,6 +21,8 @@ type JobMatcher<T extends Job> = JobClass<T> | string;
  */
 export class FakeDispatcher extends JobDispatcher {
   readonly dispatched: DispatchedJob[] = [];
+  /** Ids passed to `cancel()` that named a recorded job, in order. */
+  readonly cancelled: string[] = [];
   private previous: JobDispatcher | undefined;
 
   constructor() {
@@ -42,6 +44,32 @@ export class FakeDispatcher extends JobDispatcher {
   override async chain(jobs: Job[], options: DispatchOptions = {}): Promise<string[]> {
     this.prepareChain(jobs, options);
     return jobs.map((job) => this.record(job, options, jobs));
+  }
+
+  /**
+   * Records the cancel; like the real one, true only for a recorded job not cancelled yet (an
+   * inline or unknown id gives false).
+   */
+  override async cancel(id: string): Promise<boolean> {
+    if (typeof id !== 'string' || id.length === 0 || id.length > 64) return false;
+    if (this.cancelled.includes(id) || !this.dispatched.some((d) => d.id === id)) return false;
+    this.cancelled.push(id);
+    return true;
+  }
+
+  /** Asserts `cancel(id)` was called for this recorded job (or for a job of this class). */
+  assertCancelled<T extends Job>(idOrMatcher: string | JobMatcher<T>): void {
+    const hit =
+      typeof idOrMatcher === 'string' && this.cancelled.includes(idOrMatcher)
+        ? true
+        : this.dispatched.some(
+            (d) => this.cancelled.includes(d.id) && matches(d.job, idOrMatcher as JobMatcher<T>),
+          );
+    if (!hit) {
+      throw new AssertionError({
+        message: `Expected ${typeof idOrMatcher === 'string' ? idOrMatcher : describe(idOrMatcher)} to be cancelled; cancelled: ${this.cancelled.length > 0 ? this.cancelled.join(', ') : 'none'}`,
+      });
+    }
   }
 
   private record(job: Job, options: DispatchOptions, chain?: Job[]): string {
@@ -147,6 +175,8 @@ export async function runJob(job: Job, context: Partial<JobContext> = {}): Promi
     maxAttempts: job.maxAttempts(),
     jobId: randomUUID(),
     queueName: job.queueName(),
+    jobName: job.jobName(),
+    release: () => {},
     ...context,
-  });
+  } as JobContext);
 }

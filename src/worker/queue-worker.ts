@@ -2,7 +2,8 @@ import { hostname } from 'node:os';
 import type { QueueDriver, ReservedJob } from '../drivers/contract.js';
 import { JobwrightError, StoreLostError } from '../errors.js';
 import type { JobEventEmitter } from '../events.js';
-import { OutcomeWriter } from './outcome-writer.js';
+import { CancelWatch } from '../flow/cancel-watch.js';
+import { OutcomeWriter, type Successors } from './outcome-writer.js';
 import { Prefetch } from './prefetch.js';
 import {
   type ActiveRun,
@@ -71,6 +72,7 @@ export class QueueWorker {
   private readonly outcomes: OutcomeWriter;
   private readonly prefetch: Prefetch;
   private readonly deps: RunnerDeps;
+  private readonly cancels: CancelWatch;
 
   constructor(
     private readonly options: QueueWorkerOptions,
@@ -78,7 +80,7 @@ export class QueueWorker {
   ) {
     this.driver = deps.driver;
     this.events = deps.events;
-    this.outcomes = new OutcomeWriter(deps.driver);
+    this.outcomes = new OutcomeWriter(deps.driver, this.successors(), options.leaseMs);
     this.deps = { ...deps, outcomes: this.outcomes };
     this.prefetch = new Prefetch({
       driver: deps.driver,
@@ -90,6 +92,11 @@ export class QueueWorker {
       onHeld: () => this.fill(),
       onError: (error) => this.reportError(error),
     });
+    this.cancels = new CancelWatch(
+      deps.driver,
+      () => this.running.values(),
+      (e) => this.reportError(e),
+    );
   }
 
   get queue(): string {
@@ -121,6 +128,7 @@ export class QueueWorker {
     this.recoverTimer = setInterval(() => void this.recover(), this.options.recoverIntervalMs);
     this.heartbeatTimer.unref();
     this.recoverTimer.unref();
+    this.cancels.start();
     this.events.emit('worker:started', {
       workerId: this.options.workerId,
       queue: this.options.queue,
@@ -166,6 +174,7 @@ export class QueueWorker {
     await waitAtMost(Promise.all(writing), 10_000);
     await waitAtMost(this.outcomes.drain(), 10_000);
     clearInterval(this.heartbeatTimer);
+    this.cancels.stop();
     try {
       await this.driver.unregisterWorker({ workerId: this.options.workerId });
     } catch (error) {
@@ -246,25 +255,57 @@ export class QueueWorker {
   private startHeld(jobs: ReservedJob[]): void {
     this.executing += jobs.length;
     void this.prefetch.start(jobs).then(
-      (started) => {
-        const startedIds = new Set(started.map((j) => j.id));
-        for (const job of jobs) if (!startedIds.has(job.id)) this.executing--;
-        if (this.stopping) {
-          // Charged but not run: give the attempt back.
-          this.executing -= started.length;
-          void this.outcomes.release(started);
-          return;
-        }
-        for (const job of started) this.launch(job, true);
-        if (started.length < jobs.length) this.fill();
-      },
-      (error: unknown) => {
-        // The start write failed: the jobs stay leased and uncharged; their leases run out.
-        this.executing -= jobs.length;
-        this.reportError(error);
-        this.schedulePoll();
-      },
+      (lost) => this.launchStarted(jobs, lost),
+      (error: unknown) => this.startFailed(jobs, error),
     );
+  }
+
+  /**
+   * Finishing slots hand over to held jobs in the same write as their outcomes (see
+   * `Successors`): a held job taken here counts as executing from now on.
+   */
+  private successors(): Successors {
+    return {
+      take: (count) => {
+        if (this.stopping) return [];
+        const jobs = this.prefetch.take(count);
+        this.executing += jobs.length;
+        if (jobs.length > 0) this.prefetch.topUp(this.stopping);
+        return jobs;
+      },
+      started: (jobs, lost) => this.launchStarted(jobs, lost),
+      failed: (jobs, error) => this.startFailed(jobs, error),
+    };
+  }
+
+  /** Held jobs whose start was written (their slots already counted): runs those that started. */
+  private launchStarted(jobs: ReservedJob[], lost: ReadonlySet<string>): void {
+    const now = new Date();
+    const started: ReservedJob[] = [];
+    for (const job of jobs) {
+      if (lost.has(job.id)) {
+        this.executing--;
+        continue;
+      }
+      job.attempts += 1;
+      job.reservedAt = now;
+      started.push(job);
+    }
+    if (this.stopping) {
+      // Charged but not run: give the attempt back.
+      this.executing -= started.length;
+      void this.outcomes.release(started);
+      return;
+    }
+    for (const job of started) this.launch(job, true);
+    if (started.length < jobs.length) this.fill();
+  }
+
+  /** The start write failed: the jobs stay leased and uncharged until their leases run out. */
+  private startFailed(jobs: ReservedJob[], error: unknown): void {
+    this.executing -= jobs.length;
+    this.reportError(error);
+    this.schedulePoll();
   }
 
   private schedulePoll(): void {
@@ -282,7 +323,7 @@ export class QueueWorker {
     if (!slotTaken) this.executing++;
     // The slot frees once the outcome is written, not when `handle` settles: a worker never has
     // more than `concurrency` jobs charged and unsettled, so a crash fails at most that many
-    // (issue 12). Outcomes of all slots still go out in groups.
+    // (issue 12). A held job that takes the slot starts in that same write (`Successors`).
     run.done = runReservedJob(this.deps, run)
       .catch((error) => this.reportError(error))
       .finally(() => {
@@ -372,6 +413,7 @@ export class QueueWorker {
     clearTimeout(this.pollTimer);
     clearInterval(this.recoverTimer);
     clearInterval(this.heartbeatTimer);
+    this.cancels.stop();
     this.unsubscribe?.();
     this.events.emit('worker:stopped', {
       workerId: this.options.workerId,

@@ -1,8 +1,11 @@
 import type { JobDefaults } from '../config.js';
 import type { Outcome, OutcomeResult, QueueDriver, ReservedJob, StoredJob } from '../drivers/contract.js';
+import type { FlowControl } from '../drivers/flow-contract.js';
 import type { Keyring } from '../encryption.js';
 import { InvalidJobError, JobTimeoutError, JobwrightError } from '../errors.js';
 import type { JobEventBase, JobEventEmitter } from '../events.js';
+import { FLOW_STORE, type JobMiddlewareObject } from '../flow/middleware.js';
+import { CancelledError, classMiddleware, releaseDelayMs } from '../flow/run-flow.js';
 import type { Isolation } from '../isolation/pool.js';
 import { type Job, type JobContext, resolveJobSettings } from '../job.js';
 import { decodePayload } from '../payload.js';
@@ -19,12 +22,15 @@ export { describeError, toError } from './error-text.js';
  * Wraps a job's `handle`: activity logging, tracing and metrics hook in here.
  * Call `next()` to run the job (and the middleware after this one).
  */
-export type JobMiddleware = (
+export type JobMiddlewareFunction = (
   job: Job,
   ctx: JobContext,
   record: StoredJob,
   next: () => Promise<void>,
 ) => Promise<void>;
+
+/** A function of the dispatcher's kind, or an object with `handle(ctx, next)` (per-class, `Job.middleware()`). */
+export type JobMiddleware = JobMiddlewareFunction | JobMiddlewareObject;
 
 export interface RunnerDeps {
   driver: QueueDriver;
@@ -102,6 +108,8 @@ async function instantiate(deps: RunnerDeps, job: ReservedJob): Promise<Job | nu
 export interface Interruptible {
   /** Ends the attempt now with `reason` and aborts `ctx.signal`. */
   interrupt(reason: Error): void;
+  /** Set by `ctx.release(delay)`: the ms after which the job is due again. */
+  releaseMs?: number;
 }
 
 /**
@@ -115,11 +123,12 @@ export async function runAttempt(
   job: StoredJob,
   active: Interruptible,
   isolation?: Isolation,
+  store?: FlowControl,
 ): Promise<Error | null> {
   // The AbortController is made only if the job looks at ctx.signal; most never do.
   let controller: AbortController | undefined;
   let abortReason: Error | undefined;
-  const ctx: JobContext = {
+  const ctx: JobContext & { [FLOW_STORE]?: FlowControl } = {
     get signal() {
       controller ??= new AbortController();
       if (abortReason && !controller.signal.aborted) controller.abort(abortReason);
@@ -129,6 +138,11 @@ export async function runAttempt(
     maxAttempts: job.maxAttempts,
     jobId: job.id,
     queueName: job.queueName,
+    jobName: job.jobName,
+    release(delaySeconds = 0) {
+      active.releaseMs = releaseDelayMs(delaySeconds);
+    },
+    [FLOW_STORE]: store,
   };
   const interrupted = new Promise<never>((_, reject) => {
     active.interrupt = (reason) => {
@@ -138,12 +152,19 @@ export async function runAttempt(
       reject(reason);
     };
   });
+  let chain: JobMiddleware[];
+  try {
+    chain = classMiddleware(middleware, instance);
+  } catch (error) {
+    return toError(error);
+  }
   const run = (index: number): Promise<void> => {
-    const mw = middleware[index];
+    const mw = chain[index];
     if (!mw) {
       return Promise.resolve().then(() => (isolation ? isolation.run(instance, ctx) : instance.handle(ctx)));
     }
-    return mw(instance, ctx, job, () => run(index + 1));
+    if (typeof mw === 'function') return mw(instance, ctx, job, () => run(index + 1));
+    return Promise.resolve(mw.handle(ctx, () => run(index + 1))) as Promise<void>;
   };
   const timeoutSeconds = job.timeoutSeconds;
   const timer =
@@ -229,12 +250,23 @@ export async function runReservedJob(deps: RunnerDeps, run: ActiveRun): Promise<
     });
   }
   const started = performance.now();
-  const error = await runAttempt(deps.middleware, instance, job, run, deps.isolation);
+  const error = await runAttempt(deps.middleware, instance, job, run, deps.isolation, deps.driver);
   run.handled = true;
   run.onAttemptEnd();
   const durationMs = performance.now() - started;
   if (run.released) return;
   const lease = { id: job.id, leaseToken: job.leaseToken };
+  if (error instanceof CancelledError) {
+    // Cancelled: failed for good, not retried, and failed() does not run (SPEC decisions).
+    const result = await writeOutcome(deps, { kind: 'fail', ...lease, error: error.message });
+    if (result.status === 'ok') events.emit('job:failed', { ...eventBase(job), durationMs, error });
+    return;
+  }
+  if (run.releaseMs !== undefined) {
+    // ctx.release(delay): back on the queue with the attempt given back, whatever handle did after.
+    await writeOutcome(deps, { kind: 'release', ...lease, delayMs: Math.min(run.releaseMs, MAX_DELAY_MS) });
+    return;
+  }
 
   if (error === null) {
     const next = job.meta === null ? undefined : nextInChain(parseMeta(job.meta));
@@ -253,7 +285,9 @@ export async function runReservedJob(deps: RunnerDeps, run: ActiveRun): Promise<
   let failure = error;
   const retryInSeconds = job.attempts < job.maxAttempts && retryDelayOrError(deps, instance, job, error);
   if (retryInSeconds instanceof Error) failure = retryInSeconds;
-  else if (retryInSeconds !== false) {
+  else if (retryInSeconds !== false && (await cancelAsked(deps, job))) {
+    failure = new CancelledError();
+  } else if (retryInSeconds !== false) {
     const result = await writeOutcome(deps, {
       kind: 'retry',
       ...lease,
@@ -272,7 +306,22 @@ export async function runReservedJob(deps: RunnerDeps, run: ActiveRun): Promise<
     return;
   }
   events.emit('job:failed', { ...base, durationMs, error: failure });
-  await callFailedHook(deps, instance, failure, job);
+  // failed() does not run for a cancelled job (SPEC decisions).
+  if (!(failure instanceof CancelledError)) await callFailedHook(deps, instance, failure, job);
+}
+
+/**
+ * Whether `cancel` was asked for this run before its failure was written: a cancelled job is
+ * not retried even when its attempt failed before the worker saw the cancel. One read per
+ * failed attempt that would retry, never on the success path.
+ */
+async function cancelAsked(deps: RunnerDeps, job: ReservedJob): Promise<boolean> {
+  try {
+    const ids = await deps.driver.cancelRequested({ leases: [{ id: job.id, leaseToken: job.leaseToken }] });
+    return ids.length > 0;
+  } catch {
+    return false;
+  }
 }
 
 /** Retry delays are capped at a year: Node timers and the stores' date ranges stay safe. */

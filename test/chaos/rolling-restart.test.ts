@@ -30,6 +30,9 @@ for (const driver of ['sqlite', 'postgres', 'redis'] as const) {
         workers: 4,
         concurrency: 4,
         sleepMs: 5,
+        // A 3 s lease: the suite runs beside other process-heavy files, and a worker stalled past
+        // a 1 s lease would lose jobs to the others (duplicate starts not caused by the SIGKILL).
+        workerEnv: { JOB_LEASE_SECONDS: '3' },
         log: (line) => console.info(`${driver} rolling restart: ${line}`),
       });
       expect(report.lost).toEqual([]);

@@ -17,6 +17,8 @@ export interface RollingRestartOptions {
   killIndex?: number;
   /** How long to wait for every job to finish after the last restart, in ms. */
   drainTimeoutMs?: number;
+  /** Extra environment of the worker processes (e.g. a longer JOB_LEASE_SECONDS). */
+  workerEnv?: Record<string, string>;
   log?: (line: string) => void;
 }
 
@@ -57,7 +59,7 @@ export async function rollingRestart(run: ChaosRun, o: RollingRestartOptions): P
   };
 
   const live: LedgerWorker[] = [];
-  for (let i = 0; i < o.workers; i++) live.push(run.spawn(o.concurrency));
+  for (let i = 0; i < o.workers; i++) live.push(run.spawn(o.concurrency, o.workerEnv));
   await Promise.all(live.map((w) => w.ready));
   log(`${o.workers} workers ready`);
   await dispatchStep(0);
@@ -81,7 +83,7 @@ export async function rollingRestart(run: ChaosRun, o: RollingRestartOptions): P
       sigtermExits.push(code);
       log(`worker ${i + 1} (pid ${target.pid}) stopped by SIGTERM, exit ${code}`);
     }
-    const next = run.spawn(o.concurrency);
+    const next = run.spawn(o.concurrency, o.workerEnv);
     live[i] = next;
     await next.ready;
   }

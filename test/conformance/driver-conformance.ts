@@ -5,6 +5,7 @@ import { recordConformance } from '../support/conformance-record.js';
 import { InlineProbeJob, ProbeJob, SpawningJob, spawnDispatcher } from './conformance-jobs.js';
 import { runContractConformance } from './driver-contract-conformance.js';
 import { runEngineConformance } from './engine-conformance.js';
+import { runFlowConformance } from './flow-conformance.js';
 import { type ConformanceTarget, makeHarnessFactory, sleep, waitFor } from './harness.js';
 
 export type { ConformanceTarget } from './harness.js';
@@ -336,5 +337,6 @@ export function runDriverConformance(
 
     runContractConformance(harness);
     runEngineConformance(harness);
+    runFlowConformance(harness);
   });
 }

@@ -7,6 +7,7 @@ import type {
   EnqueueParams,
   HeartbeatParams,
   HeartbeatResult,
+  LeaseRef,
   ListParams,
   ListResult,
   NewActivityEntry,
@@ -23,6 +24,8 @@ import type {
   ReservedJob,
   ReserveParams,
   RetryFailedParams,
+  SettleAndStartParams,
+  SettleAndStartResult,
   SettleParams,
   StartParams,
   StartResult,
@@ -31,6 +34,7 @@ import type {
   WakeListener,
   WorkerInfo,
 } from '../contract.js';
+import type { CounterHit, EnqueueResult, QueueLimits } from '../flow-contract.js';
 import { Batcher } from './batcher.js';
 import { guardPool, pgTarget } from './connect-errors.js';
 import {
@@ -47,6 +51,7 @@ import {
 import { NotifyListener } from './listener.js';
 import { runMigrations } from './migrate.js';
 import { assertStorableJob, storeError } from './pg-errors.js';
+import { PgFlow } from './pg-flow.js';
 import { countJobs, insertActivity, listJobs, liveWorkers, readActivity } from './reads.js';
 import { type JobRow, newJobArrays, toReservedJob, toStoredJob } from './rows.js';
 import { buildStatements, type Statements } from './sql.js';
@@ -87,6 +92,7 @@ export class DatabaseQueueDriver implements QueueDriver {
   private closed = false;
   private readonly connectTimeoutMs: number;
   private readonly queryTimeoutMs: number;
+  private readonly flow: PgFlow;
 
   constructor(poolOrUrlOrOptions: string | PgPoolLike | DatabaseQueueDriverOptions) {
     this.options = normalizeOptions(poolOrUrlOrOptions);
@@ -99,6 +105,7 @@ export class DatabaseQueueDriver implements QueueDriver {
       asyncCommit: this.options.asyncCommit ?? 'reservations',
       channel: this.channel,
     });
+    this.flow = new PgFlow(this.quoted, () => this.pool());
     this.enqueueBatcher = new Batcher((batches) => this.flushEnqueues(batches), 4, 500, true);
   }
 
@@ -112,12 +119,28 @@ export class DatabaseQueueDriver implements QueueDriver {
     return this.readyPromise;
   }
 
-  async enqueue({ jobs, tx }: EnqueueParams): Promise<void> {
+  async enqueue({ jobs, tx }: EnqueueParams): Promise<EnqueueResult | undefined> {
     if (jobs.length === 0) return;
     // Refused here, before anything is stored: a chain link PostgreSQL could not store later
     // would fail its whole chain at the completion of the link before (issue 12).
     for (const job of jobs) assertStorableJob(job);
     await this.migrate();
+    // Unique or grouped jobs: one transaction under per-key advisory locks (pg-flow.ts).
+    if (jobs.some((job) => job.uniqueKey || job.group)) {
+      if (tx !== undefined && (!tx || typeof (tx as PgQueryable).query !== 'function')) {
+        throw new InvalidJobError(
+          'INVALID_TX',
+          'dispatch({ tx }) needs a pg client inside a transaction (from pool.connect() after BEGIN)',
+        );
+      }
+      const ids = await this.flow.enqueue(jobs, tx as PgQueryable | undefined).catch((e: unknown) => {
+        throw storeError(e);
+      });
+      for (const queue of new Set(jobs.filter((j, i) => ids[i] === j.id).map((j) => j.queueName))) {
+        if (tx === undefined) void this.notify(queue);
+      }
+      return { ids };
+    }
     if (tx !== undefined) {
       if (!tx || typeof (tx as PgQueryable).query !== 'function') {
         throw new InvalidJobError(
@@ -138,6 +161,14 @@ export class DatabaseQueueDriver implements QueueDriver {
   async reserve({ queue, limit, leaseMs, workerId, start }: ReserveParams): Promise<ReservedJob[]> {
     if (limit <= 0) return [];
     await this.migrate();
+    // Queues with limits reserve in their own transaction; "has limits" is cached for a second.
+    if (await this.flow.cachedLimits(queue)) {
+      return this.flow
+        .reserveLimited(queue, Math.min(limit, start ?? limit), leaseMs, workerId)
+        .catch((e: unknown) => {
+          throw storeError(e);
+        });
+    }
     const { rows } = await (await this.pool()).query<JobRow>(
       this.hot(this.sql.reserve, [queue, limit, leaseMs, workerId, Math.min(limit, start ?? limit)]),
     );
@@ -153,65 +184,67 @@ export class DatabaseQueueDriver implements QueueDriver {
   }
 
   async start({ leases, leaseMs }: StartParams): Promise<StartResult> {
-    const valid = leases.filter(isLease);
-    const lost = leases.filter((l) => !isLease(l)).map((l) => l.id);
-    if (valid.length === 0) return { lost };
-    await this.migrate();
-    const { rows } = await (await this.pool()).query<{ id: string }>(
-      this.hot(this.sql.start, [valid.map((l) => l.id), valid.map((l) => l.leaseToken), leaseMs]),
-    );
-    const started = new Set(rows.map((r) => r.id.trimEnd()));
-    for (const lease of valid) if (!started.has(lease.id)) lost.push(lease.id);
+    const { lost } = await this.settleAndStart({ outcomes: [], start: leases, leaseMs });
     return { lost };
   }
 
-  /**
-   * One statement per kind of outcome, sent together. When a statement fails because of one
-   * job's data (a chain link PostgreSQL refuses), the engine writes the jobs one by one; a single
-   * outcome refused that way is answered `refused` with PostgreSQL's reason.
-   */
   async settle({ outcomes }: SettleParams): Promise<OutcomeResult[]> {
-    if (outcomes.length === 0) return [];
+    return (await this.settleAndStart({ outcomes, start: [], leaseMs: 0 })).outcomes;
+  }
+
+  /**
+   * Completions, retries, failures and held jobs starting go out as one statement (one
+   * transaction); chained completions and releases as statements of their own, sent alongside.
+   * When a statement fails because of one job's data (a chain link PostgreSQL refuses), the
+   * engine writes the jobs one by one; a single outcome refused that way is answered `refused`
+   * with PostgreSQL's reason.
+   */
+  async settleAndStart({ outcomes, start, leaseMs }: SettleAndStartParams): Promise<SettleAndStartResult> {
+    const leases = start.filter(isLease);
+    const lost = start.filter((l) => !isLease(l)).map((l) => l.id);
+    if (outcomes.length === 0 && leases.length === 0) return { outcomes: [], lost };
     await this.migrate();
     const pool = await this.pool();
     const accepted = new Set<string>();
-    const byKind = {
-      complete: [] as Outcome[],
-      retry: [] as Outcome[],
-      fail: [] as Outcome[],
-      release: [] as Outcome[],
-    };
-    for (const o of outcomes) if (isLease(o)) byKind[o.kind].push(o);
+    const started = new Set<string>();
+    const valid = outcomes.filter(isLease);
+    const chained = valid.filter((o) => o.kind === 'complete' && (o.next?.length ?? 0) > 0);
+    const released = valid.filter((o) => o.kind === 'release');
+    const plain = valid.filter((o) => !chained.includes(o) && o.kind !== 'release');
     const run = async (config: PgQueryConfig | null) => {
       if (!config) return;
-      const { rows } = await pool.query<{ id: string; token: string }>(config);
-      for (const row of rows) accepted.add(`${row.id.trimEnd()}/${row.token}`);
+      const { rows } = await pool.query<{ id: string | null; token: string | null; kind: string }>(config);
+      for (const row of rows) {
+        if (row.id === null) continue;
+        if (row.kind === 'start') started.add(row.id.trimEnd());
+        else accepted.add(`${row.id.trimEnd()}/${row.token}`);
+      }
     };
     try {
       await Promise.all([
-        run(this.completeStatement(byKind.complete)),
+        run(plain.length + leases.length > 0 ? this.outcomesStatement(plain, leases, leaseMs) : null),
+        run(this.chainedStatement(chained)),
         run(
-          this.groupStatement(this.sql.retry, byKind.retry, (o) => [
-            o.kind === 'retry' ? Math.max(0, o.delayMs) : 0,
-            o.kind === 'retry' ? o.error : '',
-          ]),
-        ),
-        run(this.groupStatement(this.sql.fail, byKind.fail, (o) => [o.kind === 'fail' ? o.error : ''])),
-        run(
-          this.groupStatement(this.sql.release, byKind.release, (o) => [
+          this.groupStatement(this.sql.release, released, (o) => [
             o.kind === 'release' ? Math.max(0, o.delayMs ?? 0) : 0,
           ]),
         ),
       ]);
     } catch (error) {
-      const refused = outcomes.length === 1 ? refusalOf(error) : null;
+      const refused = outcomes.length === 1 && leases.length === 0 ? refusalOf(error) : null;
       if (refused === null) throw storeError(error);
-      return [{ status: 'refused', reason: refused }];
+      return { outcomes: [{ status: 'refused', reason: refused }], lost };
     }
-    // The same lease twice in one call: only the first is told it landed.
-    return outcomes.map((o) =>
-      accepted.delete(`${o.id}/${o.leaseToken.toLowerCase()}`) ? { status: 'ok' } : { status: 'lost' },
-    );
+    for (const lease of leases) if (!started.has(lease.id)) lost.push(lease.id);
+    return {
+      // The same lease twice in one call: only the first is told it landed.
+      outcomes: outcomes.map((o) =>
+        accepted.delete(`${o.id}/${String(o.leaseToken).toLowerCase()}`)
+          ? { status: 'ok' }
+          : { status: 'lost' },
+      ),
+      lost,
+    };
   }
 
   async countDue({ queue, limit }: { queue: string; limit: number }): Promise<number> {
@@ -332,6 +365,65 @@ export class DatabaseQueueDriver implements QueueDriver {
       [queue ?? null, Math.max(1, Math.trunc(minutes))],
     );
     return rows.map((r) => ({ minute: r.minute, completed: r.completed, failed: r.failed }));
+  }
+
+  async cancel({ id, reason }: { id: string; reason: string }): Promise<boolean> {
+    if (typeof id !== 'string' || id.length !== ID_LENGTH) return false;
+    await this.migrate();
+    return this.flow.cancel(id, reason);
+  }
+
+  async cancelRequested({
+    leases,
+  }: {
+    leases: Array<{ id: string; leaseToken: string }>;
+  }): Promise<string[]> {
+    await this.migrate();
+    return this.flow.cancelRequested(leases);
+  }
+
+  async setQueueLimits({ queue, limits }: { queue: string; limits: QueueLimits }): Promise<void> {
+    await this.migrate();
+    await this.flow.setLimits(queue, limits);
+    await this.notify(queue);
+  }
+
+  async queueLimits({ queue }: { queue: string }): Promise<QueueLimits> {
+    await this.migrate();
+    return this.flow.limits(queue);
+  }
+
+  async limitedQueues(): Promise<Array<{ queue: string; limits: QueueLimits }>> {
+    await this.migrate();
+    return this.flow.limitedQueues();
+  }
+
+  async acquireLock({ key, owner, ttlMs }: { key: string; owner: string; ttlMs: number }): Promise<boolean> {
+    await this.migrate();
+    return this.flow.acquireLock(key, owner, ttlMs);
+  }
+
+  async releaseLock({ key, owner }: { key: string; owner: string }): Promise<void> {
+    await this.migrate();
+    await this.flow.releaseLock(key, owner);
+  }
+
+  async hitCounter({
+    key,
+    windowMs,
+    max,
+  }: {
+    key: string;
+    windowMs: number;
+    max: number | null;
+  }): Promise<CounterHit> {
+    await this.migrate();
+    return this.flow.hit(key, windowMs, max);
+  }
+
+  async clearCounter({ key }: { key: string }): Promise<void> {
+    await this.migrate();
+    await this.flow.clear(key);
   }
 
   async pauseQueue({ queue }: { queue: string }): Promise<void> {
@@ -471,8 +563,8 @@ export class DatabaseQueueDriver implements QueueDriver {
     }
   }
 
-  /** The completion statement of a group: chain links, if any, stored in the same statement. */
-  private completeStatement(items: Outcome[]): PgQueryConfig | null {
+  /** Completions with chain links: each link stored in the same statement as its job's completion. */
+  private chainedStatement(items: Outcome[]): PgQueryConfig | null {
     if (items.length === 0) return null;
     const links: NewJob[] = [];
     const parents: string[] = [];
@@ -484,12 +576,32 @@ export class DatabaseQueueDriver implements QueueDriver {
     }
     const ids = items.map((i) => i.id);
     const tokens = items.map((i) => i.leaseToken);
-    return links.length > 0
-      ? this.hot(this.sql.complete, [ids, tokens, ...newJobArrays(links), parents])
-      : this.hot(this.sql.completeOnly, [ids, tokens]);
+    return this.hot(this.sql.complete, [ids, tokens, ...newJobArrays(links), parents]);
   }
 
-  /** A grouped retry/fail/release: ids, tokens, then one array per extra field. */
+  /** The one-statement step: plain completions, retries, failures, and held jobs to start. */
+  private outcomesStatement(items: Outcome[], start: LeaseRef[], leaseMs: number): PgQueryConfig {
+    const of = (kind: Outcome['kind']) => items.filter((o) => o.kind === kind);
+    const completed = of('complete');
+    const retried = of('retry') as Array<Extract<Outcome, { kind: 'retry' }>>;
+    const failed = of('fail') as Array<Extract<Outcome, { kind: 'fail' }>>;
+    return this.hot(this.sql.outcomes, [
+      completed.map((o) => o.id),
+      completed.map((o) => o.leaseToken),
+      retried.map((o) => o.id),
+      retried.map((o) => o.leaseToken),
+      retried.map((o) => Math.max(0, o.delayMs)),
+      retried.map((o) => o.error),
+      failed.map((o) => o.id),
+      failed.map((o) => o.leaseToken),
+      failed.map((o) => o.error),
+      start.map((l) => l.id),
+      start.map((l) => l.leaseToken),
+      leaseMs,
+    ]);
+  }
+
+  /** A grouped release: ids, tokens, then one array per extra field. */
   private groupStatement(
     text: string,
     items: Outcome[],

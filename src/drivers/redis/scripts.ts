@@ -26,6 +26,10 @@ export const SCRIPT_NAMES = [
   'pause',
   'log-activity',
   'activity',
+  'flow-enqueue',
+  'flow-reserve',
+  'flow-cancel',
+  'flow-keys',
 ] as const;
 
 export type ScriptName = (typeof SCRIPT_NAMES)[number];

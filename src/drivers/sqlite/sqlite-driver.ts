@@ -25,6 +25,8 @@ import type {
   ReservedJob,
   ReserveParams,
   RetryFailedParams,
+  SettleAndStartParams,
+  SettleAndStartResult,
   SettleParams,
   StartParams,
   StartResult,
@@ -33,6 +35,7 @@ import type {
   WakeListener,
   WorkerInfo,
 } from '../contract.js';
+import type { CounterHit, EnqueueResult, QueueLimits } from '../flow-contract.js';
 import { byPriorityThenId } from '../reserve-order.js';
 import { FileIdentity, IDENTITY_CHECK_MS } from './file-identity.js';
 import { GroupCommit } from './group-commit.js';
@@ -49,6 +52,7 @@ import {
   toWorkerInfo,
   type WorkerRow,
 } from './rows.js';
+import { SqliteFlow } from './sqlite-flow.js';
 import { closeHub, openHub } from './wake-hub.js';
 import { SqliteWakeups, type WatchFunction } from './wakeups.js';
 
@@ -116,6 +120,7 @@ export class SqliteQueueDriver implements QueueDriver {
   private readonly workerQueues = new Set<string>();
   private migrated = false;
   private closed = false;
+  private readonly flow = new SqliteFlow({ stmt: (sql) => this.stmt(sql), now: () => this.now() });
 
   /**
    * @param fileOrDatabase a file path (its folder is created) or a better-sqlite3 Database you
@@ -177,7 +182,7 @@ export class SqliteQueueDriver implements QueueDriver {
     return appliedMigrations(this.db);
   }
 
-  async enqueue({ jobs, tx }: EnqueueParams): Promise<void> {
+  async enqueue({ jobs, tx }: EnqueueParams): Promise<EnqueueResult | undefined> {
     if (tx !== undefined && tx !== null) {
       throw new JobwrightError(
         'UNSUPPORTED',
@@ -186,11 +191,20 @@ export class SqliteQueueDriver implements QueueDriver {
     }
     if (jobs.length === 0) return;
     const due = new Set<string>();
-    await this.commit(() => {
+    // Unique or grouped jobs take the flow path; the ids it reports replace the rows' own.
+    const flowIds = await this.commit(() => {
       const now = this.now();
       const insert = this.stmt(q.INSERT_JOB);
-      for (const job of jobs) {
+      let ids: string[] | undefined;
+      for (let i = 0; i < jobs.length; i++) {
+        const job = jobs[i]!;
         const availableAt = availableAtOf(job, now);
+        if (job.uniqueKey || job.group) {
+          ids ??= jobs.map((j) => j.id);
+          ids[i] = this.flow.insert(job, availableAt, now);
+          if (ids[i] === job.id && availableAt <= now) due.add(job.queueName);
+          continue;
+        }
         if (availableAt <= now) due.add(job.queueName);
         insert.run({
           id: job.id,
@@ -205,8 +219,10 @@ export class SqliteQueueDriver implements QueueDriver {
           meta: job.meta,
         });
       }
+      return ids;
     });
     for (const queue of due) this.wake(queue);
+    return flowIds ? { ids: flowIds } : undefined;
   }
 
   async reserve({ queue, limit, leaseMs, workerId, start }: ReserveParams): Promise<ReservedJob[]> {
@@ -218,6 +234,8 @@ export class SqliteQueueDriver implements QueueDriver {
     const rows = await this.commit(() => {
       const now = this.now();
       const leaseExpiresAt = now + Math.round(leaseMs);
+      const limits = this.flow.limitsOf(queue);
+      if (limits) return this.flow.reserveLimited(queue, limits, startNow, leaseExpiresAt, workerId, now);
       const picked = this.stmt(q.RESERVE).all({
         queue,
         now,
@@ -240,28 +258,25 @@ export class SqliteQueueDriver implements QueueDriver {
 
   async start({ leases, leaseMs }: StartParams): Promise<StartResult> {
     if (leases.length === 0) return { lost: [] };
-    return this.commit(() => {
-      const now = this.now();
-      const leaseExpiresAt = now + Math.round(leaseMs);
-      const charge = this.stmt(q.START);
-      const lost: string[] = [];
-      for (const { id, leaseToken } of leases) {
-        if (charge.run({ id, leaseToken, now, leaseExpiresAt }).changes === 0) lost.push(id);
-      }
-      return { lost };
-    });
+    const { lost } = await this.settleAndStart({ outcomes: [], start: leases, leaseMs });
+    return { lost };
+  }
+
+  async settle({ outcomes }: SettleParams): Promise<OutcomeResult[]> {
+    if (outcomes.length === 0) return [];
+    return (await this.settleAndStart({ outcomes, start: [], leaseMs: 0 })).outcomes;
   }
 
   /**
-   * Writes every outcome in one transaction, each in its own savepoint: a job whose write SQLite
-   * refuses is rolled back and reported alone, and the others still commit.
+   * Writes every outcome and starts the held jobs in one transaction, each outcome in its own
+   * savepoint: a job whose write SQLite refuses is rolled back and reported alone, and the
+   * others still commit.
    */
-  async settle({ outcomes }: SettleParams): Promise<OutcomeResult[]> {
-    if (outcomes.length === 0) return [];
+  async settleAndStart({ outcomes, start, leaseMs }: SettleAndStartParams): Promise<SettleAndStartResult> {
     const woken = new Set<string>();
-    const results = await this.commit(() => {
+    const result = await this.commit((): SettleAndStartResult => {
       const now = this.now();
-      return outcomes.map((outcome): OutcomeResult => {
+      const results = outcomes.map((outcome): OutcomeResult => {
         try {
           return this.transaction(() => this.settleOne(outcome, now, woken)) as OutcomeResult;
         } catch (cause) {
@@ -272,9 +287,16 @@ export class SqliteQueueDriver implements QueueDriver {
           return { status: 'refused', reason: (cause as Error).message };
         }
       });
+      const leaseExpiresAt = now + Math.round(leaseMs);
+      const charge = this.stmt(q.START);
+      const lost: string[] = [];
+      for (const { id, leaseToken } of start) {
+        if (charge.run({ id, leaseToken, now, leaseExpiresAt }).changes === 0) lost.push(id);
+      }
+      return { outcomes: results, lost };
     });
     for (const queue of woken) this.wake(queue);
-    return results;
+    return result;
   }
 
   async countDue({ queue, limit }: { queue: string; limit: number }): Promise<number> {
@@ -435,6 +457,58 @@ export class SqliteQueueDriver implements QueueDriver {
   async throughput({ queue, minutes }: { queue?: string; minutes: number }): Promise<ThroughputBucket[]> {
     this.ensureMigrated();
     return throughputBuckets(this.reader, queue, minutes);
+  }
+
+  async cancel({ id, reason }: { id: string; reason: string }): Promise<boolean> {
+    return this.commit(() => this.flow.cancel(id, reason, this.now()));
+  }
+
+  async cancelRequested({
+    leases,
+  }: {
+    leases: Array<{ id: string; leaseToken: string }>;
+  }): Promise<string[]> {
+    this.ensureMigrated();
+    return this.guard(() => this.flow.cancelRequested(leases));
+  }
+
+  async setQueueLimits({ queue, limits }: { queue: string; limits: QueueLimits }): Promise<void> {
+    await this.commit(() => this.flow.setLimits(queue, limits, this.now()));
+    this.wake(queue);
+  }
+
+  async queueLimits({ queue }: { queue: string }): Promise<QueueLimits> {
+    this.ensureMigrated();
+    return this.guard(() => this.flow.limits(queue));
+  }
+
+  async limitedQueues(): Promise<Array<{ queue: string; limits: QueueLimits }>> {
+    this.ensureMigrated();
+    return this.guard(() => this.flow.limitedQueues());
+  }
+
+  async acquireLock({ key, owner, ttlMs }: { key: string; owner: string; ttlMs: number }): Promise<boolean> {
+    return this.commit(() => this.flow.acquireLock(key, owner, ttlMs, this.now()));
+  }
+
+  async releaseLock({ key, owner }: { key: string; owner: string }): Promise<void> {
+    await this.commit(() => this.flow.releaseLock(key, owner));
+  }
+
+  async hitCounter({
+    key,
+    windowMs,
+    max,
+  }: {
+    key: string;
+    windowMs: number;
+    max: number | null;
+  }): Promise<CounterHit> {
+    return this.commit(() => this.flow.hit(key, windowMs, max, this.now()));
+  }
+
+  async clearCounter({ key }: { key: string }): Promise<void> {
+    await this.commit(() => this.flow.clear(key));
   }
 
   async pauseQueue({ queue }: { queue: string }): Promise<void> {
