@@ -97,7 +97,7 @@ for (const driver of ['postgres', 'redis'] as const) {
           const after = run!.lines().filter((l) => l.kind === 'done' && l.at > frozenAt + 100);
           return workers.every((w) => after.some((l) => l.pid === w.pid));
         },
-        60_000,
+        120_000,
       );
       const resumedS =
         (Math.min(

@@ -98,7 +98,7 @@ try {
         report.lost.length + report.stuck.length + report.dupDone.length + report.dupStartsNotKilled.length >
         0;
       console.log(
-        `\nfigures (${driver}, rolling restart, ${n} jobs, ${workers} processes x ${concurrency}): lost ${report.lost.length}, stuck ${report.stuck.length}, dup_starts ${report.dupStarts.length} (outside the SIGKILLed worker: ${report.dupStartsNotKilled.length}), dup_done ${report.dupDone.length}, recovery_s ${report.recoveryS?.toFixed(2) ?? '-'}, elapsed_s ${report.elapsedS.toFixed(1)}, sigterm exits ${report.sigtermExits.join(',')}`,
+        `\nfigures (${driver}, rolling restart, ${n} jobs, ${workers} processes x ${concurrency}): lost ${report.lost.length}, stuck ${report.stuck.length}, dup_starts ${report.dupStarts.length} (outside the SIGKILLed worker: ${report.dupStartsNotKilled.length}, of which not after a lost lease: ${report.dupStartsUnexplained.length}), dup_done ${report.dupDone.length}, recovery_s ${report.recoveryS?.toFixed(2) ?? '-'}, elapsed_s ${report.elapsedS.toFixed(1)}, sigterm exits ${report.sigtermExits.join(',')}`,
       );
       break;
     }

@@ -23,7 +23,7 @@ afterEach(async () => {
 
 for (const driver of ['sqlite', 'postgres', 'redis'] as const) {
   describe.skipIf(!available[driver])(`rolling restart on ${driver}`, () => {
-    it('1,000 jobs, 4 processes restarted in turn (one SIGKILL): lost 0, dup_done 0, dup starts only from the killed one', async () => {
+    it('1,000 jobs, 4 processes restarted in turn (one SIGKILL): lost 0, dup_done 0, dup starts only from the killed one (or a stalled one)', async () => {
       run = chaosRun(driver);
       const report = await rollingRestart(run, {
         n: 1000,
@@ -38,7 +38,7 @@ for (const driver of ['sqlite', 'postgres', 'redis'] as const) {
       expect(report.lost).toEqual([]);
       expect(report.stuck).toEqual([]);
       expect(report.dupDone).toEqual([]);
-      expect(report.dupStartsNotKilled).toEqual([]);
+      expect(report.dupStartsUnexplained).toEqual([]);
       expect(report.completed).toBe(1000);
       expect(report.sigtermExits).toEqual([0, 0, 0]);
     }, 300_000);
