@@ -112,7 +112,7 @@ for (const driver of ['postgres', 'redis'] as const) {
       await waitFor(
         'new wake-up connections',
         async () => (await wakeConnections(driver, run!)) >= 4,
-        60_000,
+        120_000,
       );
       await waitFor(
         'all 400 jobs finished',
