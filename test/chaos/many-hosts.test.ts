@@ -15,7 +15,8 @@ import { type ChaosRun, chaosRun } from './stores.js';
  * back its late completions are refused by the token. Where `ip netns` is not available the cut is
  * played by the proxy (connections freeze, new ones hang).
  */
-const ip = await netnsSupport();
+// JW_CHAOS_NO_NETNS=1 plays the fallback on a machine that has network namespaces.
+const ip = process.env.JW_CHAOS_NO_NETNS === '1' ? null : await netnsSupport();
 if (!ip) console.warn('ip netns is not available here: the cut host is played by a TCP proxy instead');
 const available = { postgres: await serviceAvailable('postgres'), redis: await serviceAvailable('redis') };
 
