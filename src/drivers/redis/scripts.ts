@@ -71,7 +71,15 @@ export function loadScripts(): Map<ScriptName, Script> {
  * The writes that must survive a failover when `waitReplicas` is set: a forgotten job, attempt or
  * completion. (A forgotten reservation or heartbeat only lets a job start once more.)
  */
-const REPLICATED = new Set<ScriptName>(['enqueue', 'start', 'settle', 'recover', 'retry-failed']);
+const REPLICATED = new Set<ScriptName>([
+  'enqueue',
+  'flow-enqueue',
+  'flow-cancel',
+  'start',
+  'settle',
+  'recover',
+  'retry-failed',
+]);
 
 /** `WAIT numreplicas timeout` after each replicated write (0 replicas: no WAIT). */
 export interface Replication {
