@@ -95,8 +95,20 @@ try {
     case 'rolling': {
       const report = await guard(rollingRestart(open().run, { n, workers, concurrency, sleepMs, log }));
       failed =
-        report.lost.length + report.stuck.length + report.dupDone.length + report.dupStartsNotKilled.length >
+        report.lost.length +
+          report.stuck.length +
+          report.dupDone.length +
+          report.dupStartsUnexplained.length >
         0;
+      // What the ledger says about the first few duplicate completions, to find their cause.
+      for (const n of report.dupDone.slice(0, 5)) {
+        const lines = report.lines.filter((l) => l.n === n);
+        const at0 = lines[0]?.at ?? 0;
+        console.log(
+          `job ${n}: ${lines.map((l) => `${l.kind}@${l.pid}/a${l.attempt}/${l.jobId}/+${l.at - at0}ms`).join(' ')}`,
+        );
+        console.log(`  stored: ${JSON.stringify(report.states.get(n))}`);
+      }
       console.log(
         `\nfigures (${driver}, rolling restart, ${n} jobs, ${workers} processes x ${concurrency}): lost ${report.lost.length}, stuck ${report.stuck.length}, dup_starts ${report.dupStarts.length} (outside the SIGKILLed worker: ${report.dupStartsNotKilled.length}, of which not after a lost lease: ${report.dupStartsUnexplained.length}), dup_done ${report.dupDone.length}, recovery_s ${report.recoveryS?.toFixed(2) ?? '-'}, elapsed_s ${report.elapsedS.toFixed(1)}, sigterm exits ${report.sigtermExits.join(',')}`,
       );
