@@ -15,6 +15,8 @@ export interface JobEvents {
   'job:completed': JobEventBase & { durationMs: number };
   'job:retrying': JobEventBase & { durationMs: number; error: Error; retryInSeconds: number };
   'job:failed': JobEventBase & { durationMs: number | null; error: Error };
+  /** A running job reported progress (`ctx.progress`), once stored. */
+  'job:progress': JobEventBase & { progress: number | Record<string, unknown> };
   /** A run's result was refused because its lease had been lost (it ran past its lease, or the worker froze). */
   'job:lease-lost': JobEventBase;
   'worker:started': { workerId: string; queue: string; concurrency: number };

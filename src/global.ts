@@ -4,6 +4,7 @@ import { loadProjectSettingsSync } from './cli/project.js';
 import { checkSettings, type JobConfig, loadConfig } from './config.js';
 import { type DispatchOptions, JobDispatcher } from './dispatcher.js';
 import { createDriver } from './drivers/factory.js';
+import type { BatchOptions, BatchRecord } from './batches/batch.js';
 import type { Job } from './job.js';
 import { sqliteElsewhereWarning } from './store-location.js';
 
@@ -64,4 +65,9 @@ export function dispatchJob(job: Job, options?: DispatchOptions): Promise<string
 /** Stores a chain on the global dispatcher: each job runs after the one before it completed. */
 export function chain(jobs: Job[], options?: Omit<DispatchOptions, 'delay'>): Promise<string[]> {
   return jobDispatcher().chain(jobs, options);
+}
+
+/** Stores a batch on the global dispatcher (see `JobDispatcher.batch`). */
+export function batch(jobs: Job[], options?: BatchOptions): Promise<BatchRecord> {
+  return jobDispatcher().batch(jobs, options);
 }

@@ -50,16 +50,22 @@ export {
   JobTimeoutError,
   JobwrightError,
   MissingDependencyError,
+  NotFoundError,
   PayloadError,
   StoreError,
   StoreLostError,
   UnknownJobError,
+  WaitTimeoutError,
 } from './errors.js';
 export type { JobEventBase, JobEventName, JobEvents } from './events.js';
-export { chain, configure, dispatch, dispatchJob, jobDispatcher, setJobDispatcher } from './global.js';
+export { batch, chain, configure, dispatch, dispatchJob, jobDispatcher, setJobDispatcher } from './global.js';
 export { Isolation, type IsolationStats } from './isolation/pool.js';
 export { IsolationError } from './isolation/settings.js';
-export { Job, type JobClass, type JobContext, type JobIsolation, type JobRecord } from './job.js';
+export { Job, type JobClass, type JobContext, type JobIsolation, type JobProgress, type JobRecord } from './job.js';
+// Batches, schedules (second release).
+export { type BatchOptions, type BatchRecord, MAX_BATCH_JOBS } from './batches/batch.js';
+export type { ScheduleInfo } from './schedules/schedule-info.js';
+export { nextTicks, type ScheduleDefinition, type ScheduleOptions } from './schedules/schedule-rules.js';
 export {
   type AttachedLogger,
   type AttachLoggerOptions,

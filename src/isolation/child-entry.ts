@@ -92,12 +92,13 @@ async function run(task: RunTask): Promise<void> {
       typeof cls.deserialize === 'function'
         ? cls.deserialize(payload)
         : assignSafely(Object.create(cls.prototype) as Job, payload);
-    const ctx: JobContext & { progress(value: unknown): Promise<void> } = {
+    const ctx: JobContext = {
       signal: controller.signal,
       attempt: task.attempt,
       maxAttempts: task.maxAttempts,
       jobId: task.jobId,
       queueName: task.queueName,
+      batchId: task.batchId ?? null,
       progress: (value) => reportProgress(task.id, value),
     };
     const result: unknown = await job.handle(ctx);

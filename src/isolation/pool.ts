@@ -213,6 +213,7 @@ export class Isolation {
       maxAttempts: ctx.maxAttempts,
       jobId: ctx.jobId,
       queueName: ctx.queueName,
+      batchId: ctx.batchId ?? null,
     };
     const key = `${mode}:${memoryMb ?? ''}`;
     let pool = this.pools.get(key);
@@ -246,7 +247,7 @@ export class Isolation {
           settle();
           reject(error);
         },
-        progress: (ctx as JobContext & { progress?: ProgressHook }).progress,
+        progress: ctx.progress as ProgressHook,
       };
       signal.addEventListener('abort', onAbort, { once: true });
       isolate.ready.then(

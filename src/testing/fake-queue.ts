@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { type DispatchOptions, JobDispatcher } from '../dispatcher.js';
 import { MemoryQueueDriver } from '../drivers/memory/memory-driver.js';
 import { setJobDispatcher } from '../global.js';
-import type { Job, JobClass, JobContext } from '../job.js';
+import type { Job, JobClass, JobContext, JobProgress } from '../job.js';
+import { DEFAULT_RESULT_LIMIT_BYTES, encodeProgress } from '../worker/job-data.js';
 
 export interface DispatchedJob<T extends Job = Job> {
   id: string;
@@ -139,14 +140,27 @@ export function fakeQueue(): FakeDispatcher {
   return new FakeDispatcher().install();
 }
 
-/** Runs a job's `handle` once, inline, with a context as a worker would give it. */
-export async function runJob(job: Job, context: Partial<JobContext> = {}): Promise<void> {
-  await job.handle({
+/**
+ * Runs a job's `handle` once, inline, with a context as a worker would give it; resolves with
+ * what `handle` returned (its `result`). `ctx.progress` values are checked and kept in
+ * `context.progressValues` when you pass that array.
+ */
+export async function runJob<R = unknown>(
+  job: Job,
+  context: Partial<JobContext> & { progressValues?: JobProgress[] } = {},
+): Promise<R> {
+  const { progressValues, ...given } = context;
+  return (await job.handle({
     signal: new AbortController().signal,
     attempt: 1,
     maxAttempts: job.maxAttempts(),
     jobId: randomUUID(),
     queueName: job.queueName(),
-    ...context,
-  });
+    batchId: null,
+    progress: async (value) => {
+      encodeProgress(value, DEFAULT_RESULT_LIMIT_BYTES);
+      progressValues?.push(value);
+    },
+    ...given,
+  })) as R;
 }

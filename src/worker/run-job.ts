@@ -4,12 +4,14 @@ import type { Keyring } from '../encryption.js';
 import { InvalidJobError, JobTimeoutError, JobwrightError } from '../errors.js';
 import type { JobEventBase, JobEventEmitter } from '../events.js';
 import type { Isolation } from '../isolation/pool.js';
-import { type Job, type JobContext, resolveJobSettings } from '../job.js';
+import { batchIdOfMeta } from '../drivers/composition.js';
+import { type Job, type JobContext, type JobProgress, resolveJobSettings } from '../job.js';
 import { decodePayload } from '../payload.js';
 import type { JobRegistry } from '../registry.js';
 import { assertRetryDelay } from '../time-rules.js';
 import { nextInChain, parseMeta } from './chain.js';
 import { describeError, toError } from './error-text.js';
+import { DEFAULT_RESULT_LIMIT_BYTES, encodeProgress, progressWriter, storeResult } from './job-data.js';
 import type { OutcomeWriter } from './outcome-writer.js';
 import { checkStoredPayload } from './stored-payload-check.js';
 
@@ -38,6 +40,8 @@ export interface RunnerDeps {
   outcomes?: OutcomeWriter;
   /** Decrypts encrypted payloads; the environment's keys when absent. */
   keys?: Keyring;
+  /** Bytes a result or progress value may take (the payload limit). */
+  resultLimitBytes?: number;
 }
 
 /** One attempt in flight; the queue worker keeps these to heartbeat, interrupt and release them. */
@@ -102,6 +106,12 @@ async function instantiate(deps: RunnerDeps, job: ReservedJob): Promise<Job | nu
 export interface Interruptible {
   /** Ends the attempt now with `reason` and aborts `ctx.signal`. */
   interrupt(reason: Error): void;
+  /** What `handle` returned, set when it resolved (kept as the job's `result`). */
+  result?: unknown;
+  /** `ctx.progress` of this attempt; absent for inline runs, where progress is checked and dropped. */
+  progress?: (value: JobProgress) => Promise<void>;
+  /** `ctx.batchId` of this attempt. */
+  batchId?: string | null;
 }
 
 /**
@@ -129,6 +139,8 @@ export async function runAttempt(
     maxAttempts: job.maxAttempts,
     jobId: job.id,
     queueName: job.queueName,
+    batchId: active.batchId ?? null,
+    progress: active.progress ?? checkProgressOnly,
   };
   const interrupted = new Promise<never>((_, reject) => {
     active.interrupt = (reason) => {
@@ -141,7 +153,11 @@ export async function runAttempt(
   const run = (index: number): Promise<void> => {
     const mw = middleware[index];
     if (!mw) {
-      return Promise.resolve().then(() => (isolation ? isolation.run(instance, ctx) : instance.handle(ctx)));
+      return Promise.resolve()
+        .then(() => (isolation ? isolation.run(instance, ctx) : instance.handle(ctx)))
+        .then((value) => {
+          active.result = value;
+        });
     }
     return mw(instance, ctx, job, () => run(index + 1));
   };
@@ -228,6 +244,11 @@ export async function runReservedJob(deps: RunnerDeps, run: ActiveRun): Promise<
       waitMs: Math.max(0, (job.reservedAt ?? new Date()).getTime() - job.availableAt.getTime()),
     });
   }
+  const batchId = job.meta === null ? null : batchIdOfMeta(job.meta);
+  if (batchId !== null && (await skippedForCancelledBatch(deps, run, batchId))) return;
+  const resultLimit = deps.resultLimitBytes ?? DEFAULT_RESULT_LIMIT_BYTES;
+  run.batchId = batchId;
+  run.progress = progressWriter(deps.driver, events, job, resultLimit);
   const started = performance.now();
   const error = await runAttempt(deps.middleware, instance, job, run, deps.isolation);
   run.handled = true;
@@ -237,6 +258,7 @@ export async function runReservedJob(deps: RunnerDeps, run: ActiveRun): Promise<
   const lease = { id: job.id, leaseToken: job.leaseToken };
 
   if (error === null) {
+    if (run.result !== undefined) await storeResult(deps.driver, events, job, run.result, resultLimit);
     const next = job.meta === null ? undefined : nextInChain(parseMeta(job.meta));
     const result = await writeOutcome(deps, { kind: 'complete', ...lease, ...(next ? { next } : {}) });
     if (result.status === 'refused') {
@@ -273,6 +295,33 @@ export async function runReservedJob(deps: RunnerDeps, run: ActiveRun): Promise<
   }
   events.emit('job:failed', { ...base, durationMs, error: failure });
   await callFailedHook(deps, instance, failure, job);
+}
+
+/** `ctx.progress` outside a worker (inline runs): the value is checked, nothing is stored. */
+async function checkProgressOnly(value: JobProgress): Promise<void> {
+  encodeProgress(value, DEFAULT_RESULT_LIMIT_BYTES);
+}
+
+/**
+ * A job of a cancelled batch does not run: it ends `failed` ("Cancelled: ..."), without its
+ * `failed()` hook, and counts as a failed job of its batch (no `catch` for a cancellation).
+ */
+async function skippedForCancelledBatch(deps: RunnerDeps, run: ActiveRun, batchId: string): Promise<boolean> {
+  const batch = await deps.driver.findBatch({ id: batchId });
+  if (batch === null || batch.cancelledAt === null) return false;
+  run.handled = true;
+  run.onAttemptEnd();
+  if (run.released) return true;
+  const { job } = run;
+  const error = new Error(`Cancelled: batch ${batchId} was cancelled`);
+  const result = await writeOutcome(deps, {
+    kind: 'fail',
+    id: job.id,
+    leaseToken: job.leaseToken,
+    error: error.message,
+  });
+  if (result.status === 'ok') deps.events.emit('job:failed', { ...eventBase(job), durationMs: null, error });
+  return true;
 }
 
 /** Retry delays are capped at a year: Node timers and the stores' date ranges stay safe. */

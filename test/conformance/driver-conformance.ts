@@ -3,6 +3,7 @@ import { completeJob, failJob } from '../../src/drivers/settle-one.js';
 import { InvalidJobError, type JobDispatcher, PayloadError } from '../../src/index.js';
 import { recordConformance } from '../support/conformance-record.js';
 import { InlineProbeJob, ProbeJob, SpawningJob, spawnDispatcher } from './conformance-jobs.js';
+import { runCompositionConformance } from './composition-conformance.js';
 import { runContractConformance } from './driver-contract-conformance.js';
 import { runEngineConformance } from './engine-conformance.js';
 import { type ConformanceTarget, makeHarnessFactory, sleep, waitFor } from './harness.js';
@@ -336,5 +337,6 @@ export function runDriverConformance(
 
     runContractConformance(harness);
     runEngineConformance(harness);
+    runCompositionConformance(harness);
   });
 }

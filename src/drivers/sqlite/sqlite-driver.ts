@@ -1,3 +1,5 @@
+import type { JobDataParams, NewBatch, StoredBatch, StoredSchedule } from '../composition.js';
+import { SqliteComposition } from './composition-store.js';
 import type { EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
@@ -116,6 +118,14 @@ export class SqliteQueueDriver implements QueueDriver {
   private readonly workerQueues = new Set<string>();
   private migrated = false;
   private closed = false;
+  private readonly composition = new SqliteComposition({
+    stmt: (sql) => this.stmt(sql),
+    now: () => this.now(),
+    commit: (fn) => this.commit(fn),
+    read: (fn) => this.read(fn),
+    insertJobs: (jobs, now) => this.insertJobs(jobs, now),
+    wake: (queue) => this.wake(queue),
+  });
 
   /**
    * @param fileOrDatabase a file path (its folder is created) or a better-sqlite3 Database you
@@ -185,28 +195,31 @@ export class SqliteQueueDriver implements QueueDriver {
       );
     }
     if (jobs.length === 0) return;
-    const due = new Set<string>();
-    await this.commit(() => {
-      const now = this.now();
-      const insert = this.stmt(q.INSERT_JOB);
-      for (const job of jobs) {
-        const availableAt = availableAtOf(job, now);
-        if (availableAt <= now) due.add(job.queueName);
-        insert.run({
-          id: job.id,
-          queueName: job.queueName,
-          jobName: job.jobName,
-          payload: job.payload,
-          maxAttempts: job.maxAttempts,
-          priority: job.priority,
-          availableAt,
-          timeoutSeconds: job.timeoutSeconds,
-          now,
-          meta: job.meta,
-        });
-      }
-    });
+    const due = await this.commit(() => this.insertJobs(jobs, this.now()));
     for (const queue of due) this.wake(queue);
+  }
+
+  /** Stores jobs inside the open transaction; returns the queues that got a job due now. */
+  private insertJobs(jobs: NewJob[], now: number): Set<string> {
+    const due = new Set<string>();
+    const insert = this.stmt(q.INSERT_JOB);
+    for (const job of jobs) {
+      const availableAt = availableAtOf(job, now);
+      if (availableAt <= now) due.add(job.queueName);
+      insert.run({
+        id: job.id,
+        queueName: job.queueName,
+        jobName: job.jobName,
+        payload: job.payload,
+        maxAttempts: job.maxAttempts,
+        priority: job.priority,
+        availableAt,
+        timeoutSeconds: job.timeoutSeconds,
+        now,
+        meta: job.meta,
+      });
+    }
+    return due;
   }
 
   async reserve({ queue, limit, leaseMs, workerId, start }: ReserveParams): Promise<ReservedJob[]> {
@@ -319,8 +332,54 @@ export class SqliteQueueDriver implements QueueDriver {
 
   async find({ id }: { id: string }): Promise<StoredJob | null> {
     this.ensureMigrated();
-    const row = this.guard(() => this.stmt('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined);
-    return row ? toStoredJob(row) : null;
+    const row = this.guard(
+      () => this.stmt('SELECT * FROM jobs WHERE id = ?').get(id) as (JobRow & JobDataColumns) | undefined,
+    );
+    return row ? { ...toStoredJob(row), progress: row.progress, result: row.result } : null;
+  }
+
+  // Progress, results, batches and schedules: composition-store.ts.
+  saveJobData(params: JobDataParams): Promise<boolean> {
+    return this.composition.saveJobData(params);
+  }
+
+  createBatch({ batch, jobs }: { batch: NewBatch; jobs: NewJob[] }): Promise<void> {
+    return this.composition.createBatch(batch, jobs);
+  }
+
+  addToBatch({ id, jobs }: { id: string; jobs: NewJob[] }): Promise<boolean> {
+    return this.composition.addToBatch(id, jobs);
+  }
+
+  async findBatch({ id }: { id: string }): Promise<StoredBatch | null> {
+    this.ensureMigrated();
+    return this.composition.findBatch(id);
+  }
+
+  cancelBatch({ id }: { id: string }): Promise<boolean> {
+    return this.composition.cancelBatch(id);
+  }
+
+  async listBatches({ limit, offset }: { limit: number; offset: number }): Promise<StoredBatch[]> {
+    this.ensureMigrated();
+    return this.composition.listBatches(limit, offset);
+  }
+
+  saveSchedule({ schedule }: { schedule: Omit<StoredSchedule, 'lastTick'> }): Promise<void> {
+    return this.composition.saveSchedule(schedule);
+  }
+
+  removeSchedule({ name }: { name: string }): Promise<boolean> {
+    return this.composition.removeSchedule(name);
+  }
+
+  async schedules(): Promise<StoredSchedule[]> {
+    this.ensureMigrated();
+    return this.composition.schedules();
+  }
+
+  claimTick({ name, tick, job }: { name: string; tick: Date; job: NewJob }): Promise<boolean> {
+    return this.composition.claimTick(name, tick, job);
   }
 
   async list(params: ListParams): Promise<ListResult> {
@@ -645,6 +704,11 @@ function idlePollOf(ms: number | undefined): number {
     );
   }
   return ms;
+}
+
+interface JobDataColumns {
+  progress: string | null;
+  result: string | null;
 }
 
 function availableAtOf(job: NewJob, now: number): number {
