@@ -31,7 +31,9 @@ import type {
   WakeListener,
   WorkerInfo,
 } from '../contract.js';
+import type { JobDataParams, NewBatch, StoredBatch, StoredSchedule } from '../composition.js';
 import { Batcher } from './batcher.js';
+import { PostgresComposition } from './composition-store.js';
 import { guardPool, pgTarget } from './connect-errors.js';
 import {
   connectTimeoutOf,
@@ -85,6 +87,7 @@ export class DatabaseQueueDriver implements QueueDriver {
   private readonly wakeListeners = new Set<WakeListener>();
   private closed = false;
   private readonly connectTimeoutMs: number;
+  private readonly composition: PostgresComposition;
 
   constructor(poolOrUrlOrOptions: string | PgPoolLike | DatabaseQueueDriverOptions) {
     this.options = normalizeOptions(poolOrUrlOrOptions);
@@ -96,6 +99,7 @@ export class DatabaseQueueDriver implements QueueDriver {
       asyncCommit: this.options.asyncCommit ?? 'reservations',
       channel: this.channel,
     });
+    this.composition = new PostgresComposition(() => this.pool(), this.quoted, this.sql.enqueue);
     this.enqueueBatcher = new Batcher((batches) => this.flushEnqueues(batches), 4, 500, true);
   }
 
@@ -250,8 +254,62 @@ export class DatabaseQueueDriver implements QueueDriver {
   async find({ id }: { id: string }): Promise<StoredJob | null> {
     if (typeof id !== 'string' || id.length === 0 || id.length > ID_LENGTH) return null;
     await this.migrate();
-    const { rows } = await (await this.pool()).query<JobRow>(this.sql.find, [id]);
-    return rows[0] ? toStoredJob(rows[0]) : null;
+    return this.composition.find(id);
+  }
+
+  // Progress, results, batches and schedules: composition-store.ts.
+  async saveJobData(params: JobDataParams): Promise<boolean> {
+    if (!isLease(params)) return false;
+    await this.migrate();
+    return this.composition.saveJobData(params);
+  }
+
+  async createBatch({ batch, jobs }: { batch: NewBatch; jobs: NewJob[] }): Promise<void> {
+    for (const job of jobs) assertStorableJob(job);
+    await this.migrate();
+    await this.composition.createBatch(batch, jobs);
+  }
+
+  async addToBatch({ id, jobs }: { id: string; jobs: NewJob[] }): Promise<boolean> {
+    for (const job of jobs) assertStorableJob(job);
+    await this.migrate();
+    return this.composition.addToBatch(id, jobs);
+  }
+
+  async findBatch({ id }: { id: string }): Promise<StoredBatch | null> {
+    await this.migrate();
+    return this.composition.findBatch(id);
+  }
+
+  async cancelBatch({ id }: { id: string }): Promise<boolean> {
+    await this.migrate();
+    return this.composition.cancelBatch(id);
+  }
+
+  async listBatches({ limit, offset }: { limit: number; offset: number }): Promise<StoredBatch[]> {
+    await this.migrate();
+    return this.composition.listBatches(limit, offset);
+  }
+
+  async saveSchedule({ schedule }: { schedule: Omit<StoredSchedule, 'lastTick'> }): Promise<void> {
+    await this.migrate();
+    await this.composition.saveSchedule(schedule);
+  }
+
+  async removeSchedule({ name }: { name: string }): Promise<boolean> {
+    await this.migrate();
+    return this.composition.removeSchedule(name);
+  }
+
+  async schedules(): Promise<StoredSchedule[]> {
+    await this.migrate();
+    return this.composition.schedules();
+  }
+
+  async claimTick({ name, tick, job }: { name: string; tick: Date; job: NewJob }): Promise<boolean> {
+    assertStorableJob(job);
+    await this.migrate();
+    return this.composition.claimTick(name, tick, job);
   }
 
   async list(params: ListParams): Promise<ListResult> {
