@@ -26,6 +26,10 @@ export const SCRIPT_NAMES = [
   'pause',
   'log-activity',
   'activity',
+  'job-data',
+  'batch-store',
+  'batch-cancel',
+  'claim-tick',
 ] as const;
 
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
