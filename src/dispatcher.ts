@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
+import {
+  assertBatchJobs,
+  type BatchOptions,
+  type BatchRecord,
+  inBatch,
+  newBatch,
+  toBatchRecord,
+} from './batches/batch.js';
 import { defaultsOf, type JobConfig, type JobDefaults, loadConfig } from './config.js';
 import { type DispatcherPlugin, defaultPlugins } from './dispatcher-plugins.js';
 import type {
@@ -11,14 +19,9 @@ import type {
   ThroughputBucket,
   WorkerInfo,
 } from './drivers/contract.js';
-import { type EncryptionSettings, Keyring, settingsFromEnv } from './encryption.js';
-import { type BatchOptions, type BatchRecord, assertBatchJobs, inBatch, newBatch, toBatchRecord } from './batches/batch.js';
 import { specOf } from './drivers/job-spec.js';
+import { type EncryptionSettings, Keyring, settingsFromEnv } from './encryption.js';
 import { InvalidJobError, JobwrightError, NotFoundError } from './errors.js';
-import { assertWaitTimeout, waitForJob } from './results/wait-for.js';
-import { type ScheduleInfo, scheduleInfo } from './schedules/schedule-info.js';
-import { assertCron, assertScheduleName, type ScheduleOptions } from './schedules/schedule-rules.js';
-import { Scheduler } from './schedules/scheduler.js';
 import { JobEventEmitter } from './events.js';
 import { Isolation } from './isolation/pool.js';
 import { isolationOf } from './isolation/settings.js';
@@ -27,6 +30,10 @@ import { assertNoHiddenMethods } from './job-fields.js';
 import { redactErrors, sensitiveFieldsOf } from './logging/sensitive.js';
 import { decodePayload, encodePayload, openPayload } from './payload.js';
 import { globalRegistry, JobRegistry } from './registry.js';
+import { assertWaitTimeout, waitForJob } from './results/wait-for.js';
+import { type ScheduleInfo, scheduleInfo } from './schedules/schedule-info.js';
+import { assertCron, assertScheduleName, type ScheduleOptions } from './schedules/schedule-rules.js';
+import { Scheduler } from './schedules/scheduler.js';
 import { assertAvailableAt, assertDelay } from './time-rules.js';
 import {
   assertMaxAttempts,
@@ -248,7 +255,8 @@ export class JobDispatcher {
     await driver.createBatch({ batch, jobs: rows });
     for (const row of rows) this.emitDispatched(row);
     const stored = await driver.findBatch({ id: batch.id });
-    if (!stored) throw new NotFoundError('BATCH_NOT_FOUND', `Batch ${batch.id} was not found right after it was stored`);
+    if (!stored)
+      throw new NotFoundError('BATCH_NOT_FOUND', `Batch ${batch.id} was not found right after it was stored`);
     return toBatchRecord(stored);
   }
 
@@ -686,7 +694,11 @@ function unsupported(driver: QueueDriver, what: string): JobwrightError {
  */
 export function toRecord(row: StoredJob, keys?: Keyring): JobRecord {
   const { meta: _meta, progress, result, ...stored } = row;
-  const rest = { ...stored, progress: storedJson(progress) as JobProgress | null, result: storedJson(result) };
+  const rest = {
+    ...stored,
+    progress: storedJson(progress) as JobProgress | null,
+    result: storedJson(result),
+  };
   try {
     const opened = openPayload(row.payload, keys, 'view');
     return opened.sensitive.length > 0

@@ -1,10 +1,10 @@
 import { driverActivityLogger, setDefaultActivityLogger } from './activity/activity-logged-job.js';
 import './activity/activity-plugin.js';
+import type { BatchOptions, BatchRecord } from './batches/batch.js';
 import { loadProjectSettingsSync } from './cli/project.js';
 import { checkSettings, type JobConfig, loadConfig } from './config.js';
 import { type DispatchOptions, JobDispatcher } from './dispatcher.js';
 import { createDriver } from './drivers/factory.js';
-import type { BatchOptions, BatchRecord } from './batches/batch.js';
 import type { Job } from './job.js';
 import { sqliteElsewhereWarning } from './store-location.js';
 

@@ -85,8 +85,14 @@ export function inBatch(row: NewJob, batchId: string): NewJob {
 
 /** The batch row to store; the callbacks become job specs with their ids made now. */
 export function newBatch(id: string, options: BatchOptions, prepare: (job: Job) => NewJob): NewBatch {
-  if (options.name !== undefined && (typeof options.name !== 'string' || options.name.length > MAX_NAME_LENGTH)) {
-    throw new InvalidJobError('INVALID_BATCH_NAME', `A batch name is a string of at most ${MAX_NAME_LENGTH} characters`);
+  if (
+    options.name !== undefined &&
+    (typeof options.name !== 'string' || options.name.length > MAX_NAME_LENGTH)
+  ) {
+    throw new InvalidJobError(
+      'INVALID_BATCH_NAME',
+      `A batch name is a string of at most ${MAX_NAME_LENGTH} characters`,
+    );
   }
   const callback = (job: Job | undefined, which: string): string | null => {
     if (job === undefined) return null;

@@ -1,5 +1,5 @@
-import type { NewJob } from './contract.js';
 import type { JobSpec } from './composition.js';
+import type { NewJob } from './contract.js';
 
 /** A stored callback spec: a job spec with the id it gets when it is stored. */
 export interface CallbackSpec extends JobSpec {

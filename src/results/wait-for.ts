@@ -10,7 +10,12 @@ const SLOWEST_POLL_MS = 500;
 /** The timeout of `waitFor` in seconds: a positive number up to a year, or undefined (no limit). */
 export function assertWaitTimeout(timeout: unknown): number | undefined {
   if (timeout === undefined) return undefined;
-  if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_DELAY_SECONDS) {
+  if (
+    typeof timeout !== 'number' ||
+    !Number.isFinite(timeout) ||
+    timeout <= 0 ||
+    timeout > MAX_DELAY_SECONDS
+  ) {
     throw new InvalidJobError(
       'INVALID_WAIT_TIMEOUT',
       `Invalid waitFor timeout ${String(timeout)}: use seconds greater than 0 and at most ${MAX_DELAY_SECONDS}`,
@@ -30,7 +35,8 @@ export async function waitForJob(
   find: (id: string) => Promise<JobRecord | null>,
   events: JobEventEmitter,
 ): Promise<JobRecord> {
-  const deadline = timeoutSeconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutSeconds * 1000;
+  const deadline =
+    timeoutSeconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutSeconds * 1000;
   let wake: (() => void) | undefined;
   const onFinish = (event: { jobId: string }) => {
     if (event.jobId === id) wake?.();
@@ -42,7 +48,10 @@ export async function waitForJob(
     for (;;) {
       const record = await find(id);
       if (record === null) {
-        throw new NotFoundError('JOB_NOT_FOUND', `No job with id ${JSON.stringify(id)} is stored (never dispatched, or pruned)`);
+        throw new NotFoundError(
+          'JOB_NOT_FOUND',
+          `No job with id ${JSON.stringify(id)} is stored (never dispatched, or pruned)`,
+        );
       }
       if (record.status === 'completed' || record.status === 'failed') return record;
       const left = deadline - Date.now();

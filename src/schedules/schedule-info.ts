@@ -1,5 +1,4 @@
-import type { StoredSchedule } from '../drivers/composition.js';
-import type { JobSpec } from '../drivers/composition.js';
+import type { JobSpec, StoredSchedule } from '../drivers/composition.js';
 import { nextTicks } from './schedule-rules.js';
 
 /** A schedule as `dispatcher.schedules()` and `artisan schedule:list` show it. */

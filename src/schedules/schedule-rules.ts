@@ -38,18 +38,28 @@ export function cronOf(cron: string, timezone: string | null): Cron {
 /** Checks the cron expression and time zone now, with a typed error, instead of at the first tick. */
 export function assertCron(cron: unknown, timezone: unknown): { cron: string; timezone: string | null } {
   if (typeof cron !== 'string' || cron.length > 200) {
-    throw new InvalidJobError('INVALID_CRON', 'A schedule needs a cron expression (a string of at most 200 characters)');
+    throw new InvalidJobError(
+      'INVALID_CRON',
+      'A schedule needs a cron expression (a string of at most 200 characters)',
+    );
   }
   if (timezone !== undefined && timezone !== null && typeof timezone !== 'string') {
-    throw new InvalidJobError('INVALID_TIMEZONE', 'A schedule timezone is an IANA name such as "Europe/Paris"');
+    throw new InvalidJobError(
+      'INVALID_TIMEZONE',
+      'A schedule timezone is an IANA name such as "Europe/Paris"',
+    );
   }
   let job: Cron;
   try {
     job = cronOf(cron, (timezone as string | undefined) ?? null);
   } catch (cause) {
-    throw new InvalidJobError('INVALID_CRON', `Invalid cron expression ${JSON.stringify(cron)}: ${(cause as Error).message}`, {
-      cause,
-    });
+    throw new InvalidJobError(
+      'INVALID_CRON',
+      `Invalid cron expression ${JSON.stringify(cron)}: ${(cause as Error).message}`,
+      {
+        cause,
+      },
+    );
   }
   try {
     if (job.nextRun() === null) throw new Error('it never runs');

@@ -1,10 +1,10 @@
 import type { JobDefaults } from '../config.js';
+import { batchIdOfMeta } from '../drivers/composition.js';
 import type { Outcome, OutcomeResult, QueueDriver, ReservedJob, StoredJob } from '../drivers/contract.js';
 import type { Keyring } from '../encryption.js';
 import { InvalidJobError, JobTimeoutError, JobwrightError } from '../errors.js';
 import type { JobEventBase, JobEventEmitter } from '../events.js';
 import type { Isolation } from '../isolation/pool.js';
-import { batchIdOfMeta } from '../drivers/composition.js';
 import { type Job, type JobContext, type JobProgress, resolveJobSettings } from '../job.js';
 import { decodePayload } from '../payload.js';
 import type { JobRegistry } from '../registry.js';

@@ -1,12 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { Job, type JobContext, type JobDispatcher, NotFoundError, WaitTimeoutError } from '../../src/index.js';
+import {
+  Job,
+  type JobContext,
+  type JobDispatcher,
+  NotFoundError,
+  WaitTimeoutError,
+} from '../../src/index.js';
 import { type makeHarnessFactory, waitFor } from './harness.js';
 
 /** What the composition jobs saw, per conformance run. */
 const seen = new Map<string, Array<{ n: number; kind: string; batchId: string | null }>>();
 const note = (run: string, n: number, kind: string, batchId: string | null) => {
-  let list = seen.get(run);
-  if (!list) seen.set(run, (list = []));
+  const list = seen.get(run) ?? [];
+  seen.set(run, list);
   list.push({ n, kind, batchId });
 };
 
@@ -86,7 +92,9 @@ export function runCompositionConformance(harness: Harnesses): void {
       await expect(dispatcher.waitFor(id, { timeout: 0.05 })).rejects.toMatchObject({ code: 'WAIT_TIMEOUT' });
       await expect(dispatcher.waitFor(id, { timeout: 0.05 })).rejects.toBeInstanceOf(WaitTimeoutError);
       await expect(dispatcher.waitFor('01HZZZZZZZZZZZZZZZZZZZZZZZ')).rejects.toBeInstanceOf(NotFoundError);
-      await expect(dispatcher.waitFor(id, { timeout: -1 })).rejects.toMatchObject({ code: 'INVALID_WAIT_TIMEOUT' });
+      await expect(dispatcher.waitFor(id, { timeout: -1 })).rejects.toMatchObject({
+        code: 'INVALID_WAIT_TIMEOUT',
+      });
     });
 
     it('a batch: then and finally once when every job completed; progress; jobs added from a job', async () => {
@@ -96,16 +104,32 @@ export function runCompositionConformance(harness: Harnesses): void {
         [new ComposedJob(run, 1), new ComposedJob(run, 2, false, 2), new ComposedJob(run, 3)],
         {
           name: 'imports',
+          // biome-ignore lint/suspicious/noThenProperty: SPEC names the callback then (Laravel's)
           then: new CallbackJob(run, 'then'),
           catch: new CallbackJob(run, 'catch'),
           finally: new CallbackJob(run, 'finally'),
         },
       );
-      expect(batch).toMatchObject({ name: 'imports', totalJobs: 3, pendingJobs: 3, progress: 0, failedJobs: 0 });
+      expect(batch).toMatchObject({
+        name: 'imports',
+        totalJobs: 3,
+        pendingJobs: 3,
+        progress: 0,
+        failedJobs: 0,
+      });
       await dispatcher.startWorker('default', 2);
-      await waitFor('then and finally ran', () => kinds(run, 'then').length + kinds(run, 'finally').length >= 2);
+      await waitFor(
+        'then and finally ran',
+        () => kinds(run, 'then').length + kinds(run, 'finally').length >= 2,
+      );
       const done = (await dispatcher.findBatch(batch.id))!;
-      expect(done).toMatchObject({ totalJobs: 5, pendingJobs: 0, processedJobs: 5, failedJobs: 0, progress: 100 });
+      expect(done).toMatchObject({
+        totalJobs: 5,
+        pendingJobs: 0,
+        processedJobs: 5,
+        failedJobs: 0,
+        progress: 100,
+      });
       expect(done.finishedAt).toBeInstanceOf(Date);
       expect(kinds(run, 'ran').every((e) => e.batchId === batch.id)).toBe(true);
       expect(kinds(run, 'ran')).toHaveLength(5);
@@ -121,6 +145,7 @@ export function runCompositionConformance(harness: Harnesses): void {
       const { dispatcher, run } = await harness.create();
       const jobs = [new ComposedJob(run, 1, true), new ComposedJob(run, 2, true), new ComposedJob(run, 3)];
       const batch = await dispatcher.batch(jobs, {
+        // biome-ignore lint/suspicious/noThenProperty: SPEC names the callback then (Laravel's)
         then: new CallbackJob(run, 'then'),
         catch: new CallbackJob(run, 'catch'),
         finally: new CallbackJob(run, 'finally'),
@@ -143,6 +168,7 @@ export function runCompositionConformance(harness: Harnesses): void {
         [new ComposedJob(run, 1, true), new ComposedJob(run, 2, true), new ComposedJob(run, 3)],
         {
           allowFailures: true,
+          // biome-ignore lint/suspicious/noThenProperty: SPEC names the callback then (Laravel's)
           then: new CallbackJob(run, 'then'),
           catch: new CallbackJob(run, 'catch'),
           finally: new CallbackJob(run, 'finally'),
@@ -154,7 +180,11 @@ export function runCompositionConformance(harness: Harnesses): void {
       expect(kinds(run, 'catch')).toHaveLength(1);
       expect(kinds(run, 'then')).toHaveLength(0);
       expect(kinds(run, 'ran')).toHaveLength(3);
-      expect(await dispatcher.findBatch(batch.id)).toMatchObject({ failedJobs: 2, pendingJobs: 0, cancelledAt: null });
+      expect(await dispatcher.findBatch(batch.id)).toMatchObject({
+        failedJobs: 2,
+        pendingJobs: 0,
+        cancelledAt: null,
+      });
     });
 
     it('cancelBatch: jobs not started do not run; addToBatch is refused after', async () => {
@@ -178,9 +208,16 @@ export function runCompositionConformance(harness: Harnesses): void {
     it('schedule ticks are claimed once, however many callers race', async () => {
       const { dispatcher, driver, run } = await harness.create();
       await dispatcher.schedule('every-second', '* * * * * *', new CallbackJob(run, 'tick'));
-      await dispatcher.schedule('every-second', '*/2 * * * * *', new CallbackJob(run, 'tick'), { timezone: 'Europe/Paris' });
+      await dispatcher.schedule('every-second', '*/2 * * * * *', new CallbackJob(run, 'tick'), {
+        timezone: 'Europe/Paris',
+      });
       const [stored] = await driver.schedules();
-      expect(stored).toMatchObject({ name: 'every-second', cron: '*/2 * * * * *', timezone: 'Europe/Paris', lastTick: null });
+      expect(stored).toMatchObject({
+        name: 'every-second',
+        cron: '*/2 * * * * *',
+        timezone: 'Europe/Paris',
+        lastTick: null,
+      });
       const spec = JSON.parse(stored!.job);
       const tick = new Date(Math.floor(Date.now() / 1000) * 1000);
       const job = (id: string) => ({ ...spec, id, delayMs: 0, availableAt: null, meta: null });
@@ -190,7 +227,13 @@ export function runCompositionConformance(harness: Harnesses): void {
         ),
       );
       expect(claims.filter(Boolean)).toHaveLength(1);
-      expect(await driver.claimTick({ name: 'every-second', tick: new Date(tick.getTime() - 1000), job: job('01HAAAAAAAAAAAAAAAAAAAAAA4') })).toBe(false);
+      expect(
+        await driver.claimTick({
+          name: 'every-second',
+          tick: new Date(tick.getTime() - 1000),
+          job: job('01HAAAAAAAAAAAAAAAAAAAAAA4'),
+        }),
+      ).toBe(false);
       expect((await driver.schedules())[0]!.lastTick?.getTime()).toBe(tick.getTime());
       expect((await dispatcher.stats('default')).pendingJobs).toBe(1);
       const listed = await dispatcher.schedules();
@@ -198,7 +241,9 @@ export function runCompositionConformance(harness: Harnesses): void {
       expect(listed[0]!.nextTick).toBeInstanceOf(Date);
       expect(await dispatcher.unschedule('every-second')).toBe(true);
       expect(await dispatcher.schedules()).toEqual([]);
-      await expect(dispatcher.schedule('bad', 'not a cron', new CallbackJob(run))).rejects.toMatchObject({ code: 'INVALID_CRON' });
+      await expect(dispatcher.schedule('bad', 'not a cron', new CallbackJob(run))).rejects.toMatchObject({
+        code: 'INVALID_CRON',
+      });
     });
 
     it('startScheduler dispatches the ticks of a stored schedule', async () => {

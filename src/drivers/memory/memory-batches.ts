@@ -1,6 +1,6 @@
-import type { NewJob } from '../contract.js';
 import type { NewBatch, StoredBatch } from '../composition.js';
 import { batchIdOfMeta } from '../composition.js';
+import type { NewJob } from '../contract.js';
 import { jobFromSpec } from '../job-spec.js';
 
 interface BatchRow extends StoredBatch {

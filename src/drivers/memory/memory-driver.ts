@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type { JobDataParams, NewBatch, StoredBatch, StoredSchedule } from '../composition.js';
 import type {
   ActivityEntry,
   ClearFailedParams,
@@ -32,7 +33,6 @@ import type {
 } from '../contract.js';
 import { CountsByQueue } from '../counts.js';
 import { minuteBuckets } from '../throughput.js';
-import type { JobDataParams, NewBatch, StoredBatch, StoredSchedule } from '../composition.js';
 import { MemoryBatches } from './memory-batches.js';
 import { MinHeap } from './min-heap.js';
 
@@ -288,9 +288,7 @@ export class MemoryQueueDriver implements QueueDriver {
   }
 
   async schedules(): Promise<StoredSchedule[]> {
-    return [...this.scheduleRows.values()]
-      .sort((a, b) => (a.name < b.name ? -1 : 1))
-      .map((s) => ({ ...s }));
+    return [...this.scheduleRows.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((s) => ({ ...s }));
   }
 
   async claimTick({ name, tick, job }: { name: string; tick: Date; job: NewJob }): Promise<boolean> {

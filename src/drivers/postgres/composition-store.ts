@@ -1,5 +1,5 @@
-import type { NewJob, StoredJob } from '../contract.js';
 import type { JobDataParams, NewBatch, StoredBatch, StoredSchedule } from '../composition.js';
+import type { NewJob, StoredJob } from '../contract.js';
 import type { PgPoolLike } from './connection.js';
 import { storeError } from './pg-errors.js';
 import { type JobRow, newJobArrays, toStoredJob } from './rows.js';
@@ -43,7 +43,9 @@ export class PostgresComposition {
   ) {}
 
   async find(id: string): Promise<StoredJob | null> {
-    const { rows } = await (await this.pool()).query<JobRow & { progress: string | null; result: string | null }>(
+    const { rows } = await (await this.pool()).query<
+      JobRow & { progress: string | null; result: string | null }
+    >(
       `-- inputs: $1 id
        SELECT ${jobColumns()}, progress, result FROM ${this.s}.jobs WHERE id = $1`,
       [id],
@@ -70,7 +72,15 @@ export class PostgresComposition {
          INSERT INTO ${this.s}.jobwright_batches
            (id, name, total_jobs, pending_jobs, allow_failures, then_job, catch_job, finally_job, finished_at)
          VALUES ($1, $2, $3, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, CASE WHEN $3 = 0 THEN now() END)`,
-        [batch.id, batch.name, jobs.length, batch.allowFailures, batch.thenJob, batch.catchJob, batch.finallyJob],
+        [
+          batch.id,
+          batch.name,
+          jobs.length,
+          batch.allowFailures,
+          batch.thenJob,
+          batch.catchJob,
+          batch.finallyJob,
+        ],
       );
       if (jobs.length > 0) await q(this.enqueueSql, newJobArrays(jobs));
     });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { InvalidJobError, StoreError } from '../../errors.js';
+import type { JobDataParams, NewBatch, StoredBatch, StoredSchedule } from '../composition.js';
 import type {
   ActivityEntry,
   ClearFailedParams,
@@ -31,7 +32,6 @@ import type {
   WakeListener,
   WorkerInfo,
 } from '../contract.js';
-import type { JobDataParams, NewBatch, StoredBatch, StoredSchedule } from '../composition.js';
 import { Batcher } from './batcher.js';
 import { PostgresComposition } from './composition-store.js';
 import { guardPool, pgTarget } from './connect-errors.js';

@@ -1,5 +1,5 @@
-import type { NewJob } from '../contract.js';
 import type { JobDataParams, NewBatch, StoredBatch, StoredSchedule } from '../composition.js';
+import type { NewJob } from '../contract.js';
 import { jobArgs, queueOfToken } from './codec.js';
 import type { QueueKeys } from './keys.js';
 import type { ScriptName } from './scripts.js';
@@ -37,16 +37,23 @@ export class RedisComposition {
 
   /** Reads progress and result of a job found on `queue`. */
   async jobData(queue: string, id: string): Promise<{ progress: string | null; result: string | null }> {
-    const [progress, result] = (await this.r.command('HMGET', this.r.keys(queue).job(id), 'progress', 'result')) as Array<
-      string | null
-    >;
+    const [progress, result] = (await this.r.command(
+      'HMGET',
+      this.r.keys(queue).job(id),
+      'progress',
+      'result',
+    )) as Array<string | null>;
     return { progress: progress || null, result: result || null };
   }
 
   async saveJobData({ id, leaseToken, progress, result }: JobDataParams): Promise<boolean> {
     const queue = queueOfToken(leaseToken);
     if (queue === null) return false;
-    const reply = await this.r.run('job-data', [this.r.keys(queue).job(id)], [leaseToken, progress ?? '', result ?? '']);
+    const reply = await this.r.run(
+      'job-data',
+      [this.r.keys(queue).job(id)],
+      [leaseToken, progress ?? '', result ?? ''],
+    );
     return Number(reply) === 1;
   }
 
@@ -91,7 +98,13 @@ export class RedisComposition {
   }
 
   async listBatches(limit: number, offset: number): Promise<StoredBatch[]> {
-    const ids = (await this.r.command('ZRANGE', `${this.tag}batches`, offset, offset + limit - 1, 'REV')) as string[];
+    const ids = (await this.r.command(
+      'ZRANGE',
+      `${this.tag}batches`,
+      offset,
+      offset + limit - 1,
+      'REV',
+    )) as string[];
     const batches = await Promise.all(ids.map((id) => this.findBatch(id)));
     return batches.filter((b): b is StoredBatch => b !== null);
   }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { JobDataParams, NewBatch, StoredBatch, StoredSchedule } from '../composition.js';
 import type {
   ActivityEntry,
   ClearFailedParams,
@@ -32,6 +33,7 @@ import type {
   WorkerInfo,
 } from '../contract.js';
 import { decodeJob, FIELD_COUNT, jobArgs, queueOfToken } from './codec.js';
+import { RedisComposition } from './composition-store.js';
 import {
   closeClient,
   connect,
@@ -41,8 +43,6 @@ import {
   type ResolvedOptions,
   resolveOptions,
 } from './connection.js';
-import type { JobDataParams, NewBatch, StoredBatch, StoredSchedule } from '../composition.js';
-import { RedisComposition } from './composition-store.js';
 import { GlobalKeys, QueueKeys } from './keys.js';
 import { RedisReads } from './redis-reads.js';
 import { ScriptRunner } from './scripts.js';

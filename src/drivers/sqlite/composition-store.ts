@@ -1,6 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import type { NewJob } from '../contract.js';
 import type { JobDataParams, NewBatch, StoredBatch, StoredSchedule } from '../composition.js';
+import type { NewJob } from '../contract.js';
 
 /**
  * Progress, results, batches and schedules on SQLite (schema: migrations/006). Batch counters and
@@ -133,7 +133,9 @@ export class SqliteComposition {
     const rows = this.db.read(
       () =>
         this.db
-          .stmt('SELECT name, cron, timezone, catch_up, job, last_tick FROM jobwright_schedules ORDER BY name')
+          .stmt(
+            'SELECT name, cron, timezone, catch_up, job, last_tick FROM jobwright_schedules ORDER BY name',
+          )
           .all() as ScheduleRow[],
     );
     return rows.map((r) => ({

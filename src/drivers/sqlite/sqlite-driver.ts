@@ -1,9 +1,8 @@
-import type { JobDataParams, NewBatch, StoredBatch, StoredSchedule } from '../composition.js';
-import { SqliteComposition } from './composition-store.js';
 import type { EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ConfigError, JobwrightError, StoreError, type StoreLostError } from '../../errors.js';
+import type { JobDataParams, NewBatch, StoredBatch, StoredSchedule } from '../composition.js';
 import type {
   ActivityEntry,
   ClearFailedParams,
@@ -36,6 +35,7 @@ import type {
   WorkerInfo,
 } from '../contract.js';
 import { byPriorityThenId } from '../reserve-order.js';
+import { SqliteComposition } from './composition-store.js';
 import { FileIdentity, IDENTITY_CHECK_MS } from './file-identity.js';
 import { GroupCommit } from './group-commit.js';
 import { appliedMigrations, runMigrations } from './migrations.js';
