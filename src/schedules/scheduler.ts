@@ -125,17 +125,26 @@ export class Scheduler {
     const ticks = collapse ? due.slice(-1) : due;
     for (const tick of ticks) {
       const spec = JSON.parse(schedule.job) as Omit<CallbackSpec, 'id'>;
-      await driver.claimTick({
-        name: schedule.name,
-        tick,
-        job: {
-          ...spec,
-          id: this.deps.newId(),
+      const job = {
+        ...spec,
+        id: this.deps.newId(),
+        delayMs: 0,
+        availableAt: null,
+        meta: JSON.stringify({ schedule: schedule.name, tick: tick.toISOString() }),
+      };
+      if (
+        (await driver.claimTick({ name: schedule.name, tick, job })) &&
+        this.deps.events.hasListeners('job:dispatched')
+      ) {
+        this.deps.events.emit('job:dispatched', {
+          jobId: job.id,
+          jobName: job.jobName,
+          queueName: job.queueName,
+          attempt: 0,
+          maxAttempts: job.maxAttempts,
           delayMs: 0,
-          availableAt: null,
-          meta: JSON.stringify({ schedule: schedule.name, tick: tick.toISOString() }),
-        },
-      });
+        });
+      }
     }
     this.cursors.set(schedule.name, now);
     return cron.nextRun(new Date(now))?.getTime() ?? null;
