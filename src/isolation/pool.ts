@@ -10,7 +10,7 @@ import { IsolationError, isolationOf, moduleOf } from './settings.js';
  */
 export const ABORT_GRACE_MS = 250;
 
-/** The worker's side of `ctx.progress`: issue 18 gives JobContext a `progress`; until then it is optional. */
+/** The worker's side of `ctx.progress` (JobContext.progress): stores the value and acknowledges it. */
 type ProgressHook = (value: unknown) => Promise<void> | void;
 
 interface Pending {

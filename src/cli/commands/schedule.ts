@@ -12,7 +12,10 @@ import {
 import { formatTime, table } from '../format.js';
 
 /** Stores the config file's schedules (a known name is replaced). */
-async function storeDefinitions(dispatcher: JobDispatcher, definitions: ScheduleDefinition[]): Promise<void> {
+export async function storeScheduleDefinitions(
+  dispatcher: JobDispatcher,
+  definitions: ScheduleDefinition[],
+): Promise<void> {
   for (const s of definitions) {
     await dispatcher.schedule(s.name, s.cron, s.job, { timezone: s.timezone, catchUp: s.catchUp });
   }
@@ -40,7 +43,7 @@ replayed, unless the schedule says catchUp (then once).`,
       const removeSignalHandler = ctx.onShutdownSignal(() => stop());
       try {
         await reachStore(ctx, dispatcher, config);
-        await storeDefinitions(dispatcher, project.schedules);
+        await storeScheduleDefinitions(dispatcher, project.schedules);
         dispatcher.on('worker:error', (e) => ctx.stderr.write(`scheduler: ${e.error.message}\n`));
         dispatcher.on('job:dispatched', (e) => println(ctx, `dispatched ${e.jobName} (${e.jobId})`));
         await dispatcher.startScheduler();
