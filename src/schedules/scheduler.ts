@@ -42,6 +42,8 @@ export class Scheduler {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    // A restart starts from now again: ticks that fell while stopped are missed ticks (catchUp rules).
+    this.cursors.clear();
     this.loop();
   }
 
