@@ -29,7 +29,7 @@ class ReturningJob extends Job {
     await ctx.progress(10);
     if (this.what === 'big') return { text: 'x'.repeat(2048) };
     if (this.what === 'bigint') return { n: 1n };
-    return { ok: true, at: '2026-01-02T03:04:05Z' };
+    return { ok: true, at: new Date('2026-01-02T03:04:05Z') };
   }
 }
 
@@ -70,7 +70,7 @@ function memoryDispatcher(config: Record<string, unknown> = {}) {
 }
 
 describe('results and progress', () => {
-  it('a result is kept as JSON; one that cannot be stored completes with null and a worker:error', async () => {
+  it('a result is kept as JSON (Dates revived); one that cannot be stored completes with null and a worker:error', async () => {
     const d = memoryDispatcher({ maxPayloadBytes: 1024 });
     const errors: string[] = [];
     d.on('worker:error', (e) => errors.push(e.error.message));
@@ -80,7 +80,7 @@ describe('results and progress', () => {
     const big = await d.dispatch(new ReturningJob('big'));
     const bigint = await d.dispatch(new ReturningJob('bigint'));
     await d.startWorker('default', 1);
-    expect((await d.waitFor(fine, { timeout: 10 })).result).toEqual({ ok: true, at: '2026-01-02T03:04:05Z' });
+    expect((await d.waitFor(fine, { timeout: 10 })).result).toEqual({ ok: true, at: new Date('2026-01-02T03:04:05Z') });
     for (const id of [big, bigint]) {
       const record = await d.waitFor(id, { timeout: 10 });
       expect(record).toMatchObject({ status: 'completed', result: null, progress: 10 });
@@ -120,7 +120,7 @@ describe('testing fakes', () => {
       });
       const seen: unknown[] = [];
       const result = await runJob(new ReturningJob(), { progressValues: seen as never[] });
-      expect(result).toEqual({ ok: true, at: '2026-01-02T03:04:05Z' });
+      expect(result).toEqual({ ok: true, at: new Date('2026-01-02T03:04:05Z') });
       expect(seen).toEqual([10]);
     } finally {
       fake.restore();
