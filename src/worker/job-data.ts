@@ -80,5 +80,17 @@ export async function storeResult(
     });
     return;
   }
-  await driver.saveJobData({ id: job.id, leaseToken: job.leaseToken, result });
+  try {
+    await driver.saveJobData({ id: job.id, leaseToken: job.leaseToken, result });
+  } catch (cause) {
+    // The completion still goes out (through the engine's retried outcome writes): a result the
+    // store could not take right now is lost, not the job's success.
+    events.emit('worker:error', {
+      workerId: '',
+      queue: job.queueName,
+      error: new Error(
+        `The result of job ${job.id} (${job.jobName}) could not be stored: ${describeError(toError(cause))}`,
+      ),
+    });
+  }
 }

@@ -307,7 +307,8 @@ async function checkProgressOnly(value: JobProgress): Promise<void> {
  * `failed()` hook, and counts as a failed job of its batch (no `catch` for a cancellation).
  */
 async function skippedForCancelledBatch(deps: RunnerDeps, run: ActiveRun, batchId: string): Promise<boolean> {
-  const batch = await deps.driver.findBatch({ id: batchId });
+  // A store that cannot answer now must not fail the job: it runs, as it would without the check.
+  const batch = await deps.driver.findBatch({ id: batchId }).catch(() => null);
   if (batch === null || batch.cancelledAt === null) return false;
   run.handled = true;
   run.onAttemptEnd();

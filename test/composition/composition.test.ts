@@ -80,7 +80,10 @@ describe('results and progress', () => {
     const big = await d.dispatch(new ReturningJob('big'));
     const bigint = await d.dispatch(new ReturningJob('bigint'));
     await d.startWorker('default', 1);
-    expect((await d.waitFor(fine, { timeout: 10 })).result).toEqual({ ok: true, at: new Date('2026-01-02T03:04:05Z') });
+    expect((await d.waitFor(fine, { timeout: 10 })).result).toEqual({
+      ok: true,
+      at: new Date('2026-01-02T03:04:05Z'),
+    });
     for (const id of [big, bigint]) {
       const record = await d.waitFor(id, { timeout: 10 });
       expect(record).toMatchObject({ status: 'completed', result: null, progress: 10 });

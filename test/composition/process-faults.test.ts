@@ -92,10 +92,14 @@ describe.each(kinds)('composition with real processes: $kind', ({ kind, availabl
       await exited(doomed);
       expect(doomed.signalCode).toBe('SIGKILL');
       await start('work');
-      await waitFor('then and finally ran', () => {
-        const seen = lines().map((l) => l.event);
-        return seen.includes('then') && seen.includes('finally');
-      });
+      await waitFor(
+        'then and finally ran',
+        () => {
+          const seen = lines().map((l) => l.event);
+          return seen.includes('then') && seen.includes('finally');
+        },
+        45_000,
+      );
       const done = await waitFor('the batch finished', async () => {
         const b = await producer.findBatch(batch.id);
         return b?.pendingJobs === 0 ? b : null;
@@ -117,7 +121,7 @@ describe.each(kinds)('composition with real processes: $kind', ({ kind, availabl
         expect(lines().filter((l) => l.n === 3 && l.event.startsWith('ran:'))).toHaveLength(2);
       }
     },
-    40_000,
+    90_000,
   );
 
   it.skipIf(!available)(
@@ -132,7 +136,7 @@ describe.each(kinds)('composition with real processes: $kind', ({ kind, availabl
           const jobs = (await producer.jobs({ search: 'process.Note', limit: 1000 })).jobs;
           return jobs.length >= 4 ? jobs : null;
         },
-        20_000,
+        45_000,
       );
       for (const child of children) child.kill('SIGTERM');
       // Each tick is one job: the tick times the jobs were stored for are all different.
@@ -142,6 +146,6 @@ describe.each(kinds)('composition with real processes: $kind', ({ kind, availabl
       expect(new Set(tickTimes).size).toBe(tickTimes.length);
       expect(lines()).toEqual([]);
     },
-    40_000,
+    90_000,
   );
 });
