@@ -12,7 +12,8 @@ export interface JobEventBase {
 export interface JobEvents {
   'job:dispatched': JobEventBase & { delayMs: number };
   'job:processing': JobEventBase & { waitMs: number };
-  'job:completed': JobEventBase & { durationMs: number };
+  /** `result`: what `handle` returned (undefined when nothing; stored as the job's `result` when JSON). */
+  'job:completed': JobEventBase & { durationMs: number; result?: unknown };
   'job:retrying': JobEventBase & { durationMs: number; error: Error; retryInSeconds: number };
   'job:failed': JobEventBase & { durationMs: number | null; error: Error };
   /** A running job reported progress (`ctx.progress`), once stored. */

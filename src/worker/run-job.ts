@@ -265,8 +265,11 @@ export async function runReservedJob(deps: RunnerDeps, run: ActiveRun): Promise<
       events.emit('job:failed', { ...eventBase(job), durationMs, error: new Error(result.reason) });
       return;
     }
-    const event = result.status === 'ok' ? 'job:completed' : 'job:lease-lost';
-    if (events.hasListeners(event)) events.emit(event, { ...eventBase(job), durationMs });
+    if (result.status !== 'ok') {
+      if (events.hasListeners('job:lease-lost')) events.emit('job:lease-lost', eventBase(job));
+    } else if (events.hasListeners('job:completed')) {
+      events.emit('job:completed', { ...eventBase(job), durationMs, result: run.result });
+    }
     return;
   }
   const base = eventBase(job);

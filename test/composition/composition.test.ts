@@ -76,6 +76,8 @@ describe('results and progress', () => {
     d.on('worker:error', (e) => errors.push(e.error.message));
     const progress: unknown[] = [];
     d.on('job:progress', (e) => progress.push(e.progress));
+    const completed: unknown[] = [];
+    d.on('job:completed', (e) => completed.push(e.result));
     const fine = await d.dispatch(new ReturningJob('fine'));
     const big = await d.dispatch(new ReturningJob('big'));
     const bigint = await d.dispatch(new ReturningJob('bigint'));
@@ -91,6 +93,7 @@ describe('results and progress', () => {
     expect(errors.filter((m) => m.includes(big))).toHaveLength(1);
     expect(errors.filter((m) => m.includes(bigint))).toHaveLength(1);
     expect(progress).toEqual([10, 10, 10]);
+    expect(completed[0]).toEqual({ ok: true, at: new Date('2026-01-02T03:04:05Z') });
   });
 
   it('ctx.progress refuses a number outside 0-100 with a typed error', async () => {
