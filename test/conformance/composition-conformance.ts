@@ -36,7 +36,7 @@ export class ComposedJob extends Job {
     note(this.run, this.n, 'ran', ctx.batchId);
     await ctx.progress(50);
     await ctx.progress({ step: 'half', n: this.n });
-    if (this.fail) throw new Error(`composed ${this.n} fails`);
+    if (this.fail && !healed.has(this.run)) throw new Error(`composed ${this.n} fails`);
     if (this.addMore > 0 && ctx.batchId) {
       const more = Array.from({ length: this.addMore }, (_, i) => new ComposedJob(this.run, 100 + i));
       await dispatcherOf(this.run).addToBatch(ctx.batchId, more);
@@ -62,6 +62,8 @@ export class CallbackJob extends Job {
 }
 
 const dispatchers = new Map<string, JobDispatcher>();
+/** Runs whose failing jobs succeed from now on (a fix deployed before retryFailed). */
+const healed = new Set<string>();
 const dispatcherOf = (run: string) => dispatchers.get(run)!;
 
 type Harnesses = ReturnType<typeof makeHarnessFactory>;
@@ -185,6 +187,31 @@ export function runCompositionConformance(harness: Harnesses): void {
         pendingJobs: 0,
         cancelledAt: null,
       });
+    });
+
+    it('a failed job of an allowFailures batch retried into success: the batch gets its then', async () => {
+      const { dispatcher, run } = await harness.create();
+      const batch = await dispatcher.batch([new ComposedJob(run, 1, true), new ComposedJob(run, 2)], {
+        allowFailures: true,
+        // biome-ignore lint/suspicious/noThenProperty: SPEC names the callback then (Laravel's)
+        then: new CallbackJob(run, 'then'),
+        finally: new CallbackJob(run, 'finally'),
+      });
+      await dispatcher.startWorker('default', 1);
+      await waitFor('finally ran', () => kinds(run, 'finally').length === 1);
+      expect(await dispatcher.findBatch(batch.id)).toMatchObject({ failedJobs: 1, pendingJobs: 0 });
+      expect(kinds(run, 'then')).toHaveLength(0);
+      healed.add(run);
+      const [failed] = await dispatcher.failedJobs();
+      expect(await dispatcher.retryFailed(failed!.id)).toBe(1);
+      await waitFor('then ran', () => kinds(run, 'then').length === 1);
+      expect(await dispatcher.findBatch(batch.id)).toMatchObject({
+        failedJobs: 0,
+        pendingJobs: 0,
+        progress: 100,
+      });
+      await new Promise((r) => setTimeout(r, 150));
+      expect(kinds(run, 'finally')).toHaveLength(1);
     });
 
     it('cancelBatch: jobs not started do not run; addToBatch is refused after', async () => {
