@@ -1,5 +1,6 @@
 import { Cron } from 'croner';
 import { InvalidJobError } from '../errors.js';
+import type { Job } from '../job.js';
 
 /** Options of `dispatcher.schedule()`. */
 export interface ScheduleOptions {
@@ -15,7 +16,7 @@ export interface ScheduleDefinition extends ScheduleOptions {
   /** Cron with an optional seconds field (croner syntax), e.g. `0 3 * * *` or `*\/10 * * * * *`. */
   cron: string;
   /** The job to dispatch at each tick (a fresh copy of its payload each time). */
-  job: import('../job.js').Job;
+  job: Job;
 }
 
 const NAME = /^[A-Za-z0-9_.:@/-]{1,200}$/;
