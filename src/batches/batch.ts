@@ -61,10 +61,10 @@ export function toBatchRecord(batch: StoredBatch): BatchRecord {
 
 /** Checks the jobs of a batch (none may run inline; a bounded number) before anything is stored. */
 export function assertBatchJobs(jobs: Job[]): void {
-  if (!Array.isArray(jobs) || jobs.length > MAX_BATCH_JOBS) {
+  if (!Array.isArray(jobs) || jobs.length === 0 || jobs.length > MAX_BATCH_JOBS) {
     throw new InvalidJobError(
       'INVALID_BATCH',
-      `A batch takes an array of at most ${MAX_BATCH_JOBS} jobs; split bigger work into several batches`,
+      `A batch takes an array of 1 to ${MAX_BATCH_JOBS} jobs; split bigger work into several batches`,
     );
   }
   for (const job of jobs) {

@@ -230,6 +230,7 @@ export function runCompositionConformance(harness: Harnesses): void {
       const failed = await dispatcher.failedJobs();
       expect(failed.every((j) => j.errorMessage?.startsWith('Cancelled'))).toBe(true);
       expect(await dispatcher.findBatch('nope')).toBeNull();
+      await expect(dispatcher.batch([])).rejects.toMatchObject({ code: 'INVALID_BATCH' });
     });
 
     it('schedule ticks are claimed once, however many callers race', async () => {
