@@ -31,6 +31,7 @@ export type { DispatcherPlugin, PluginHost } from './dispatcher-plugins.js';
 export type * from './drivers/contract.js';
 export { JOB_STATUSES } from './drivers/contract.js';
 export { createDriver } from './drivers/factory.js';
+export type * from './drivers/flow-contract.js';
 export { MemoryQueueDriver, type MemoryQueueDriverOptions } from './drivers/memory/memory-driver.js';
 export {
   DatabaseQueueDriver,
@@ -60,6 +61,14 @@ export {
   WaitTimeoutError,
 } from './errors.js';
 export type { JobEventBase, JobEventName, JobEvents } from './events.js';
+export type { QueueLimitsInput } from './flow/dispatch-flow.js';
+export {
+  type JobMiddlewareObject,
+  RateLimited,
+  ThrottlesExceptions,
+  WithoutOverlapping,
+} from './flow/middleware.js';
+export { CancelledError } from './flow/run-flow.js';
 export { batch, chain, configure, dispatch, dispatchJob, jobDispatcher, setJobDispatcher } from './global.js';
 export { Isolation, type IsolationStats } from './isolation/pool.js';
 export { IsolationError } from './isolation/settings.js';
@@ -109,3 +118,9 @@ export { ENCRYPTED } from './sealed-payload.js';
 export { MAX_DELAY_SECONDS } from './time-rules.js';
 export { enableTracing, MESSAGING_SYSTEM, type TracingOptions } from './tracing/job-tracing.js';
 export type { JobMiddleware } from './worker/run-job.js';
+
+// The config loader hands this module to user files that import 'jobwright' (package-namespace.ts).
+import * as self from './index.js';
+import { setPackageNamespace } from './package-namespace.js';
+
+setPackageNamespace(self);

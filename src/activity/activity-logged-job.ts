@@ -81,6 +81,8 @@ export abstract class ActivityLoggedJob extends Job {
       queueName: ctx?.queueName ?? this.queueName(),
       batchId: ctx?.batchId ?? null,
       progress: ctx?.progress ?? (async () => {}),
+      jobName: ctx?.jobName ?? this.jobName(),
+      release: ctx?.release ?? (() => {}),
     };
     const logger = options.logger ?? (await globalActivityLogger());
     const run = options.run ?? (() => this.handle(full));

@@ -77,6 +77,21 @@ export function assertBatchJobs(jobs: Job[]): void {
   }
 }
 
+/**
+ * Unique jobs cannot be batch members: a batch is stored in one step, and a member whose unique
+ * id a live job holds would leave the batch counting a job that was never stored. Refused on
+ * every driver (typed error), whether or not the id is live right now.
+ */
+export function assertNoUniqueMembers(rows: NewJob[]): void {
+  const unique = rows.find((row) => row.uniqueKey);
+  if (unique) {
+    throw new InvalidJobError(
+      'UNIQUE_JOB_IN_BATCH',
+      `${unique.jobName} is unique (uniqueId() is set) and cannot be part of a batch: dispatch it on its own, or return null from uniqueId()`,
+    );
+  }
+}
+
 /** A job row marked as a member of `batchId` (in its meta, next to trace context). */
 export function inBatch(row: NewJob, batchId: string): NewJob {
   const meta: JobMeta & { batch?: string } = { ...parseMeta(row.meta), batch: batchId };

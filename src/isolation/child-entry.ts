@@ -99,6 +99,10 @@ async function run(task: RunTask): Promise<void> {
       jobId: task.jobId,
       queueName: task.queueName,
       batchId: task.batchId ?? null,
+      jobName: task.jobName,
+      release: () => {
+        throw new Error('ctx.release() is not available in isolated jobs: release from a middleware instead');
+      },
       progress: (value) => reportProgress(task.id, value),
     };
     const result: unknown = await job.handle(ctx);

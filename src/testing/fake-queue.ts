@@ -43,6 +43,8 @@ export class FakeDispatcher extends JobDispatcher {
   readonly dispatched: DispatchedJob[] = [];
   readonly batched: FakeBatch[] = [];
   readonly scheduled: FakeSchedule[] = [];
+  /** Ids passed to `cancel()` that named a recorded job, in order. */
+  readonly cancelled: string[] = [];
   private previous: JobDispatcher | undefined;
 
   constructor() {
@@ -134,6 +136,32 @@ export class FakeDispatcher extends JobDispatcher {
     if (!entry || (matcher && !matches(entry.job, matcher))) {
       throw new AssertionError({
         message: `Expected the schedule ${name}${matcher ? ` of ${describe(matcher)}` : ''}; scheduled: ${this.scheduled.map((s) => s.name).join(', ') || 'none'}`,
+      });
+    }
+  }
+
+  /**
+   * Records the cancel; like the real one, true only for a recorded job not cancelled yet (an
+   * inline or unknown id gives false).
+   */
+  override async cancel(id: string): Promise<boolean> {
+    if (typeof id !== 'string' || id.length === 0 || id.length > 64) return false;
+    if (this.cancelled.includes(id) || !this.dispatched.some((d) => d.id === id)) return false;
+    this.cancelled.push(id);
+    return true;
+  }
+
+  /** Asserts `cancel(id)` was called for this recorded job (or for a job of this class). */
+  assertCancelled<T extends Job>(idOrMatcher: string | JobMatcher<T>): void {
+    const hit =
+      typeof idOrMatcher === 'string' && this.cancelled.includes(idOrMatcher)
+        ? true
+        : this.dispatched.some(
+            (d) => this.cancelled.includes(d.id) && matches(d.job, idOrMatcher as JobMatcher<T>),
+          );
+    if (!hit) {
+      throw new AssertionError({
+        message: `Expected ${typeof idOrMatcher === 'string' ? idOrMatcher : describe(idOrMatcher)} to be cancelled; cancelled: ${this.cancelled.length > 0 ? this.cancelled.join(', ') : 'none'}`,
       });
     }
   }
@@ -265,6 +293,8 @@ export async function runJob<R = unknown>(
     maxAttempts: job.maxAttempts(),
     jobId: randomUUID(),
     queueName: job.queueName(),
+    jobName: job.jobName(),
+    release: () => {},
     batchId: null,
     progress: async (value) => {
       encodeProgress(value, DEFAULT_RESULT_LIMIT_BYTES);

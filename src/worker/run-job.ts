@@ -1,9 +1,12 @@
 import type { JobDefaults } from '../config.js';
 import { batchIdOfMeta } from '../drivers/composition.js';
 import type { Outcome, OutcomeResult, QueueDriver, ReservedJob, StoredJob } from '../drivers/contract.js';
+import type { FlowControl } from '../drivers/flow-contract.js';
 import type { Keyring } from '../encryption.js';
 import { InvalidJobError, JobTimeoutError, JobwrightError } from '../errors.js';
 import type { JobEventBase, JobEventEmitter } from '../events.js';
+import { FLOW_STORE, type JobMiddlewareObject } from '../flow/middleware.js';
+import { CancelledError, classMiddleware, releaseDelayMs } from '../flow/run-flow.js';
 import type { Isolation } from '../isolation/pool.js';
 import { type Job, type JobContext, type JobProgress, resolveJobSettings } from '../job.js';
 import { decodePayload } from '../payload.js';
@@ -21,12 +24,15 @@ export { describeError, toError } from './error-text.js';
  * Wraps a job's `handle`: activity logging, tracing and metrics hook in here.
  * Call `next()` to run the job (and the middleware after this one).
  */
-export type JobMiddleware = (
+export type JobMiddlewareFunction = (
   job: Job,
   ctx: JobContext,
   record: StoredJob,
   next: () => Promise<void>,
 ) => Promise<void>;
+
+/** A function of the dispatcher's kind, or an object with `handle(ctx, next)` (per-class, `Job.middleware()`). */
+export type JobMiddleware = JobMiddlewareFunction | JobMiddlewareObject;
 
 export interface RunnerDeps {
   driver: QueueDriver;
@@ -112,6 +118,8 @@ export interface Interruptible {
   progress?: (value: JobProgress) => Promise<void>;
   /** `ctx.batchId` of this attempt. */
   batchId?: string | null;
+  /** Set by `ctx.release(delay)`: the ms after which the job is due again. */
+  releaseMs?: number;
 }
 
 /**
@@ -125,11 +133,12 @@ export async function runAttempt(
   job: StoredJob,
   active: Interruptible,
   isolation?: Isolation,
+  store?: FlowControl,
 ): Promise<Error | null> {
   // The AbortController is made only if the job looks at ctx.signal; most never do.
   let controller: AbortController | undefined;
   let abortReason: Error | undefined;
-  const ctx: JobContext = {
+  const ctx: JobContext & { [FLOW_STORE]?: FlowControl } = {
     get signal() {
       controller ??= new AbortController();
       if (abortReason && !controller.signal.aborted) controller.abort(abortReason);
@@ -141,6 +150,11 @@ export async function runAttempt(
     queueName: job.queueName,
     batchId: active.batchId ?? null,
     progress: active.progress ?? checkProgressOnly,
+    jobName: job.jobName,
+    release(delaySeconds = 0) {
+      active.releaseMs = releaseDelayMs(delaySeconds);
+    },
+    [FLOW_STORE]: store,
   };
   const interrupted = new Promise<never>((_, reject) => {
     active.interrupt = (reason) => {
@@ -150,16 +164,25 @@ export async function runAttempt(
       reject(reason);
     };
   });
+  let chain: JobMiddleware[];
+  try {
+    chain = classMiddleware(middleware, instance);
+  } catch (error) {
+    return toError(error);
+  }
   const run = (index: number): Promise<void> => {
-    const mw = middleware[index];
+    const mw = chain[index];
     if (!mw) {
       return Promise.resolve()
         .then(() => (isolation ? isolation.run(instance, ctx) : instance.handle(ctx)))
         .then((value) => {
+          // Kept here, innermost, so a middleware that drops next()'s value cannot lose the result.
           active.result = value;
+          return value as undefined;
         });
     }
-    return mw(instance, ctx, job, () => run(index + 1));
+    if (typeof mw === 'function') return mw(instance, ctx, job, () => run(index + 1));
+    return Promise.resolve(mw.handle(ctx, () => run(index + 1))) as Promise<void>;
   };
   const timeoutSeconds = job.timeoutSeconds;
   const timer =
@@ -250,12 +273,23 @@ export async function runReservedJob(deps: RunnerDeps, run: ActiveRun): Promise<
   run.batchId = batchId;
   run.progress = progressWriter(deps.driver, events, job, resultLimit);
   const started = performance.now();
-  const error = await runAttempt(deps.middleware, instance, job, run, deps.isolation);
+  const error = await runAttempt(deps.middleware, instance, job, run, deps.isolation, deps.driver);
   run.handled = true;
   run.onAttemptEnd();
   const durationMs = performance.now() - started;
   if (run.released) return;
   const lease = { id: job.id, leaseToken: job.leaseToken };
+  if (error instanceof CancelledError) {
+    // Cancelled: failed for good, not retried, and failed() does not run (SPEC decisions).
+    const result = await writeOutcome(deps, { kind: 'fail', ...lease, error: error.message });
+    if (result.status === 'ok') events.emit('job:failed', { ...eventBase(job), durationMs, error });
+    return;
+  }
+  if (run.releaseMs !== undefined) {
+    // ctx.release(delay): back on the queue with the attempt given back, whatever handle did after.
+    await writeOutcome(deps, { kind: 'release', ...lease, delayMs: Math.min(run.releaseMs, MAX_DELAY_MS) });
+    return;
+  }
 
   if (error === null) {
     if (run.result !== undefined) await storeResult(deps.driver, events, job, run.result, resultLimit);
@@ -278,7 +312,9 @@ export async function runReservedJob(deps: RunnerDeps, run: ActiveRun): Promise<
   let failure = error;
   const retryInSeconds = job.attempts < job.maxAttempts && retryDelayOrError(deps, instance, job, error);
   if (retryInSeconds instanceof Error) failure = retryInSeconds;
-  else if (retryInSeconds !== false) {
+  else if (retryInSeconds !== false && (await cancelAsked(deps, job))) {
+    failure = new CancelledError();
+  } else if (retryInSeconds !== false) {
     const result = await writeOutcome(deps, {
       kind: 'retry',
       ...lease,
@@ -297,7 +333,22 @@ export async function runReservedJob(deps: RunnerDeps, run: ActiveRun): Promise<
     return;
   }
   events.emit('job:failed', { ...base, durationMs, error: failure });
-  await callFailedHook(deps, instance, failure, job);
+  // failed() does not run for a cancelled job (SPEC decisions).
+  if (!(failure instanceof CancelledError)) await callFailedHook(deps, instance, failure, job);
+}
+
+/**
+ * Whether `cancel` was asked for this run before its failure was written: a cancelled job is
+ * not retried even when its attempt failed before the worker saw the cancel. One read per
+ * failed attempt that would retry, never on the success path.
+ */
+async function cancelAsked(deps: RunnerDeps, job: ReservedJob): Promise<boolean> {
+  try {
+    const ids = await deps.driver.cancelRequested({ leases: [{ id: job.id, leaseToken: job.leaseToken }] });
+    return ids.length > 0;
+  } catch {
+    return false;
+  }
 }
 
 /** `ctx.progress` outside a worker (inline runs): the value is checked, nothing is stored. */

@@ -134,6 +134,27 @@ describe('testing fakes', () => {
   });
 });
 
+class UniqueJob extends Job {
+  override jobName() {
+    return 'composition.Unique';
+  }
+  override uniqueId() {
+    return 'only-one';
+  }
+  handle() {}
+}
+
+describe('batch rules', () => {
+  it('a unique job cannot be part of a batch (typed error, nothing stored)', async () => {
+    const d = memoryDispatcher();
+    await expect(d.batch([new TickJob(), new UniqueJob()])).rejects.toMatchObject({
+      code: 'UNIQUE_JOB_IN_BATCH',
+    });
+    expect((await d.stats('default')).pendingJobs).toBe(0);
+    expect(await d.batches()).toEqual([]);
+  });
+});
+
 describe('batch callbacks and encryption', () => {
   it('the stored callback of an encrypted class is ciphertext', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'jw-compose-enc-'));

@@ -214,6 +214,24 @@ export function runCompositionConformance(harness: Harnesses): void {
       expect(kinds(run, 'finally')).toHaveLength(1);
     });
 
+    it('cancel() of a waiting batch job counts it failed (no catch) and, without allowFailures, cancels the batch', async () => {
+      const { dispatcher, run } = await harness.create();
+      const batch = await dispatcher.batch([new ComposedJob(run, 1), new ComposedJob(run, 2)], {
+        catch: new CallbackJob(run, 'catch'),
+        finally: new CallbackJob(run, 'finally'),
+      });
+      const [first] = (await dispatcher.jobs({ order: 'oldest' })).jobs;
+      expect(await dispatcher.cancel(first!.id)).toBe(true);
+      const after = (await dispatcher.findBatch(batch.id))!;
+      expect(after).toMatchObject({ failedJobs: 1, pendingJobs: 1 });
+      expect(after.cancelledAt).toBeInstanceOf(Date);
+      await dispatcher.startWorker('default', 1);
+      await waitFor('finally ran', () => kinds(run, 'finally').length === 1);
+      await new Promise((r) => setTimeout(r, 150));
+      expect(kinds(run, 'catch')).toHaveLength(0);
+      expect(kinds(run, 'ran')).toHaveLength(0);
+    });
+
     it('cancelBatch: jobs not started do not run; addToBatch is refused after', async () => {
       const { dispatcher, run } = await harness.create();
       const batch = await dispatcher.batch([new ComposedJob(run, 1), new ComposedJob(run, 2)], {

@@ -6,6 +6,7 @@ import { runCompositionConformance } from './composition-conformance.js';
 import { InlineProbeJob, ProbeJob, SpawningJob, spawnDispatcher } from './conformance-jobs.js';
 import { runContractConformance } from './driver-contract-conformance.js';
 import { runEngineConformance } from './engine-conformance.js';
+import { runFlowConformance } from './flow-conformance.js';
 import { type ConformanceTarget, makeHarnessFactory, sleep, waitFor } from './harness.js';
 
 export type { ConformanceTarget } from './harness.js';
@@ -338,5 +339,6 @@ export function runDriverConformance(
     runContractConformance(harness);
     runEngineConformance(harness);
     runCompositionConformance(harness);
+    runFlowConformance(harness);
   });
 }

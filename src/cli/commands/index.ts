@@ -5,6 +5,7 @@ import { registerBatches } from './batches.js';
 import { registerClearFailed } from './clear-failed.js';
 import { registerDispatch } from './dispatch.js';
 import { registerFailed } from './failed.js';
+import { registerFlow } from './flow.js';
 import { registerForget } from './forget.js';
 import { registerKeyGenerate } from './key-generate.js';
 import { registerMakeJob } from './make-job.js';
@@ -39,6 +40,7 @@ export const commands: CommandRegistrar[] = [
   registerForget,
   registerPrune,
   registerPause,
+  registerFlow,
   registerActivity,
   registerDispatch,
   registerQueueDashboard,

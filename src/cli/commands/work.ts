@@ -27,11 +27,11 @@ export function registerWork(program: Command, ctx: CliContext): void {
     .description('Run workers until SIGTERM or SIGINT, then stop gracefully')
     .option(
       '--queue <names>',
-      'comma-separated queues, each with its own worker (default: the default queue)',
+      'comma-separated queues in order: one pool takes from the first with due work (default: the default queue)',
     )
     .option(
       '--concurrency <n>',
-      'jobs at once per queue (default: JOB_WORKER_CONCURRENCY, 5)',
+      'jobs at once in the pool (default: JOB_WORKER_CONCURRENCY, 5)',
       parseCount('--concurrency', 1, 10_000),
     )
     .option(
@@ -178,7 +178,8 @@ async function work(ctx: CliContext, options: WorkOptions): Promise<void> {
       log.event('info', 'metrics:ready', `Metrics at ${metrics.url}`, { url: metrics.url });
     }
     // After the metrics listeners: the first jobs finish at once and must be counted.
-    for (const queue of queues) await dispatcher.startWorker(queue, concurrency);
+    // One pool over the queues in order (Laravel's --queue high,default), not a pool per queue.
+    await dispatcher.startWorker(queues.length === 1 ? queues[0]! : queues, concurrency);
     if (options.schedule) {
       await storeScheduleDefinitions(dispatcher, project.schedules);
       await dispatcher.startScheduler();

@@ -34,8 +34,18 @@ import type {
   WorkerInfo,
 } from '../contract.js';
 import { CountsByQueue } from '../counts.js';
+import {
+  CANCELLED,
+  type CounterHit,
+  type EnqueueResult,
+  hasLimits,
+  LimitGate,
+  NO_LIMITS,
+  type QueueLimits,
+} from '../flow-contract.js';
 import { minuteBuckets } from '../throughput.js';
 import { MemoryBatches } from './memory-batches.js';
+import { MemoryFlow } from './memory-flow.js';
 import { MinHeap } from './min-heap.js';
 
 interface MemoryRow extends StoredJob {
@@ -45,6 +55,12 @@ interface MemoryRow extends StoredJob {
   heldFrom: 'pending' | 'retrying';
   /** Bumped whenever the row enters a heap; heap entries with an older seq are stale. */
   seq: number;
+  uniqueKey: string | null;
+  /** Ms when the unique lock lapses while the job lives; null: never. */
+  uniqueUntil: number | null;
+  group: string | null;
+  /** The lease whose run was asked to stop by `cancel`. */
+  cancelLease: string | null;
 }
 
 interface HeapEntry {
@@ -89,6 +105,9 @@ export class MemoryQueueDriver implements QueueDriver {
   private readonly wakeups = new EventEmitter();
   private readonly batches = new MemoryBatches();
   private readonly scheduleRows = new Map<string, StoredSchedule>();
+  private readonly flow = new MemoryFlow();
+  /** Unique jobs: queue + key -> the job that took the key last. */
+  private readonly uniqueHolders = new Map<string, MemoryRow>();
   /** When `reserve` last let the event loop run (real time, whatever the injected clock). */
   private lastYield = performance.now();
 
@@ -99,10 +118,48 @@ export class MemoryQueueDriver implements QueueDriver {
 
   async migrate(): Promise<void> {}
 
-  async enqueue({ jobs }: EnqueueParams): Promise<void> {
+  async enqueue({ jobs }: EnqueueParams): Promise<EnqueueResult | undefined> {
     const now = this.clock();
-    for (const job of jobs) this.insert(job, now);
+    // Ids are reported only when a unique job is among them: plain enqueues allocate nothing more.
+    let ids: string[] | undefined;
+    for (let i = 0; i < jobs.length; i++) {
+      const job = jobs[i]!;
+      if (job.uniqueKey) {
+        ids ??= jobs.map((j) => j.id);
+        ids[i] = this.insertUnique(job, now);
+      } else this.insert(job, now);
+    }
     for (const queue of new Set(jobs.map((j) => j.queueName))) this.wakeups.emit('wake', queue);
+    return ids ? { ids } : undefined;
+  }
+
+  /** The live job holding `queue`'s unique `key` (its lock unexpired), if any. */
+  private uniqueHolder(key: string, now: number): MemoryRow | undefined {
+    const holder = this.uniqueHolders.get(key);
+    const live =
+      holder &&
+      this.rows.get(holder.id) === holder &&
+      (holder.status === 'pending' || holder.status === 'processing' || holder.status === 'retrying') &&
+      (holder.uniqueUntil === null || holder.uniqueUntil > now);
+    return live ? holder : undefined;
+  }
+
+  /** Makes `row` the holder of its unique key unless another live job holds it (retryFailed). */
+  private takeUniqueKey(row: MemoryRow, now: number): boolean {
+    const key = `${row.queueName}\u0000${row.uniqueKey}`;
+    const holder = this.uniqueHolder(key, now);
+    if (holder && holder !== row) return false;
+    this.uniqueHolders.set(key, row);
+    return true;
+  }
+
+  /** Stores a unique job unless a live job of its queue holds the key; returns the id that holds it. */
+  private insertUnique(job: NewJob, now: number): string {
+    const key = `${job.queueName}\u0000${job.uniqueKey}`;
+    const holder = this.uniqueHolder(key, now);
+    if (holder) return holder.id;
+    this.uniqueHolders.set(key, this.insert(job, now));
+    return job.id;
   }
 
   async reserve({ queue, limit, leaseMs, start }: ReserveParams): Promise<ReservedJob[]> {
@@ -118,6 +175,9 @@ export class MemoryQueueDriver implements QueueDriver {
     if (!state) return [];
     const now = this.clock();
     this.promoteDue(state, now);
+    const limits = this.flow.limits.get(queue);
+    if (limits)
+      return this.reserveLimited(queue, state, limits, Math.min(limit, start ?? limit), leaseMs, now);
     const startNow = start ?? limit;
     const reserved: ReservedJob[] = [];
     while (reserved.length < limit) {
@@ -138,6 +198,43 @@ export class MemoryQueueDriver implements QueueDriver {
       // One object literal per job: spreading publicRow() into another copy cost ~1 µs per job.
       reserved.push(reservedRow(row, row.leaseToken));
     }
+    return reserved;
+  }
+
+  /** Reserve under limits: starts what they allow, holds nothing, skips jobs of full groups. */
+  private reserveLimited(
+    queue: string,
+    state: QueueState,
+    limits: QueueLimits,
+    want: number,
+    leaseMs: number,
+    now: number,
+  ): ReservedJob[] {
+    const running = [...state.processing].filter((r) => r.reservedAt !== null).map((r) => r.group);
+    const gate = new LimitGate(limits, this.flow.state(queue, limits, now, running), want);
+    const reserved: ReservedJob[] = [];
+    const skipped: HeapEntry[] = [];
+    while (gate.room > 0) {
+      const entry = state.ready.pop();
+      if (!entry) break;
+      const row = entry.row;
+      if (entry.seq !== row.seq || (row.status !== 'pending' && row.status !== 'retrying')) continue;
+      if (!gate.admit(row.group)) {
+        skipped.push(entry);
+        continue;
+      }
+      row.heldFrom = row.status;
+      row.status = 'processing';
+      row.attempts += 1;
+      row.reservedAt = new Date(now);
+      row.updatedAt = row.reservedAt;
+      row.leaseToken = randomUUID();
+      row.leaseExpiresAt = now + leaseMs;
+      state.processing.add(row);
+      this.flow.noteStart(queue, row.group, now);
+      reserved.push(reservedRow(row, row.leaseToken));
+    }
+    for (const entry of skipped) state.ready.push(entry);
     return reserved;
   }
 
@@ -327,6 +424,7 @@ export class MemoryQueueDriver implements QueueDriver {
     let count = 0;
     for (const row of candidates) {
       if (row?.status !== 'failed' || (queue && row.queueName !== queue)) continue;
+      if (row.uniqueKey && !this.takeUniqueKey(row, now)) continue;
       row.status = 'pending';
       row.attempts = 0;
       row.failedAt = null;
@@ -437,6 +535,64 @@ export class MemoryQueueDriver implements QueueDriver {
     return buckets;
   }
 
+  async cancel({ id, reason }: { id: string; reason: string }): Promise<boolean> {
+    const row = this.rows.get(id);
+    if (!row) return false;
+    const now = this.clock();
+    const waiting = row.status === 'pending' || row.status === 'retrying';
+    if (waiting || (row.status === 'processing' && row.reservedAt === null)) {
+      this.finish(row, 'failed', now);
+      row.errorMessage = reason.startsWith(CANCELLED) ? reason : `${CANCELLED}: ${reason}`;
+      row.failedAt = new Date(now);
+      this.countFinished(row.queueName, now, 'failed');
+      if (row.meta !== null) await this.afterFinish(row, now);
+      return true;
+    }
+    if (row.status !== 'processing') return false;
+    row.cancelLease = row.leaseToken;
+    return true;
+  }
+
+  async cancelRequested({
+    leases,
+  }: {
+    leases: Array<{ id: string; leaseToken: string }>;
+  }): Promise<string[]> {
+    return leases.filter((l) => this.rows.get(l.id)?.cancelLease === l.leaseToken).map((l) => l.id);
+  }
+
+  async setQueueLimits({ queue, limits }: { queue: string; limits: QueueLimits }): Promise<void> {
+    this.flow.setLimits(queue, limits);
+    this.wakeups.emit('wake', queue);
+  }
+
+  async queueLimits({ queue }: { queue: string }): Promise<QueueLimits> {
+    return { ...(this.flow.limits.get(queue) ?? NO_LIMITS) };
+  }
+
+  async limitedQueues(): Promise<Array<{ queue: string; limits: QueueLimits }>> {
+    return [...this.flow.limits]
+      .filter(([, limits]) => hasLimits(limits))
+      .map(([queue, limits]) => ({ queue, limits: { ...limits } }))
+      .sort((a, b) => (a.queue < b.queue ? -1 : 1));
+  }
+
+  async acquireLock({ key, owner, ttlMs }: { key: string; owner: string; ttlMs: number }): Promise<boolean> {
+    return this.flow.acquireLock(key, owner, ttlMs, this.clock());
+  }
+
+  async releaseLock({ key, owner }: { key: string; owner: string }): Promise<void> {
+    this.flow.releaseLock(key, owner);
+  }
+
+  async hitCounter(params: { key: string; windowMs: number; max: number | null }): Promise<CounterHit> {
+    return this.flow.hit(params.key, params.windowMs, params.max, this.clock());
+  }
+
+  async clearCounter({ key }: { key: string }): Promise<void> {
+    this.flow.clear(key);
+  }
+
   async pauseQueue({ queue }: { queue: string }): Promise<void> {
     this.paused.add(queue);
   }
@@ -459,7 +615,7 @@ export class MemoryQueueDriver implements QueueDriver {
     this.wakeups.removeAllListeners();
   }
 
-  private insert(job: NewJob, now: number): void {
+  private insert(job: NewJob, now: number): MemoryRow {
     const availableAt = job.availableAt ? job.availableAt.getTime() : now + job.delayMs;
     // One Date for the three times a new due job shares: a million stored jobs then cost a
     // million Date objects, not four million, for the GC to mark. The driver never mutates a Date.
@@ -486,9 +642,14 @@ export class MemoryQueueDriver implements QueueDriver {
       leaseExpiresAt: null,
       heldFrom: 'pending',
       seq: 0,
+      uniqueKey: job.uniqueKey ?? null,
+      uniqueUntil: job.uniqueKey && job.uniqueForMs ? now + job.uniqueForMs : null,
+      group: job.group ?? null,
+      cancelLease: null,
     };
     this.rows.set(row.id, row);
     this.enterHeap(row, availableAt, now);
+    return row;
   }
 
   /** Puts a waiting row in its queue's ready or delayed heap. */

@@ -1,6 +1,6 @@
 import type { JobDataParams, NewBatch, StoredBatch, StoredSchedule } from '../composition.js';
 import type { NewJob, StoredJob } from '../contract.js';
-import type { PgPoolLike } from './connection.js';
+import type { PgPoolLike, PgQueryable } from './connection.js';
 import { storeError } from './pg-errors.js';
 import { type JobRow, newJobArrays, toStoredJob } from './rows.js';
 import { jobColumns } from './sql.js';
@@ -40,7 +40,16 @@ export class PostgresComposition {
     private readonly s: string,
     /** The driver's enqueue statement ($1..$11 parallel arrays). */
     private readonly enqueueSql: string,
+    /** Stores grouped (or unique) jobs with the flow columns, inside the caller's transaction. */
+    private readonly flowEnqueue: (jobs: NewJob[], tx: PgQueryable) => Promise<string[]>,
   ) {}
+
+  /** Stores jobs inside the transaction of `client`: grouped ones through the flow path. */
+  private async insertJobs(client: PgQueryable, jobs: NewJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    if (jobs.some((j) => j.uniqueKey || j.group)) await this.flowEnqueue(jobs, client);
+    else await client.query(this.enqueueSql, newJobArrays(jobs));
+  }
 
   async find(id: string): Promise<StoredJob | null> {
     const { rows } = await (await this.pool()).query<
@@ -66,7 +75,7 @@ export class PostgresComposition {
   }
 
   async createBatch(batch: NewBatch, jobs: NewJob[]): Promise<void> {
-    await this.transaction(async (q) => {
+    await this.transaction(async (q, client) => {
       await q(
         `-- inputs: $1 id, $2 name, $3 job count, $4 allow failures, $5..$7 callback specs
          INSERT INTO ${this.s}.jobwright_batches
@@ -82,12 +91,12 @@ export class PostgresComposition {
           batch.finallyJob,
         ],
       );
-      if (jobs.length > 0) await q(this.enqueueSql, newJobArrays(jobs));
+      await this.insertJobs(client, jobs);
     });
   }
 
   async addToBatch(id: string, jobs: NewJob[]): Promise<boolean> {
-    return this.transaction(async (q) => {
+    return this.transaction(async (q, client) => {
       const { rowCount } = await q(
         `-- inputs: $1 batch id, $2 job count
          UPDATE ${this.s}.jobwright_batches SET total_jobs = total_jobs + $2, pending_jobs = pending_jobs + $2
@@ -95,7 +104,7 @@ export class PostgresComposition {
         [id, jobs.length],
       );
       if ((rowCount ?? 0) === 0) return false;
-      if (jobs.length > 0) await q(this.enqueueSql, newJobArrays(jobs));
+      await this.insertJobs(client, jobs);
       return true;
     });
   }
@@ -160,7 +169,7 @@ export class PostgresComposition {
 
   /** Compare-and-set of the last tick and the insert of its job, in one transaction. */
   async claimTick(name: string, tick: Date, job: NewJob): Promise<boolean> {
-    return this.transaction(async (q) => {
+    return this.transaction(async (q, client) => {
       const { rowCount } = await q(
         `-- inputs: $1 name, $2 tick
          UPDATE ${this.s}.jobwright_schedules SET last_tick = $2, updated_at = now()
@@ -168,13 +177,16 @@ export class PostgresComposition {
         [name, tick],
       );
       if ((rowCount ?? 0) === 0) return false;
-      await q(this.enqueueSql, newJobArrays([job]));
+      await this.insertJobs(client, [job]);
       return true;
     });
   }
 
   private async transaction<T>(
-    body: (q: (text: string, values: unknown[]) => Promise<{ rowCount: number | null }>) => Promise<T>,
+    body: (
+      q: (text: string, values: unknown[]) => Promise<{ rowCount: number | null }>,
+      client: PgQueryable,
+    ) => Promise<T>,
   ): Promise<T> {
     const client = await (await this.pool()).connect();
     let failed: Error | undefined;
@@ -183,7 +195,7 @@ export class PostgresComposition {
       const result = await body(async (text, values) => {
         const r = await client.query(text, values);
         return { rowCount: r.rowCount ?? null };
-      });
+      }, client);
       await client.query('COMMIT');
       return result;
     } catch (error) {

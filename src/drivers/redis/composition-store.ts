@@ -70,7 +70,9 @@ export class RedisComposition {
       batch.finallyJob ?? '',
       jobs.length,
     ];
-    for (const job of jobs) args.push(this.r.keys(job.queueName).base, job.queueName, ...jobArgs(job));
+    for (const job of jobs) {
+      args.push(this.r.keys(job.queueName).base, job.queueName, ...jobArgs(job), job.group ?? '');
+    }
     const reply = await this.r.run('batch-store', [this.batchKey(batch.id), `${this.tag}batches`], args);
     return Number(reply) === 1;
   }

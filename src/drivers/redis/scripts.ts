@@ -30,6 +30,10 @@ export const SCRIPT_NAMES = [
   'batch-store',
   'batch-cancel',
   'claim-tick',
+  'flow-enqueue',
+  'flow-reserve',
+  'flow-cancel',
+  'flow-keys',
 ] as const;
 
 export type ScriptName = (typeof SCRIPT_NAMES)[number];

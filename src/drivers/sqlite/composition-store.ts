@@ -13,8 +13,8 @@ export interface SqliteAccess {
   /** Runs `fn` in the group commit (BEGIN IMMEDIATE). */
   commit<T>(fn: () => T): Promise<T>;
   read<T>(fn: () => T): T;
-  /** Stores jobs inside the current transaction; returns the queues of those due now. */
-  insertJobs(jobs: NewJob[], now: number): Set<string>;
+  /** Stores jobs inside the current transaction: the queues of those due now, and the ids of unique ones. */
+  insertJobs(jobs: NewJob[], now: number): { due: Set<string>; ids: string[] | undefined };
   wake(queue: string): void;
 }
 
@@ -64,7 +64,7 @@ export class SqliteComposition {
                VALUES (@id, @name, @n, @n, @allowFailures, @thenJob, @catchJob, @finallyJob, @now,
                  CASE WHEN @n = 0 THEN @now END)`)
         .run({ ...batch, allowFailures: batch.allowFailures ? 1 : 0, n: jobs.length, now });
-      return this.db.insertJobs(jobs, now);
+      return this.db.insertJobs(jobs, now).due;
     });
     for (const queue of due) this.db.wake(queue);
   }
@@ -76,7 +76,7 @@ export class SqliteComposition {
         .stmt(`UPDATE jobwright_batches SET total_jobs = total_jobs + @n, pending_jobs = pending_jobs + @n
                WHERE id = @id AND finished_at IS NULL AND cancelled_at IS NULL`)
         .run({ id, n: jobs.length }).changes;
-      return added > 0 ? this.db.insertJobs(jobs, now) : null;
+      return added > 0 ? this.db.insertJobs(jobs, now).due : null;
     });
     for (const queue of due ?? []) this.db.wake(queue);
     return due !== null;
@@ -155,7 +155,7 @@ export class SqliteComposition {
         .stmt(`UPDATE jobwright_schedules SET last_tick = @tick, updated_at = @now
                WHERE name = @name AND (last_tick IS NULL OR last_tick < @tick)`)
         .run({ name, tick: tick.getTime(), now }).changes;
-      return claimed > 0 ? this.db.insertJobs([job], now) : null;
+      return claimed > 0 ? this.db.insertJobs([job], now).due : null;
     });
     for (const queue of due ?? []) this.db.wake(queue);
     return due !== null;

@@ -36,6 +36,7 @@ import type {
   WakeListener,
   WorkerInfo,
 } from '../contract.js';
+import type { CounterHit, EnqueueResult, QueueLimits } from '../flow-contract.js';
 import { byPriorityThenId } from '../reserve-order.js';
 import { SqliteComposition } from './composition-store.js';
 import { FileIdentity, IDENTITY_CHECK_MS } from './file-identity.js';
@@ -53,6 +54,7 @@ import {
   toWorkerInfo,
   type WorkerRow,
 } from './rows.js';
+import { SqliteFlow } from './sqlite-flow.js';
 import { closeHub, openHub } from './wake-hub.js';
 import { SqliteWakeups, type WatchFunction } from './wakeups.js';
 
@@ -128,6 +130,7 @@ export class SqliteQueueDriver implements QueueDriver {
     insertJobs: (jobs, now) => this.insertJobs(jobs, now),
     wake: (queue) => this.wake(queue),
   });
+  private readonly flow = new SqliteFlow({ stmt: (sql) => this.stmt(sql), now: () => this.now() });
 
   /**
    * @param fileOrDatabase a file path (its folder is created) or a better-sqlite3 Database you
@@ -189,7 +192,7 @@ export class SqliteQueueDriver implements QueueDriver {
     return appliedMigrations(this.db);
   }
 
-  async enqueue({ jobs, tx }: EnqueueParams): Promise<void> {
+  async enqueue({ jobs, tx }: EnqueueParams): Promise<EnqueueResult | undefined> {
     if (tx !== undefined && tx !== null) {
       throw new JobwrightError(
         'UNSUPPORTED',
@@ -197,16 +200,28 @@ export class SqliteQueueDriver implements QueueDriver {
       );
     }
     if (jobs.length === 0) return;
-    const due = await this.commit(() => this.insertJobs(jobs, this.now()));
+    const { due, ids } = await this.commit(() => this.insertJobs(jobs, this.now()));
     for (const queue of due) this.wake(queue);
+    return ids ? { ids } : undefined;
   }
 
-  /** Stores jobs inside the open transaction; returns the queues that got a job due now. */
-  private insertJobs(jobs: NewJob[], now: number): Set<string> {
+  /**
+   * Stores jobs inside the open transaction. Unique or grouped jobs take the flow path; `ids`
+   * (only when there were some) are the ids it reports in place of the rows' own.
+   */
+  private insertJobs(jobs: NewJob[], now: number): { due: Set<string>; ids: string[] | undefined } {
     const due = new Set<string>();
     const insert = this.stmt(q.INSERT_JOB);
-    for (const job of jobs) {
+    let ids: string[] | undefined;
+    for (let i = 0; i < jobs.length; i++) {
+      const job = jobs[i]!;
       const availableAt = availableAtOf(job, now);
+      if (job.uniqueKey || job.group) {
+        ids ??= jobs.map((j) => j.id);
+        ids[i] = this.flow.insert(job, availableAt, now);
+        if (ids[i] === job.id && availableAt <= now) due.add(job.queueName);
+        continue;
+      }
       if (availableAt <= now) due.add(job.queueName);
       insert.run({
         id: job.id,
@@ -221,7 +236,7 @@ export class SqliteQueueDriver implements QueueDriver {
         meta: job.meta,
       });
     }
-    return due;
+    return { due, ids };
   }
 
   async reserve({ queue, limit, leaseMs, workerId, start }: ReserveParams): Promise<ReservedJob[]> {
@@ -233,6 +248,8 @@ export class SqliteQueueDriver implements QueueDriver {
     const rows = await this.commit(() => {
       const now = this.now();
       const leaseExpiresAt = now + Math.round(leaseMs);
+      const limits = this.flow.limitsOf(queue);
+      if (limits) return this.flow.reserveLimited(queue, limits, startNow, leaseExpiresAt, workerId, now);
       const picked = this.stmt(q.RESERVE).all({
         queue,
         now,
@@ -500,6 +517,58 @@ export class SqliteQueueDriver implements QueueDriver {
   async throughput({ queue, minutes }: { queue?: string; minutes: number }): Promise<ThroughputBucket[]> {
     this.ensureMigrated();
     return throughputBuckets(this.reader, queue, minutes);
+  }
+
+  async cancel({ id, reason }: { id: string; reason: string }): Promise<boolean> {
+    return this.commit(() => this.flow.cancel(id, reason, this.now()));
+  }
+
+  async cancelRequested({
+    leases,
+  }: {
+    leases: Array<{ id: string; leaseToken: string }>;
+  }): Promise<string[]> {
+    this.ensureMigrated();
+    return this.guard(() => this.flow.cancelRequested(leases));
+  }
+
+  async setQueueLimits({ queue, limits }: { queue: string; limits: QueueLimits }): Promise<void> {
+    await this.commit(() => this.flow.setLimits(queue, limits, this.now()));
+    this.wake(queue);
+  }
+
+  async queueLimits({ queue }: { queue: string }): Promise<QueueLimits> {
+    this.ensureMigrated();
+    return this.guard(() => this.flow.limits(queue));
+  }
+
+  async limitedQueues(): Promise<Array<{ queue: string; limits: QueueLimits }>> {
+    this.ensureMigrated();
+    return this.guard(() => this.flow.limitedQueues());
+  }
+
+  async acquireLock({ key, owner, ttlMs }: { key: string; owner: string; ttlMs: number }): Promise<boolean> {
+    return this.commit(() => this.flow.acquireLock(key, owner, ttlMs, this.now()));
+  }
+
+  async releaseLock({ key, owner }: { key: string; owner: string }): Promise<void> {
+    await this.commit(() => this.flow.releaseLock(key, owner));
+  }
+
+  async hitCounter({
+    key,
+    windowMs,
+    max,
+  }: {
+    key: string;
+    windowMs: number;
+    max: number | null;
+  }): Promise<CounterHit> {
+    return this.commit(() => this.flow.hit(key, windowMs, max, this.now()));
+  }
+
+  async clearCounter({ key }: { key: string }): Promise<void> {
+    await this.commit(() => this.flow.clear(key));
   }
 
   async pauseQueue({ queue }: { queue: string }): Promise<void> {

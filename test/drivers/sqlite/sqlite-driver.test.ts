@@ -73,7 +73,7 @@ describe('SQLite store at start-up', () => {
       '2_workers_activity_pause',
       '3_activity_log',
       '4_held_jobs',
-      '5_reserved',
+      '5_flow_control',
       '6_batches_schedules',
     ]);
     const tables = driver.database

@@ -5,7 +5,8 @@
 -- ARGV[2] wake-up channel ('' for none)
 -- ARGV[3] batch id
 -- ARGV[4] name ('' for none), ARGV[5] allow failures '1'/'0', ARGV[6..8] then/catch/finally specs ('' for none)
--- ARGV[9] number of jobs, then per job 11 fields: queue key base, queue name, the 9 fields of enqueue.lua
+-- ARGV[9] number of jobs, then per job 12 fields: queue key base, queue name, the 9 fields of
+--   enqueue.lua, the job's group ('' for none; unique jobs are refused in batches by the dispatcher)
 -- Returns 1, or 0 for an 'add' to a batch that is unknown, finished or cancelled (nothing stored).
 local now = now_ms()
 local n = tonumber(ARGV[9])
@@ -21,7 +22,9 @@ else
   redis.call('HINCRBY', KEYS[1], 'pending', n)
 end
 for j = 0, n - 1 do
-  local g = 10 + j * 11
-  insert_job(ARGV[g], ARGV[g + 1], now, ARGV, g + 2, ARGV[2])
+  local g = 10 + j * 12
+  if insert_job(ARGV[g], ARGV[g + 1], now, ARGV, g + 2, ARGV[2]) == 1 and ARGV[g + 11] ~= '' then
+    redis.call('HSET', ARGV[g] .. 'job:' .. ARGV[g + 2], 'group', ARGV[g + 11])
+  end
 end
 return 1
