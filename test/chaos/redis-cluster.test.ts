@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { afterAll, describe } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { RedisQueueDriver } from '../../src/index.js';
 import { runDriverConformance } from '../conformance/driver-conformance.js';
 import { makeFaultRun, runFaultScenarios } from '../support/fault/scenarios.js';
@@ -40,8 +40,36 @@ runDriverConformance(
       for (const driver of drivers.splice(0)) await driver.close();
     },
   },
-  { skip: !cluster },
+  // Batches and schedules are refused on a cluster (REDIS_CLUSTER_UNSUPPORTED, docs/redis.md).
+  { skip: !cluster, unsupported: ['batches', 'schedules'] },
 );
+
+describe.skipIf(!cluster)('redis cluster: what is refused', () => {
+  it('batches and schedules are refused with REDIS_CLUSTER_UNSUPPORTED, not run by chance', async () => {
+    const driver = new RedisQueueDriver({
+      url: cluster!.url,
+      prefix: `jwrefuse-${randomUUID().slice(0, 8)}`,
+    });
+    try {
+      const batch = {
+        id: 'b1',
+        name: null,
+        allowFailures: false,
+        thenJob: null,
+        catchJob: null,
+        finallyJob: null,
+      };
+      await expect(driver.createBatch({ batch, jobs: [] })).rejects.toMatchObject({
+        code: 'REDIS_CLUSTER_UNSUPPORTED',
+      });
+      await expect(
+        driver.saveSchedule({ schedule: { name: 's', cron: '* * * * *' } as never }),
+      ).rejects.toMatchObject({ code: 'REDIS_CLUSTER_UNSUPPORTED' });
+    } finally {
+      await driver.close();
+    }
+  });
+});
 
 describe.skipIf(!cluster)('redis cluster faults through the shared fault harness', () => {
   runFaultScenarios('redis cluster', () => {

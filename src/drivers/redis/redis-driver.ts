@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { StoreError } from '../../errors.js';
 import type { JobDataParams, NewBatch, StoredBatch, StoredSchedule } from '../composition.js';
 import type {
   ActivityEntry,
@@ -346,10 +347,12 @@ export class RedisQueueDriver implements QueueDriver {
   }
 
   async createBatch({ batch, jobs }: { batch: NewBatch; jobs: NewJob[] }): Promise<void> {
+    await this.refuseOnCluster('Batches');
     await this.composition.storeBatch('create', batch, jobs);
   }
 
   async addToBatch({ id, jobs }: { id: string; jobs: NewJob[] }): Promise<boolean> {
+    await this.refuseOnCluster('Batches');
     const batch = { id, name: null, allowFailures: false, thenJob: null, catchJob: null, finallyJob: null };
     return this.composition.storeBatch('add', batch, jobs);
   }
@@ -367,6 +370,7 @@ export class RedisQueueDriver implements QueueDriver {
   }
 
   async saveSchedule({ schedule }: { schedule: Omit<StoredSchedule, 'lastTick'> }): Promise<void> {
+    await this.refuseOnCluster('Schedules');
     await this.composition.saveSchedule(schedule);
   }
 
@@ -379,6 +383,7 @@ export class RedisQueueDriver implements QueueDriver {
   }
 
   async claimTick({ name, tick, job }: { name: string; tick: Date; job: NewJob }): Promise<boolean> {
+    await this.refuseOnCluster('Schedules');
     return this.composition.claimTick(name, tick, job);
   }
 
@@ -523,6 +528,19 @@ export class RedisQueueDriver implements QueueDriver {
         },
       },
       k,
+    );
+  }
+
+  /**
+   * Batches and schedules are not cluster-safe yet: their scripts write the `{prefix}` slot (the
+   * batch, the schedule) and a queue's slot (its jobs) in one step, which a cluster only allows
+   * when both slots happen to live on one node. Refused, typed, rather than working by chance.
+   */
+  private async refuseOnCluster(what: 'Batches' | 'Schedules'): Promise<void> {
+    if (!(await this.open()).isCluster) return;
+    throw new StoreError(
+      'REDIS_CLUSTER_UNSUPPORTED',
+      `${what} are not supported on Redis Cluster yet (their steps span the {prefix} slot and the queues' slots): use a single Redis server (with replicas) for an app that needs them`,
     );
   }
 
