@@ -62,7 +62,7 @@ describe('flow middleware and job settings', () => {
       }
       async handle(ctx: JobContext) {
         if (this.bad) ctx.release(-1);
-        return 'done' as unknown as void;
+        return 'done' as never;
       }
     }
     const d = new JobDispatcher(new MemoryQueueDriver(), { jobs: [Returns] });
