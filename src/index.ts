@@ -105,3 +105,9 @@ export { ENCRYPTED } from './sealed-payload.js';
 export { MAX_DELAY_SECONDS } from './time-rules.js';
 export { enableTracing, MESSAGING_SYSTEM, type TracingOptions } from './tracing/job-tracing.js';
 export type { JobMiddleware } from './worker/run-job.js';
+
+// The config loader hands this module to user files that import 'jobwright' (package-namespace.ts).
+import * as self from './index.js';
+import { setPackageNamespace } from './package-namespace.js';
+
+setPackageNamespace(self);

@@ -4,9 +4,9 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createJiti } from 'jiti';
 import { type ConnectionName, checkSettings, DEFAULT_CONFIG, type JobConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
-import * as jobwright from '../index.js';
 import { rememberJobModule } from '../isolation/settings.js';
 import { Job, type JobClass } from '../job.js';
+import { packageNamespace } from '../package-namespace.js';
 import type { ProjectConfig } from '../project-config.js';
 import { describeThrown, importWithin } from './module-load.js';
 
@@ -68,7 +68,7 @@ export function findConfigFile(cwd: string): string | null {
 function makeLoader(root: string) {
   forgetProjectModules(root);
   return createJiti(join(root, 'jobwright-cli.js'), {
-    virtualModules: { jobwright },
+    virtualModules: { jobwright: packageNamespace() },
     // Off, so that a config file without `export default` is told apart from an empty object.
     interopDefault: false,
     // On: a job file that the config imports and that jobsDir also lists must be one module,
