@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
+import {
+  assertBatchJobs,
+  assertNoUniqueMembers,
+  type BatchOptions,
+  type BatchRecord,
+  inBatch,
+  newBatch,
+  toBatchRecord,
+} from './batches/batch.js';
 import { defaultsOf, type JobConfig, type JobDefaults, loadConfig } from './config.js';
 import { type DispatcherPlugin, defaultPlugins } from './dispatcher-plugins.js';
 import type {
@@ -12,8 +21,9 @@ import type {
   WorkerInfo,
 } from './drivers/contract.js';
 import { CANCELLED, type EnqueueResult, NO_LIMITS, type QueueLimits } from './drivers/flow-contract.js';
+import { specOf } from './drivers/job-spec.js';
 import { type EncryptionSettings, Keyring, settingsFromEnv } from './encryption.js';
-import { InvalidJobError, JobwrightError } from './errors.js';
+import { InvalidJobError, JobwrightError, NotFoundError } from './errors.js';
 import { JobEventEmitter } from './events.js';
 import {
   addFlowFields,
@@ -25,11 +35,15 @@ import {
 import { orderedQueuesView } from './flow/ordered-queues.js';
 import { Isolation } from './isolation/pool.js';
 import { isolationOf } from './isolation/settings.js';
-import { type Job, type JobClass, type JobRecord, resolveJobSettings } from './job.js';
+import { type Job, type JobClass, type JobProgress, type JobRecord, resolveJobSettings } from './job.js';
 import { assertNoHiddenMethods } from './job-fields.js';
 import { redactErrors, sensitiveFieldsOf } from './logging/sensitive.js';
-import { encodePayload, openPayload } from './payload.js';
+import { decodePayload, encodePayload, openPayload } from './payload.js';
 import { globalRegistry, JobRegistry } from './registry.js';
+import { assertWaitTimeout, waitForJob } from './results/wait-for.js';
+import { type ScheduleInfo, scheduleInfo } from './schedules/schedule-info.js';
+import { assertCron, assertScheduleName, type ScheduleOptions } from './schedules/schedule-rules.js';
+import { Scheduler } from './schedules/scheduler.js';
 import { assertAvailableAt, assertDelay } from './time-rules.js';
 import {
   assertMaxAttempts,
@@ -110,6 +124,11 @@ export class JobDispatcher {
   private driverPromise: Promise<QueueDriver> | undefined;
   private readonly source: DriverSource;
   private closed = false;
+  private readonly scheduler = new Scheduler({
+    driver: () => this.driver(),
+    newId: () => nextUlid(),
+    events: this.events,
+  });
 
   constructor(driver: DriverSource, options: JobDispatcherOptions = {}) {
     this.source = driver;
@@ -237,6 +256,103 @@ export class JobDispatcher {
     if (stored[0] !== head.id) throw uniqueTakenError(head.jobName, stored[0]!);
     this.emitDispatched(head);
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * Waits until job `id` is `completed` or `failed` (in any process) and resolves with its record.
+   * Rejects with `WAIT_TIMEOUT` after `timeout` seconds, and with `JOB_NOT_FOUND` for an unknown id.
+   */
+  async waitFor(id: string, options: { timeout?: number } = {}): Promise<JobRecord> {
+    const timeout = assertWaitTimeout(options.timeout);
+    return waitForJob(id, timeout, (jobId) => this.find(jobId), this.events);
+  }
+
+  /**
+   * Stores a batch and its jobs in one step. The callbacks (`then`, `catch`, `finally`) are jobs,
+   * each dispatched exactly once, in the same store step as the outcome that makes it due.
+   */
+  async batch(jobs: Job[], options: BatchOptions = {}): Promise<BatchRecord> {
+    assertBatchJobs(jobs);
+    const batch = newBatch(nextUlid(), options, (job) => this.prepare(job, {}));
+    const rows = jobs.map((job) => inBatch(this.prepare(job, {}), batch.id));
+    assertNoUniqueMembers(rows);
+    const driver = await this.driver();
+    await driver.createBatch({ batch, jobs: rows });
+    for (const row of rows) this.emitDispatched(row);
+    const stored = await driver.findBatch({ id: batch.id });
+    if (!stored)
+      throw new NotFoundError('BATCH_NOT_FOUND', `Batch ${batch.id} was not found right after it was stored`);
+    return toBatchRecord(stored);
+  }
+
+  /** Adds jobs to a batch that is still running (e.g. from one of its jobs, with `ctx.batchId`). */
+  async addToBatch(batchId: string, jobs: Job[]): Promise<string[]> {
+    assertBatchJobs(jobs);
+    const rows = jobs.map((job) => inBatch(this.prepare(job, {}), batchId));
+    assertNoUniqueMembers(rows);
+    const driver = await this.driver();
+    if (!(await driver.addToBatch({ id: batchId, jobs: rows }))) {
+      throw new JobwrightError(
+        'BATCH_NOT_RUNNING',
+        `Batch ${batchId} is unknown, finished or cancelled: jobs can only be added to a running batch`,
+      );
+    }
+    for (const row of rows) this.emitDispatched(row);
+    return rows.map((r) => r.id);
+  }
+
+  async findBatch(id: string): Promise<BatchRecord | null> {
+    if (typeof id !== 'string' || id.length === 0 || id.length > 64) return null;
+    const stored = await (await this.driver()).findBatch({ id });
+    return stored ? toBatchRecord(stored) : null;
+  }
+
+  /** Cancels a running batch: its jobs that have not started do not run. False when unknown or finished. */
+  async cancelBatch(id: string): Promise<boolean> {
+    if (typeof id !== 'string' || id.length === 0 || id.length > 64) return false;
+    return (await this.driver()).cancelBatch({ id });
+  }
+
+  /** Batches, newest first. */
+  async batches(options: { limit?: number; offset?: number } = {}): Promise<BatchRecord[]> {
+    const limit = clamp(options.limit ?? 50, 1, 1000);
+    const offset = clamp(options.offset ?? 0, 0, 1_000_000);
+    return (await (await this.driver()).listBatches({ limit, offset })).map(toBatchRecord);
+  }
+
+  /**
+   * Stores a recurring schedule (a known name is replaced). `cron` takes an optional seconds
+   * field (croner syntax); ticks are read in `timezone` (UTC by default). Schedulers
+   * (`startScheduler()`, `artisan schedule:work`) dispatch each tick once.
+   */
+  async schedule(name: string, cron: string, job: Job, options: ScheduleOptions = {}): Promise<void> {
+    assertScheduleName(name);
+    const checked = assertCron(cron, options.timezone);
+    const { id: _id, ...spec } = specOf(this.prepare(job, {}));
+    await (await this.driver()).saveSchedule({
+      schedule: { name, ...checked, catchUp: options.catchUp === true, job: JSON.stringify(spec) },
+    });
+  }
+
+  /** Removes a schedule; false when there was none of that name. */
+  async unschedule(name: string): Promise<boolean> {
+    return (await this.driver()).removeSchedule({ name });
+  }
+
+  /** The stored schedules with their next tick (from now). */
+  async schedules(): Promise<ScheduleInfo[]> {
+    const now = new Date();
+    return (await (await this.driver()).schedules()).map((s) => scheduleInfo(s, now));
+  }
+
+  /** Runs a scheduler in this process (several processes may: each tick is dispatched once). */
+  async startScheduler(): Promise<void> {
+    await this.driver();
+    this.scheduler.start();
+  }
+
+  async stopScheduler(): Promise<void> {
+    await this.scheduler.stop();
   }
 
   /** Validates every job of a chain (none may run inline) and turns them into rows. */
@@ -513,6 +629,7 @@ export class JobDispatcher {
   /** Stops every worker gracefully, then closes the store connection. */
   async close(options: { graceSeconds?: number } = {}): Promise<void> {
     if (this.closed) return;
+    await this.scheduler.stop();
     await Promise.all([...this.workers.keys()].map((queue) => this.stopWorker(queue, options)));
     await this.isolation.close();
     this.closed = true;
@@ -595,6 +712,7 @@ export class JobDispatcher {
       middleware: this.middleware,
       keys: this.keys,
       isolation: this.isolation,
+      resultLimitBytes: this.config.maxPayloadBytes,
     };
   }
 }
@@ -657,7 +775,12 @@ function unsupported(driver: QueueDriver, what: string): JobwrightError {
  * key, the raw text when it is damaged), with the sensitive names recorded at dispatch.
  */
 export function toRecord(row: StoredJob, keys?: Keyring): JobRecord {
-  const { meta: _meta, ...rest } = row;
+  const { meta: _meta, progress, result, ...stored } = row;
+  const rest = {
+    ...stored,
+    progress: storedJson(progress) as JobProgress | null,
+    result: storedJson(result),
+  };
   try {
     const opened = openPayload(row.payload, keys, 'view');
     return opened.sensitive.length > 0
@@ -665,5 +788,15 @@ export function toRecord(row: StoredJob, keys?: Keyring): JobRecord {
       : { ...rest, payload: opened.payload };
   } catch {
     return { ...rest, payload: row.payload };
+  }
+}
+
+/** A stored progress or result text as a value; null when absent or damaged. */
+function storedJson(text: string | null | undefined): unknown {
+  if (text === null || text === undefined) return null;
+  try {
+    return decodePayload(text);
+  } catch {
+    return null;
   }
 }

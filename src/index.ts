@@ -9,6 +9,8 @@ export {
 } from './activity/activity-logged-job.js';
 export { activityMiddleware } from './activity/activity-middleware.js';
 export { activityPlugin } from './activity/activity-plugin.js';
+// Batches, schedules (second release).
+export { type BatchOptions, type BatchRecord, MAX_BATCH_JOBS } from './batches/batch.js';
 export {
   type ConnectionName,
   DEFAULT_CONFIG,
@@ -58,10 +60,12 @@ export {
   JobTimeoutError,
   JobwrightError,
   MissingDependencyError,
+  NotFoundError,
   PayloadError,
   StoreError,
   StoreLostError,
   UnknownJobError,
+  WaitTimeoutError,
 } from './errors.js';
 export type { JobEventBase, JobEventName, JobEvents } from './events.js';
 export type { QueueLimitsInput } from './flow/dispatch-flow.js';
@@ -72,10 +76,17 @@ export {
   WithoutOverlapping,
 } from './flow/middleware.js';
 export { CancelledError } from './flow/run-flow.js';
-export { chain, configure, dispatch, dispatchJob, jobDispatcher, setJobDispatcher } from './global.js';
+export { batch, chain, configure, dispatch, dispatchJob, jobDispatcher, setJobDispatcher } from './global.js';
 export { Isolation, type IsolationStats } from './isolation/pool.js';
 export { IsolationError } from './isolation/settings.js';
-export { Job, type JobClass, type JobContext, type JobIsolation, type JobRecord } from './job.js';
+export {
+  Job,
+  type JobClass,
+  type JobContext,
+  type JobIsolation,
+  type JobProgress,
+  type JobRecord,
+} from './job.js';
 export {
   type AttachedLogger,
   type AttachLoggerOptions,
@@ -108,6 +119,8 @@ export {
 export { MAX_PAYLOAD_DEPTH } from './payload-rules.js';
 export { defineConfig, type ProjectConfig } from './project-config.js';
 export { globalRegistry, JobRegistry, registerJobs } from './registry.js';
+export type { ScheduleInfo } from './schedules/schedule-info.js';
+export { nextTicks, type ScheduleDefinition, type ScheduleOptions } from './schedules/schedule-rules.js';
 export { ENCRYPTED } from './sealed-payload.js';
 export { MAX_DELAY_SECONDS } from './time-rules.js';
 export { enableTracing, MESSAGING_SYSTEM, type TracingOptions } from './tracing/job-tracing.js';

@@ -16,6 +16,13 @@ export interface JobContext {
   maxAttempts: number;
   jobId: string;
   queueName: string;
+  /** The batch this job belongs to (`dispatcher.batch`), or null. */
+  batchId: string | null;
+  /**
+   * Stores the job's progress: a number from 0 to 100 or a JSON object. Readers see it in
+   * `find()` and the `job:progress` event. Resolves once stored (a lost lease stores nothing).
+   */
+  progress(value: JobProgress): Promise<void>;
   /** The job's `jobName()`. */
   jobName: string;
   /**
@@ -25,13 +32,20 @@ export interface JobContext {
   release(delaySeconds?: number): void;
 }
 
+/** What `ctx.progress()` takes: a percentage (0 to 100) or a JSON object. */
+export type JobProgress = number | Record<string, unknown>;
+
 /**
  * A job as the dispatcher reads it back: the seed's `jobs` row in camelCase (the store's
  * `StoredJob` without the engine's `meta`), with the payload parsed.
  */
-export interface JobRecord extends Omit<StoredJob, 'payload' | 'meta'> {
+export interface JobRecord extends Omit<StoredJob, 'payload' | 'meta' | 'progress' | 'result'> {
   /** The parsed payload; the raw text when the stored payload is not valid JSON, `[encrypted]` without its key. */
   payload: unknown;
+  /** The last `ctx.progress()` value, or null. */
+  progress: JobProgress | null;
+  /** The JSON value `handle` returned (null when it returned nothing or the value could not be stored). */
+  result: unknown;
   /** The job's sensitive field names (lower-cased), recorded at dispatch: readers redact them. */
   sensitiveFields?: string[];
 }
@@ -54,7 +68,8 @@ export abstract class Job {
     return this.constructor.name;
   }
 
-  abstract handle(ctx: JobContext): Promise<void> | void;
+  /** Runs the job. A JSON value it returns is kept as the job's `result`. */
+  abstract handle(ctx: JobContext): Promise<unknown> | unknown;
 
   maxAttempts(): number {
     return jobDefaults().maxAttempts;

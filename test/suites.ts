@@ -9,6 +9,8 @@ export const SLOW_TESTS = [
   // Flow control across real processes: limits counted by a ledger, unique ids raced.
   'test/flow/multi-process.test.ts',
   'test/flow/unique-processes.test.ts',
+  // Batch callbacks with a worker SIGKILLed at the last job; three scheduler processes.
+  'test/composition/process-faults.test.ts',
   // Hard timeouts and crashes in worker threads and child processes.
   'test/isolation/**/*.test.ts',
   // The packed package installed into an empty folder.

@@ -1,3 +1,4 @@
+import type { BatchRecord } from '../batches/batch.js';
 import type { JobDispatcher, QueueStats } from '../dispatcher.js';
 import type { ActivityEntry, ThroughputBucket, WorkerInfo } from '../drivers/contract.js';
 import type { QueueLimits } from '../drivers/flow-contract.js';
@@ -44,6 +45,11 @@ export interface JobDetail {
 
 export class DashboardData {
   constructor(private readonly dispatcher: JobDispatcher) {}
+
+  /** The newest batches. */
+  batches(): Promise<BatchRecord[]> {
+    return this.dispatcher.batches({ limit: 100 });
+  }
 
   async driverInfo(): Promise<{ name: string; pauseSupported: boolean }> {
     const driver = await this.dispatcher.driver();

@@ -10,6 +10,7 @@ import {
   parseQueue,
 } from './params.js';
 import { type DashboardEnv, type DashboardSecurity, SESSION_COOKIE, sameOriginPath } from './security.js';
+import { batchesPage } from './views/batches.js';
 import { failedPage } from './views/failed.js';
 import { jobPage, jobsPage } from './views/jobs.js';
 import type { Html, PageContext } from './views/layout.js';
@@ -123,6 +124,10 @@ export function registerPages(app: Hono<DashboardEnv>, deps: RouteDeps): void {
     const query = { ...parseListQuery((name) => c.req.query(name)), status: 'failed' as const };
     const [list, queues] = await Promise.all([data.jobs(query), data.failedQueues()]);
     return render(c, failedPage(await pageContext(c, deps), query, list, queues));
+  });
+
+  app.get('/batches', async (c) => {
+    return render(c, batchesPage(await pageContext(c, deps), await data.batches()));
   });
 
   app.get('/workers', async (c) => {

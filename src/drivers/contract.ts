@@ -22,6 +22,10 @@
  * optional `QueuePausing` (check `capabilities.pause` or `canPause`).
  */
 
+import type { BatchStore, JobDataStore, ScheduleStore } from './composition.js';
+
+export type * from './composition.js';
+
 import type { EnqueueResult, FlowControl } from './flow-contract.js';
 
 export type JobStatus = 'pending' | 'processing' | 'completed' | 'failed' | 'retrying';
@@ -55,6 +59,10 @@ export interface StoredJob {
   updatedAt: Date;
   /** Engine metadata as JSON text (chain links, trace context); null when there is none. */
   meta: string | null;
+  /** JSON text of the last `ctx.progress()` value; filled by `find` (other reads may leave it out). */
+  progress?: string | null;
+  /** JSON text of what `handle` returned; filled by `find` (other reads may leave it out). */
+  result?: string | null;
 }
 
 /** A job handed to one worker, with the token that fences its later transitions. */
@@ -382,6 +390,9 @@ export interface QueueDriver
     FlowControl,
     WorkerRegistry,
     ActivityLog,
+    JobDataStore,
+    BatchStore,
+    ScheduleStore,
     Partial<QueuePausing> {}
 
 /** The capability check for pausing. */

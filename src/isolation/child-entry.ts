@@ -92,12 +92,13 @@ async function run(task: RunTask): Promise<void> {
       typeof cls.deserialize === 'function'
         ? cls.deserialize(payload)
         : assignSafely(Object.create(cls.prototype) as Job, payload);
-    const ctx: JobContext & { progress(value: unknown): Promise<void> } = {
+    const ctx: JobContext = {
       signal: controller.signal,
       attempt: task.attempt,
       maxAttempts: task.maxAttempts,
       jobId: task.jobId,
       queueName: task.queueName,
+      batchId: task.batchId ?? null,
       jobName: task.jobName,
       release: (delaySeconds = 0) => {
         // Checked here too, so a bad delay fails the attempt where it was asked for.

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerActivity } from './activity.js';
+import { registerBatches } from './batches.js';
 import { registerClearFailed } from './clear-failed.js';
 import { registerDispatch } from './dispatch.js';
 import { registerFailed } from './failed.js';
@@ -13,6 +14,7 @@ import { registerPause } from './pause.js';
 import { registerPrune } from './prune.js';
 import { registerQueueDashboard } from './queue-dashboard.js';
 import { registerRetryFailed } from './retry-failed.js';
+import { registerSchedule } from './schedule.js';
 import { registerStatus } from './status.js';
 import { registerWork } from './work.js';
 import { registerWorkers } from './workers.js';
@@ -30,6 +32,8 @@ export const commands: CommandRegistrar[] = [
   registerWork,
   registerStatus,
   registerWorkers,
+  registerBatches,
+  registerSchedule,
   registerFailed,
   registerRetryFailed,
   registerClearFailed,

@@ -6,6 +6,7 @@ import { setLongTimeout } from '../../long-timer.js';
 import { assertQueueName } from '../../validation.js';
 import { type CliContext, describeStore, println, reachStore } from '../context.js';
 import { formatDuration, parseCount, parseList, parsePositive } from '../format.js';
+import { storeScheduleDefinitions } from './schedule.js';
 
 interface WorkOptions {
   queue?: string;
@@ -17,6 +18,7 @@ interface WorkOptions {
   jsonLogs?: boolean;
   metricsPort?: number;
   metricsHost?: string;
+  schedule?: boolean;
 }
 
 export function registerWork(program: Command, ctx: CliContext): void {
@@ -59,6 +61,10 @@ export function registerWork(program: Command, ctx: CliContext): void {
       parseCount('--metrics-port', 0, 65_535),
     )
     .option('--metrics-host <host>', 'interface for --metrics-port (default 127.0.0.1; 0.0.0.0 for all)')
+    .option(
+      '--schedule',
+      'also run the scheduler (as artisan schedule:work does), storing the config file’s schedules',
+    )
     .addHelpText(
       'after',
       `
@@ -174,6 +180,10 @@ async function work(ctx: CliContext, options: WorkOptions): Promise<void> {
     // After the metrics listeners: the first jobs finish at once and must be counted.
     // One pool over the queues in order (Laravel's --queue high,default), not a pool per queue.
     await dispatcher.startWorker(queues.length === 1 ? queues[0]! : queues, concurrency);
+    if (options.schedule) {
+      await storeScheduleDefinitions(dispatcher, project.schedules);
+      await dispatcher.startScheduler();
+    }
   } catch (error) {
     removeSignalHandler();
     await metrics?.close().catch(() => {});

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type { JobDataParams, NewBatch, StoredBatch, StoredSchedule } from '../composition.js';
 import type {
   ActivityEntry,
   ClearFailedParams,
@@ -43,6 +44,7 @@ import {
   type QueueLimits,
 } from '../flow-contract.js';
 import { minuteBuckets } from '../throughput.js';
+import { MemoryBatches } from './memory-batches.js';
 import { MemoryFlow } from './memory-flow.js';
 import { MinHeap } from './min-heap.js';
 
@@ -101,6 +103,8 @@ export class MemoryQueueDriver implements QueueDriver {
   private readonly activityLog: ActivityEntry[] = [];
   private readonly finishedPerMinute = new Map<string, Map<number, { completed: number; failed: number }>>();
   private readonly wakeups = new EventEmitter();
+  private readonly batches = new MemoryBatches();
+  private readonly scheduleRows = new Map<string, StoredSchedule>();
   private readonly flow = new MemoryFlow();
   /** Unique jobs: queue + key -> the job that took the key last. */
   private readonly uniqueHolders = new Map<string, MemoryRow>();
@@ -272,6 +276,7 @@ export class MemoryQueueDriver implements QueueDriver {
         row.errorMessage = null;
         this.countFinished(row.queueName, now, 'completed');
         if (outcome.next && outcome.next.length > 0) await this.enqueue({ jobs: outcome.next });
+        if (row.meta !== null) await this.afterFinish(row, now);
       } else if (outcome.kind === 'retry') {
         this.finish(row, 'retrying', now);
         row.errorMessage = outcome.error;
@@ -281,6 +286,7 @@ export class MemoryQueueDriver implements QueueDriver {
         row.errorMessage = outcome.error;
         row.failedAt = new Date(now);
         this.countFinished(row.queueName, now, 'failed');
+        if (row.meta !== null) await this.afterFinish(row, now);
       } else {
         this.putBack(row, now, now + Math.max(0, outcome.delayMs ?? 0));
       }
@@ -329,6 +335,7 @@ export class MemoryQueueDriver implements QueueDriver {
           this.finish(row, 'failed', now);
           row.failedAt = new Date(now);
           this.countFinished(row.queueName, now, 'failed');
+          if (row.meta !== null) await this.afterFinish(row, now);
           result.failed.push(publicRow(row));
         } else {
           this.finish(row, 'retrying', now);
@@ -342,7 +349,59 @@ export class MemoryQueueDriver implements QueueDriver {
 
   async find({ id }: { id: string }): Promise<StoredJob | null> {
     const row = this.rows.get(id);
-    return row ? publicRow(row) : null;
+    return row ? { ...publicRow(row), progress: row.progress ?? null, result: row.result ?? null } : null;
+  }
+
+  async saveJobData({ id, leaseToken, progress, result }: JobDataParams): Promise<boolean> {
+    const row = this.leased(id, leaseToken);
+    if (!row) return false;
+    if (progress !== undefined) row.progress = progress;
+    if (result !== undefined) row.result = result;
+    return true;
+  }
+
+  async createBatch({ batch, jobs }: { batch: NewBatch; jobs: NewJob[] }): Promise<void> {
+    this.batches.create(batch, jobs.length, this.clock());
+    await this.enqueue({ jobs });
+  }
+
+  async addToBatch({ id, jobs }: { id: string; jobs: NewJob[] }): Promise<boolean> {
+    if (!this.batches.add(id, jobs.length)) return false;
+    await this.enqueue({ jobs });
+    return true;
+  }
+
+  async findBatch({ id }: { id: string }): Promise<StoredBatch | null> {
+    return this.batches.find(id);
+  }
+
+  async cancelBatch({ id }: { id: string }): Promise<boolean> {
+    return this.batches.cancel(id, this.clock());
+  }
+
+  async listBatches({ limit, offset }: { limit: number; offset: number }): Promise<StoredBatch[]> {
+    return this.batches.list(limit, offset);
+  }
+
+  async saveSchedule({ schedule }: { schedule: Omit<StoredSchedule, 'lastTick'> }): Promise<void> {
+    const lastTick = this.scheduleRows.get(schedule.name)?.lastTick ?? null;
+    this.scheduleRows.set(schedule.name, { ...schedule, lastTick });
+  }
+
+  async removeSchedule({ name }: { name: string }): Promise<boolean> {
+    return this.scheduleRows.delete(name);
+  }
+
+  async schedules(): Promise<StoredSchedule[]> {
+    return [...this.scheduleRows.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((s) => ({ ...s }));
+  }
+
+  async claimTick({ name, tick, job }: { name: string; tick: Date; job: NewJob }): Promise<boolean> {
+    const row = this.scheduleRows.get(name);
+    if (!row || (row.lastTick !== null && row.lastTick.getTime() >= tick.getTime())) return false;
+    row.lastTick = new Date(tick.getTime());
+    await this.enqueue({ jobs: [job] });
+    return true;
   }
 
   async list({ queue, status, search, limit, offset, order = 'newest' }: ListParams): Promise<ListResult> {
@@ -371,6 +430,7 @@ export class MemoryQueueDriver implements QueueDriver {
       row.failedAt = null;
       row.errorMessage = null;
       row.updatedAt = new Date(now);
+      this.batches.jobRevived(row.meta);
       this.schedule(row, now, now);
       count++;
       this.wakeups.emit('wake', row.queueName);
@@ -485,6 +545,7 @@ export class MemoryQueueDriver implements QueueDriver {
       row.errorMessage = reason.startsWith(CANCELLED) ? reason : `${CANCELLED}: ${reason}`;
       row.failedAt = new Date(now);
       this.countFinished(row.queueName, now, 'failed');
+      if (row.meta !== null) await this.afterFinish(row, now);
       return true;
     }
     if (row.status !== 'processing') return false;
@@ -653,6 +714,13 @@ export class MemoryQueueDriver implements QueueDriver {
     this.finish(row, row.heldFrom, now);
     row.reservedAt = null;
     this.schedule(row, dueAt, now);
+  }
+
+  /** A job finished for good: its batch's counters and due callbacks move in the same step. */
+  private async afterFinish(row: MemoryRow, now: number): Promise<void> {
+    const status = row.status === 'completed' ? 'completed' : 'failed';
+    const callbacks = this.batches.jobFinished(row.meta, status, row.errorMessage, now);
+    if (callbacks.length > 0) await this.enqueue({ jobs: callbacks });
   }
 
   private countFinished(queue: string, now: number, kind: 'completed' | 'failed'): void {

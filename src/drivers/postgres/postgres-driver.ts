@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { InvalidJobError, StoreError } from '../../errors.js';
+import { WriteGroup } from '../../write-group.js';
+import type { JobDataParams, NewBatch, StoredBatch, StoredSchedule } from '../composition.js';
 import type {
   ActivityEntry,
   ClearFailedParams,
@@ -35,7 +37,7 @@ import type {
   WorkerInfo,
 } from '../contract.js';
 import type { CounterHit, EnqueueResult, QueueLimits } from '../flow-contract.js';
-import { Batcher } from './batcher.js';
+import { PostgresComposition } from './composition-store.js';
 import { guardPool, pgTarget } from './connect-errors.js';
 import {
   connectTimeoutOf,
@@ -85,11 +87,13 @@ export class DatabaseQueueDriver implements QueueDriver {
   private readonly sql: Statements;
   private poolPromise: Promise<PgPoolLike> | undefined;
   private readyPromise: Promise<void> | undefined;
-  private readonly enqueueBatcher: Batcher<NewJob[], Error | null>;
+  /** Concurrent enqueues of one turn share an INSERT (one commit instead of many). */
+  private readonly enqueueGroup: WriteGroup<NewJob[], Error | null>;
   private listener: NotifyListener | undefined;
   private readonly wakeListeners = new Set<WakeListener>();
   private closed = false;
   private readonly connectTimeoutMs: number;
+  private readonly composition: PostgresComposition;
   private readonly flow: PgFlow;
 
   constructor(poolOrUrlOrOptions: string | PgPoolLike | DatabaseQueueDriverOptions) {
@@ -103,7 +107,17 @@ export class DatabaseQueueDriver implements QueueDriver {
       channel: this.channel,
     });
     this.flow = new PgFlow(this.quoted, () => this.pool());
-    this.enqueueBatcher = new Batcher((batches) => this.flushEnqueues(batches), 4, 500, true);
+    this.composition = new PostgresComposition(
+      () => this.pool(),
+      this.quoted,
+      this.sql.enqueue,
+      (jobs, tx) => this.flow.enqueue(jobs, tx),
+    );
+    this.enqueueGroup = new WriteGroup(
+      async (batches) => (await this.flushEnqueues(batches)).map((value) => ({ status: 'fulfilled', value })),
+      4,
+      500,
+    );
   }
 
   async migrate(): Promise<void> {
@@ -151,7 +165,7 @@ export class DatabaseQueueDriver implements QueueDriver {
       });
       return;
     }
-    const error = await this.enqueueBatcher.add(jobs);
+    const error = await this.enqueueGroup.add(jobs);
     if (error) throw error;
   }
 
@@ -283,8 +297,62 @@ export class DatabaseQueueDriver implements QueueDriver {
   async find({ id }: { id: string }): Promise<StoredJob | null> {
     if (typeof id !== 'string' || id.length === 0 || id.length > ID_LENGTH) return null;
     await this.migrate();
-    const { rows } = await (await this.pool()).query<JobRow>(this.sql.find, [id]);
-    return rows[0] ? toStoredJob(rows[0]) : null;
+    return this.composition.find(id);
+  }
+
+  // Progress, results, batches and schedules: composition-store.ts.
+  async saveJobData(params: JobDataParams): Promise<boolean> {
+    if (!isLease(params)) return false;
+    await this.migrate();
+    return this.composition.saveJobData(params);
+  }
+
+  async createBatch({ batch, jobs }: { batch: NewBatch; jobs: NewJob[] }): Promise<void> {
+    for (const job of jobs) assertStorableJob(job);
+    await this.migrate();
+    await this.composition.createBatch(batch, jobs);
+  }
+
+  async addToBatch({ id, jobs }: { id: string; jobs: NewJob[] }): Promise<boolean> {
+    for (const job of jobs) assertStorableJob(job);
+    await this.migrate();
+    return this.composition.addToBatch(id, jobs);
+  }
+
+  async findBatch({ id }: { id: string }): Promise<StoredBatch | null> {
+    await this.migrate();
+    return this.composition.findBatch(id);
+  }
+
+  async cancelBatch({ id }: { id: string }): Promise<boolean> {
+    await this.migrate();
+    return this.composition.cancelBatch(id);
+  }
+
+  async listBatches({ limit, offset }: { limit: number; offset: number }): Promise<StoredBatch[]> {
+    await this.migrate();
+    return this.composition.listBatches(limit, offset);
+  }
+
+  async saveSchedule({ schedule }: { schedule: Omit<StoredSchedule, 'lastTick'> }): Promise<void> {
+    await this.migrate();
+    await this.composition.saveSchedule(schedule);
+  }
+
+  async removeSchedule({ name }: { name: string }): Promise<boolean> {
+    await this.migrate();
+    return this.composition.removeSchedule(name);
+  }
+
+  async schedules(): Promise<StoredSchedule[]> {
+    await this.migrate();
+    return this.composition.schedules();
+  }
+
+  async claimTick({ name, tick, job }: { name: string; tick: Date; job: NewJob }): Promise<boolean> {
+    assertStorableJob(job);
+    await this.migrate();
+    return this.composition.claimTick(name, tick, job);
   }
 
   async list(params: ListParams): Promise<ListResult> {
@@ -480,7 +548,7 @@ export class DatabaseQueueDriver implements QueueDriver {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.enqueueBatcher.drain().catch(() => {});
+    await this.enqueueGroup.drain().catch(() => {});
     await this.listener?.stop();
     this.wakeListeners.clear();
     const pool = await this.poolPromise?.catch(() => undefined);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { JobDataParams, NewBatch, StoredBatch, StoredSchedule } from '../composition.js';
 import type {
   ActivityEntry,
   ClearFailedParams,
@@ -35,6 +36,7 @@ import type {
 } from '../contract.js';
 import type { CounterHit, EnqueueResult, QueueLimits } from '../flow-contract.js';
 import { decodeJob, FIELD_COUNT, jobArgs, queueOfToken } from './codec.js';
+import { RedisComposition } from './composition-store.js';
 import {
   closeClient,
   connect,
@@ -111,6 +113,14 @@ export class RedisQueueDriver implements QueueDriver {
   private readonly registered = new Set<string>();
   private readonly wakeups: Wakeups;
   private closed = false;
+  private readonly composition = new RedisComposition({
+    prefix: () => this.options.prefix,
+    channel: () => this.channel,
+    keys: (queue) => this.keys(queue),
+    run: (name, keys, args) => this.run(name, keys, args),
+    command: (name, ...args) => this.command(name, ...args),
+    registerQueue: (queue) => this.registerQueue(queue),
+  });
 
   constructor(clientOrUrl: string | RedisClientLike | RedisQueueDriverOptions) {
     this.options = resolveOptions(clientOrUrl);
@@ -317,7 +327,50 @@ export class RedisQueueDriver implements QueueDriver {
   }
 
   async find({ id }: { id: string }): Promise<StoredJob | null> {
-    return (await this.readSide()).find(id);
+    const job = await (await this.readSide()).find(id);
+    return job ? { ...job, ...(await this.composition.jobData(job.queueName, job.id)) } : null;
+  }
+
+  // Progress, results, batches and schedules: composition-store.ts.
+  async saveJobData(params: JobDataParams): Promise<boolean> {
+    return this.composition.saveJobData(params);
+  }
+
+  async createBatch({ batch, jobs }: { batch: NewBatch; jobs: NewJob[] }): Promise<void> {
+    await this.composition.storeBatch('create', batch, jobs);
+  }
+
+  async addToBatch({ id, jobs }: { id: string; jobs: NewJob[] }): Promise<boolean> {
+    const batch = { id, name: null, allowFailures: false, thenJob: null, catchJob: null, finallyJob: null };
+    return this.composition.storeBatch('add', batch, jobs);
+  }
+
+  async findBatch({ id }: { id: string }): Promise<StoredBatch | null> {
+    return this.composition.findBatch(id);
+  }
+
+  async cancelBatch({ id }: { id: string }): Promise<boolean> {
+    return this.composition.cancelBatch(id);
+  }
+
+  async listBatches({ limit, offset }: { limit: number; offset: number }): Promise<StoredBatch[]> {
+    return this.composition.listBatches(limit, offset);
+  }
+
+  async saveSchedule({ schedule }: { schedule: Omit<StoredSchedule, 'lastTick'> }): Promise<void> {
+    await this.composition.saveSchedule(schedule);
+  }
+
+  async removeSchedule({ name }: { name: string }): Promise<boolean> {
+    return this.composition.removeSchedule(name);
+  }
+
+  async schedules(): Promise<StoredSchedule[]> {
+    return this.composition.schedules();
+  }
+
+  async claimTick({ name, tick, job }: { name: string; tick: Date; job: NewJob }): Promise<boolean> {
+    return this.composition.claimTick(name, tick, job);
   }
 
   async list(params: ListParams): Promise<ListResult> {

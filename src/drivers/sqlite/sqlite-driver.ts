@@ -2,6 +2,7 @@ import type { EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ConfigError, JobwrightError, StoreError, type StoreLostError } from '../../errors.js';
+import type { JobDataParams, NewBatch, StoredBatch, StoredSchedule } from '../composition.js';
 import type {
   ActivityEntry,
   ClearFailedParams,
@@ -37,6 +38,7 @@ import type {
 } from '../contract.js';
 import type { CounterHit, EnqueueResult, QueueLimits } from '../flow-contract.js';
 import { byPriorityThenId } from '../reserve-order.js';
+import { SqliteComposition } from './composition-store.js';
 import { FileIdentity, IDENTITY_CHECK_MS } from './file-identity.js';
 import { GroupCommit } from './group-commit.js';
 import { appliedMigrations, runMigrations } from './migrations.js';
@@ -120,6 +122,14 @@ export class SqliteQueueDriver implements QueueDriver {
   private readonly workerQueues = new Set<string>();
   private migrated = false;
   private closed = false;
+  private readonly composition = new SqliteComposition({
+    stmt: (sql) => this.stmt(sql),
+    now: () => this.now(),
+    commit: (fn) => this.commit(fn),
+    read: (fn) => this.read(fn),
+    insertJobs: (jobs, now) => this.insertJobs(jobs, now),
+    wake: (queue) => this.wake(queue),
+  });
   private readonly flow = new SqliteFlow({ stmt: (sql) => this.stmt(sql), now: () => this.now() });
 
   /**
@@ -190,39 +200,43 @@ export class SqliteQueueDriver implements QueueDriver {
       );
     }
     if (jobs.length === 0) return;
-    const due = new Set<string>();
-    // Unique or grouped jobs take the flow path; the ids it reports replace the rows' own.
-    const flowIds = await this.commit(() => {
-      const now = this.now();
-      const insert = this.stmt(q.INSERT_JOB);
-      let ids: string[] | undefined;
-      for (let i = 0; i < jobs.length; i++) {
-        const job = jobs[i]!;
-        const availableAt = availableAtOf(job, now);
-        if (job.uniqueKey || job.group) {
-          ids ??= jobs.map((j) => j.id);
-          ids[i] = this.flow.insert(job, availableAt, now);
-          if (ids[i] === job.id && availableAt <= now) due.add(job.queueName);
-          continue;
-        }
-        if (availableAt <= now) due.add(job.queueName);
-        insert.run({
-          id: job.id,
-          queueName: job.queueName,
-          jobName: job.jobName,
-          payload: job.payload,
-          maxAttempts: job.maxAttempts,
-          priority: job.priority,
-          availableAt,
-          timeoutSeconds: job.timeoutSeconds,
-          now,
-          meta: job.meta,
-        });
-      }
-      return ids;
-    });
+    const { due, ids } = await this.commit(() => this.insertJobs(jobs, this.now()));
     for (const queue of due) this.wake(queue);
-    return flowIds ? { ids: flowIds } : undefined;
+    return ids ? { ids } : undefined;
+  }
+
+  /**
+   * Stores jobs inside the open transaction. Unique or grouped jobs take the flow path; `ids`
+   * (only when there were some) are the ids it reports in place of the rows' own.
+   */
+  private insertJobs(jobs: NewJob[], now: number): { due: Set<string>; ids: string[] | undefined } {
+    const due = new Set<string>();
+    const insert = this.stmt(q.INSERT_JOB);
+    let ids: string[] | undefined;
+    for (let i = 0; i < jobs.length; i++) {
+      const job = jobs[i]!;
+      const availableAt = availableAtOf(job, now);
+      if (job.uniqueKey || job.group) {
+        ids ??= jobs.map((j) => j.id);
+        ids[i] = this.flow.insert(job, availableAt, now);
+        if (ids[i] === job.id && availableAt <= now) due.add(job.queueName);
+        continue;
+      }
+      if (availableAt <= now) due.add(job.queueName);
+      insert.run({
+        id: job.id,
+        queueName: job.queueName,
+        jobName: job.jobName,
+        payload: job.payload,
+        maxAttempts: job.maxAttempts,
+        priority: job.priority,
+        availableAt,
+        timeoutSeconds: job.timeoutSeconds,
+        now,
+        meta: job.meta,
+      });
+    }
+    return { due, ids };
   }
 
   async reserve({ queue, limit, leaseMs, workerId, start }: ReserveParams): Promise<ReservedJob[]> {
@@ -341,8 +355,54 @@ export class SqliteQueueDriver implements QueueDriver {
 
   async find({ id }: { id: string }): Promise<StoredJob | null> {
     this.ensureMigrated();
-    const row = this.guard(() => this.stmt('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined);
-    return row ? toStoredJob(row) : null;
+    const row = this.guard(
+      () => this.stmt('SELECT * FROM jobs WHERE id = ?').get(id) as (JobRow & JobDataColumns) | undefined,
+    );
+    return row ? { ...toStoredJob(row), progress: row.progress, result: row.result } : null;
+  }
+
+  // Progress, results, batches and schedules: composition-store.ts.
+  saveJobData(params: JobDataParams): Promise<boolean> {
+    return this.composition.saveJobData(params);
+  }
+
+  createBatch({ batch, jobs }: { batch: NewBatch; jobs: NewJob[] }): Promise<void> {
+    return this.composition.createBatch(batch, jobs);
+  }
+
+  addToBatch({ id, jobs }: { id: string; jobs: NewJob[] }): Promise<boolean> {
+    return this.composition.addToBatch(id, jobs);
+  }
+
+  async findBatch({ id }: { id: string }): Promise<StoredBatch | null> {
+    this.ensureMigrated();
+    return this.composition.findBatch(id);
+  }
+
+  cancelBatch({ id }: { id: string }): Promise<boolean> {
+    return this.composition.cancelBatch(id);
+  }
+
+  async listBatches({ limit, offset }: { limit: number; offset: number }): Promise<StoredBatch[]> {
+    this.ensureMigrated();
+    return this.composition.listBatches(limit, offset);
+  }
+
+  saveSchedule({ schedule }: { schedule: Omit<StoredSchedule, 'lastTick'> }): Promise<void> {
+    return this.composition.saveSchedule(schedule);
+  }
+
+  removeSchedule({ name }: { name: string }): Promise<boolean> {
+    return this.composition.removeSchedule(name);
+  }
+
+  async schedules(): Promise<StoredSchedule[]> {
+    this.ensureMigrated();
+    return this.composition.schedules();
+  }
+
+  claimTick({ name, tick, job }: { name: string; tick: Date; job: NewJob }): Promise<boolean> {
+    return this.composition.claimTick(name, tick, job);
   }
 
   async list(params: ListParams): Promise<ListResult> {
@@ -719,6 +779,11 @@ function idlePollOf(ms: number | undefined): number {
     );
   }
   return ms;
+}
+
+interface JobDataColumns {
+  progress: string | null;
+  result: string | null;
 }
 
 function availableAtOf(job: NewJob, now: number): number {

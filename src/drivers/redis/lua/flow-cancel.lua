@@ -20,4 +20,6 @@ redis.call('HSET', key, 'status', 'failed', 'error', ARGV[3], 'failedAt', now, '
 for i = 1, 6 do redis.call('ZREM', KEYS[i], id) end
 redis.call('ZADD', KEYS[7], now, id)
 count_finished(KEYS[8], 'f', now, 1)
+-- A job of a batch counts as finished (failed, not a catch: the reason starts with 'Cancelled').
+batch_job_finished(key, 'failed', ARGV[3], now, '')
 return 1

@@ -42,6 +42,7 @@ for _, id in ipairs(expired) do
         redis.call('HSET', key, 'status', 'failed', 'error', reason, 'failedAt', now,
           'updated', now, 'token', '', 'expires', '')
         redis.call('ZADD', KEYS[3], now, id)
+        batch_job_finished(key, 'failed', reason, now, ARGV[3])
         failed[#failed + 1] = key
       else
         redis.call('HSET', key, 'status', 'retrying', 'error', reason, 'available', now,

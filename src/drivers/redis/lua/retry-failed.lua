@@ -35,6 +35,7 @@ for _, id in ipairs(ids) do
       'available', now, 'updated', now)
     redis.call('ZREM', KEYS[1], id)
     redis.call('ZADD', KEYS[2], 0, id)
+    batch_job_revived(key)
     schedule(base, id, tonumber(cur[2]) or 0, now, now, ARGV[2], ARGV[3])
     count = count + 1
   end

@@ -40,6 +40,7 @@ for _ = 1, tonumber(ARGV[4]) do
       local g = i + j * 11
       insert_job(ARGV[g], ARGV[g + 1], now, ARGV, g + 2, channel)
     end
+    batch_job_finished(key, 'completed', '', now, channel)
     completed = completed + 1
     out[#out + 1] = 1
   elseif kind == 'f' or (kind == 'r' and tonumber(cur[3]) == nil) then
@@ -50,6 +51,7 @@ for _ = 1, tonumber(ARGV[4]) do
     redis.call('ZREM', KEYS[1], id)
     redis.call('ZREM', KEYS[7], id)
     redis.call('ZADD', KEYS[5], now, id)
+    batch_job_finished(key, 'failed', reason, now, channel)
     failed = failed + 1
     out[#out + 1] = 1
   elseif kind == 'r' then
