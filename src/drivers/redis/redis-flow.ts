@@ -110,22 +110,23 @@ export class RedisFlow {
     return Number(done) === 1;
   }
 
+  /** One script call per queue for all of a worker's running jobs (flow-cancelled.lua). */
   async cancelRequested(leases: LeaseRef[]): Promise<string[]> {
-    const asked = await Promise.all(
-      leases.map(async (lease) => {
-        const queue = queueOfToken(lease.leaseToken);
-        if (queue === null) return false;
-        const [cancel, token, status] = (await this.host.command(
-          'HMGET',
-          this.host.keys(queue).job(lease.id),
-          'cancel',
-          'token',
-          'status',
-        )) as Array<string | null>;
-        return status === 'processing' && token === lease.leaseToken && cancel === lease.leaseToken;
-      }),
+    const byQueue = new Map<string, LeaseRef[]>();
+    for (const lease of leases) {
+      const queue = queueOfToken(lease.leaseToken);
+      if (queue !== null) byQueue.set(queue, [...(byQueue.get(queue) ?? []), lease]);
+    }
+    const found = await Promise.all(
+      [...byQueue].map(([queue, group]) =>
+        this.host.run<string[]>(
+          'flow-cancelled',
+          [],
+          [this.host.keys(queue).base, ...group.flatMap((l) => [l.id, l.leaseToken])],
+        ),
+      ),
     );
-    return leases.filter((_, i) => asked[i]).map((l) => l.id);
+    return found.flat().map(String);
   }
 
   async setLimits(queue: string, limits: QueueLimits): Promise<void> {
