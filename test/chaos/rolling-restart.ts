@@ -71,10 +71,13 @@ export async function rollingRestart(run: ChaosRun, o: RollingRestartOptions): P
   for (let i = 0; i < o.workers; i++) {
     const from = await dispatchStep(i + 1);
     const target = live[i]!;
-    // Signal the process while it runs jobs of the step just dispatched.
+    // Signal the process while it runs jobs of the step just dispatched, or once the step is
+    // done if the others took all of it (a stalled process on a loaded machine may get none).
     await waitFor(
-      `worker ${i + 1} (pid ${target.pid}) running jobs of step ${i + 1}`,
-      () => run.lines().some((l) => l.kind === 'start' && l.pid === target.pid && l.n >= from),
+      `worker ${i + 1} (pid ${target.pid}) running jobs of step ${i + 1}, or the step done`,
+      async () =>
+        run.lines().some((l) => l.kind === 'start' && l.pid === target.pid && l.n >= from) ||
+        (await run.producer.stats('fault')).completedJobs >= dispatched.length,
       120_000,
     );
     if (i === killIndex) {

@@ -121,7 +121,8 @@ export class RedisFlow {
       [...byQueue].map(([queue, group]) =>
         this.host.run<string[]>(
           'flow-cancelled',
-          [],
+          // KEYS[1] routes the call to the queue's slot on Redis Cluster (with no key it goes to any node).
+          [this.host.keys(queue).active],
           [this.host.keys(queue).base, ...group.flatMap((l) => [l.id, l.leaseToken])],
         ),
       ),
