@@ -8,7 +8,6 @@ export const SLOW_TESTS = [
   'test/drivers/sqlite/multi-process.test.ts',
   'test/flow/multi-process.test.ts',
   'test/flow/unique-processes.test.ts',
-  'test/composition/process-faults.test.ts',
   // Batch callbacks with a worker SIGKILLed at the last job; three scheduler processes.
   'test/composition/process-faults.test.ts',
   // Hard timeouts and crashes in worker threads and child processes.
