@@ -49,6 +49,7 @@ export const JOBWRIGHT_TYPE_EXPORTS = [
   'JobMetrics',
   'JobMetricsOptions',
   'JobMiddleware',
+  'JobMiddlewareFunction',
   'JobMiddlewareObject',
   'JobProgress',
   'JobRecord',

@@ -152,10 +152,9 @@ export function describeCliFlows(
           const r = await artisan('queue:workers', '--json');
           return (JSON.parse(r.stdout) as Listed[]).filter((w) => w.pid === worker.child.pid);
         };
-        // The worker registers itself right after that line. `--queue w1,w2` is one pool over
-        // both queues, in order (SPEC decisions: ordered pools), listed once with both queues.
+        // The worker registers itself right after that line: one pool over both queues, in order.
         const workers = await waitFor(
-          'the worker to be listed',
+          'the pool of the worker to be listed',
           async () => {
             const found = await listed();
             return found.length === 1 && found;
@@ -166,7 +165,9 @@ export function describeCliFlows(
         expect(workers[0]).toMatchObject({ concurrency: 3, jobsDone: 0 });
         const table = await artisan('queue:workers');
         expect(table.stdout).toMatch(new RegExp(`\\s${worker.child.pid}\\s+w1,w2\\s+3\\s`));
+        // Each queue of the pool counts its slots.
         expect((await status()).w1).toMatchObject({ workersCount: 3 });
+        expect((await status()).w2).toMatchObject({ workersCount: 3 });
 
         const sent = await artisan(
           'queue:dispatch',
@@ -180,7 +181,7 @@ export function describeCliFlows(
         await worker.waitFor(/DONE +WelcomeJob/);
         await waitFor(
           'queue:workers to count the finished job',
-          async () => (await listed()).some((w) => w.queues.includes('w1') && w.jobsDone === 1),
+          async () => (await listed()).some((w) => w.queues[0] === 'w1' && w.jobsDone === 1),
           30_000,
         );
       } finally {
