@@ -22,6 +22,8 @@
  * optional `QueuePausing` (check `capabilities.pause` or `canPause`).
  */
 
+import type { JobInsights } from './insights.js';
+
 export type JobStatus = 'pending' | 'processing' | 'completed' | 'failed' | 'retrying';
 
 export const JOB_STATUSES: readonly JobStatus[] = [
@@ -165,7 +167,7 @@ export interface RecoverResult {
 export interface ListParams {
   queue?: string;
   status?: JobStatus;
-  /** Matches the id exactly, or the job name or payload text as a substring. */
+  /** Matches the id exactly, or the job name, payload or error text as a substring. */
   search?: string;
   limit: number;
   offset: number;
@@ -351,7 +353,8 @@ export interface QueueDriver
     QueueAdmin,
     WorkerRegistry,
     ActivityLog,
-    Partial<QueuePausing> {}
+    Partial<QueuePausing>,
+    Partial<JobInsights> {}
 
 /** The capability check for pausing. */
 export function canPause(driver: QueueDriver): driver is QueueDriver & QueuePausing {
