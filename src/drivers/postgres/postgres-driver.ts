@@ -31,6 +31,7 @@ import type {
   WakeListener,
   WorkerInfo,
 } from '../contract.js';
+import type { AttemptRecord, MetricCell, MetricPoint, MetricQuery } from '../insights.js';
 import { Batcher } from './batcher.js';
 import { guardPool, pgTarget } from './connect-errors.js';
 import {
@@ -43,6 +44,7 @@ import {
   type PgQueryConfig,
   quoteSchema,
 } from './connection.js';
+import { readAttempts, readMetricCells, readMetricTimeline } from './history.js';
 import { NotifyListener } from './listener.js';
 import { runMigrations } from './migrate.js';
 import { assertStorableJob, storeError } from './pg-errors.js';
@@ -247,6 +249,21 @@ export class DatabaseQueueDriver implements QueueDriver {
     return result;
   }
 
+  async attemptHistory({ id, limit }: { id: string; limit: number }): Promise<AttemptRecord[]> {
+    await this.migrate();
+    return readAttempts(await this.pool(), this.quoted, id, limit);
+  }
+
+  async metricCells(query: MetricQuery): Promise<MetricCell[]> {
+    await this.migrate();
+    return readMetricCells(await this.pool(), this.quoted, query);
+  }
+
+  async metricTimeline(query: MetricQuery): Promise<MetricPoint[]> {
+    await this.migrate();
+    return readMetricTimeline(await this.pool(), this.quoted, query);
+  }
+
   async find({ id }: { id: string }): Promise<StoredJob | null> {
     if (typeof id !== 'string' || id.length === 0 || id.length > ID_LENGTH) return null;
     await this.migrate();
@@ -418,6 +435,8 @@ export class DatabaseQueueDriver implements QueueDriver {
         idleTimeoutMillis: 30_000,
         connectionTimeoutMillis: this.connectTimeoutMs,
         keepAlive: true,
+        // history: false switches migration 007's recording trigger off for this pool's sessions.
+        ...(this.options.history === false ? { options: '-c jobwright.history=off' } : {}),
       });
       // An idle connection the server dropped (restart, pg_terminate_backend) must not crash
       // the process: the pool discards it and opens a new one on the next query.
