@@ -33,7 +33,12 @@ export interface AttemptRecord {
  */
 export type MetricSeries = 'completed' | 'retried' | 'failed' | 'wait';
 
-export const SERIES_CODES: Record<MetricSeries, string> = { completed: 'c', retried: 'r', failed: 'f', wait: 'w' };
+export const SERIES_CODES: Record<MetricSeries, string> = {
+  completed: 'c',
+  retried: 'r',
+  failed: 'f',
+  wait: 'w',
+};
 const SERIES_BY_CODE: Record<string, MetricSeries> = { c: 'completed', r: 'retried', f: 'failed', w: 'wait' };
 
 export function seriesOfCode(code: string): MetricSeries | null {
@@ -114,7 +119,9 @@ export interface DurationSummary {
   meanMs: number | null;
 }
 
-export function summarizeDurations(cells: Array<Pick<MetricCell, 'bucket' | 'count' | 'sumMs' | 'maxMs'>>): DurationSummary {
+export function summarizeDurations(
+  cells: Array<Pick<MetricCell, 'bucket' | 'count' | 'sumMs' | 'maxMs'>>,
+): DurationSummary {
   const byBucket = new Map<number, number>();
   let count = 0;
   let sum = 0;

@@ -5,7 +5,12 @@ import { ulid } from 'ulid';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { NewJob, QueueDriver } from '../../src/drivers/contract.js';
 import { canRecordInsights, metricsBy } from '../../src/drivers/insights.js';
-import { DatabaseQueueDriver, MemoryQueueDriver, RedisQueueDriver, SqliteQueueDriver } from '../../src/index.js';
+import {
+  DatabaseQueueDriver,
+  MemoryQueueDriver,
+  RedisQueueDriver,
+  SqliteQueueDriver,
+} from '../../src/index.js';
 import { DATABASE_URL, REDIS_URL, serviceAvailable } from '../support/services.js';
 import { dropPgSchema, dropRedisPrefix } from '../support/stores.js';
 import { uniqueName } from '../support/unique.js';
@@ -109,7 +114,13 @@ for (const store of stores) {
       await driver.settle({
         outcomes: [
           { kind: 'complete', id: a.id, leaseToken: byId.get(a.id)!.leaseToken },
-          { kind: 'retry', id: b.id, leaseToken: byId.get(b.id)!.leaseToken, delayMs: 0, error: 'SMTP 421 for user 1234' },
+          {
+            kind: 'retry',
+            id: b.id,
+            leaseToken: byId.get(b.id)!.leaseToken,
+            delayMs: 0,
+            error: 'SMTP 421 for user 1234',
+          },
         ],
       });
       leased = await driver.reserve({ queue: 'mail', limit: 1, leaseMs: 30_000, workerId: 'w-2' });
@@ -118,12 +129,20 @@ for (const store of stores) {
       await driver.settle({ outcomes: [{ kind: 'release', id: b.id, leaseToken: leased[0]!.leaseToken }] });
       leased = await driver.reserve({ queue: 'mail', limit: 1, leaseMs: 30_000, workerId: 'w-2' });
       await driver.settle({
-        outcomes: [{ kind: 'fail', id: b.id, leaseToken: leased[0]!.leaseToken, error: 'SMTP 550 for user 99' }],
+        outcomes: [
+          { kind: 'fail', id: b.id, leaseToken: leased[0]!.leaseToken, error: 'SMTP 550 for user 99' },
+        ],
       });
 
       const historyA = await driver.attemptHistory({ id: a.id, limit: 10 });
       expect(historyA).toHaveLength(1);
-      expect(historyA[0]).toMatchObject({ jobId: a.id, attempt: 1, outcome: 'completed', workerId: 'w-1', error: null });
+      expect(historyA[0]).toMatchObject({
+        jobId: a.id,
+        attempt: 1,
+        outcome: 'completed',
+        workerId: 'w-1',
+        error: null,
+      });
       expect(historyA[0]!.durationMs).toBeGreaterThanOrEqual(0);
       expect(historyA[0]!.finishedAt.getTime()).toBeGreaterThanOrEqual(historyA[0]!.startedAt.getTime());
 
@@ -135,7 +154,13 @@ for (const store of stores) {
 
       const cells = await driver.metricCells({ minutes: 60 });
       const [mail] = metricsBy(cells, 60, (c) => ({ queueName: c.queueName, jobName: c.jobName }));
-      expect(mail).toMatchObject({ queueName: 'mail', jobName: 'SendMail', completed: 1, retried: 1, failed: 1 });
+      expect(mail).toMatchObject({
+        queueName: 'mail',
+        jobName: 'SendMail',
+        completed: 1,
+        retried: 1,
+        failed: 1,
+      });
       expect(mail!.wait.count).toBe(3);
       expect(mail!.run.p95Ms).not.toBeNull();
       expect(await driver.metricCells({ minutes: 60, jobName: 'Other' })).toEqual([]);

@@ -148,7 +148,10 @@ export class MemoryInsights implements JobInsights {
   }
 }
 
-function merge(into: { count: number; sumMs: number; maxMs: number }, from: { count: number; sumMs: number; maxMs: number }) {
+function merge(
+  into: { count: number; sumMs: number; maxMs: number },
+  from: { count: number; sumMs: number; maxMs: number },
+) {
   into.count += from.count;
   into.sumMs += from.sumMs;
   into.maxMs = Math.max(into.maxMs, from.maxMs);

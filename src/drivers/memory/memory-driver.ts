@@ -33,8 +33,8 @@ import type {
 import { CountsByQueue } from '../counts.js';
 import type { AttemptRecord, MetricCell, MetricPoint, MetricQuery } from '../insights.js';
 import { minuteBuckets } from '../throughput.js';
-import { MinHeap } from './min-heap.js';
 import { MemoryInsights } from './history.js';
+import { MinHeap } from './min-heap.js';
 
 interface MemoryRow extends StoredJob {
   leaseToken: string | null;

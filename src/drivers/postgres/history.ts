@@ -64,7 +64,11 @@ function windowArgs(query: MetricQuery): unknown[] {
   return [metricWindow(query.minutes), query.queue ?? null, query.jobName ?? null];
 }
 
-export async function readMetricCells(pool: PgQueryable, quoted: string, query: MetricQuery): Promise<MetricCell[]> {
+export async function readMetricCells(
+  pool: PgQueryable,
+  quoted: string,
+  query: MetricQuery,
+): Promise<MetricCell[]> {
   const { rows } = await pool.query<{
     queue_name: string;
     job_name: string;
@@ -103,7 +107,13 @@ export async function readMetricTimeline(
   quoted: string,
   query: MetricQuery,
 ): Promise<MetricPoint[]> {
-  const { rows } = await pool.query<{ minute: number; series: string; n: string; sum_ms: string; max_ms: string }>(
+  const { rows } = await pool.query<{
+    minute: number;
+    series: string;
+    n: string;
+    sum_ms: string;
+    max_ms: string;
+  }>(
     `-- inputs: $1 window minutes, $2 queue or NULL, $3 job class or NULL
      SELECT minute, series::text AS series, sum(n) AS n, sum(sum_ms) AS sum_ms, max(max_ms) AS max_ms
      FROM ${quoted}.jobwright_metrics WHERE ${WINDOW}

@@ -1,4 +1,3 @@
-import type { SqliteDatabase } from './open-database.js';
 import {
   ATTEMPTS_KEPT_PER_JOB,
   type AttemptOutcome,
@@ -11,6 +10,7 @@ import {
   metricWindow,
   seriesOfCode,
 } from '../insights.js';
+import type { SqliteDatabase } from './open-database.js';
 import type { SqliteReader } from './reads.js';
 
 const MINUTE_MS = 60_000;
@@ -112,11 +112,29 @@ export function readMetricCells(r: SqliteReader, query: MetricQuery): MetricCell
   const rows = r
     .stmt(`SELECT queue_name, job_name, series, bucket, sum(n) AS n, sum(sum_ms) AS sum_ms, max(max_ms) AS max_ms
            FROM jobwright_metrics WHERE ${where} GROUP BY queue_name, job_name, series, bucket`)
-    .all(params) as Array<{ queue_name: string; job_name: string; series: string; bucket: number; n: number; sum_ms: number; max_ms: number }>;
+    .all(params) as Array<{
+    queue_name: string;
+    job_name: string;
+    series: string;
+    bucket: number;
+    n: number;
+    sum_ms: number;
+    max_ms: number;
+  }>;
   return rows.flatMap((row) => {
     const series = seriesOfCode(row.series);
     return series
-      ? [{ queueName: row.queue_name, jobName: row.job_name, series, bucket: row.bucket, count: row.n, sumMs: row.sum_ms, maxMs: row.max_ms }]
+      ? [
+          {
+            queueName: row.queue_name,
+            jobName: row.job_name,
+            series,
+            bucket: row.bucket,
+            count: row.n,
+            sumMs: row.sum_ms,
+            maxMs: row.max_ms,
+          },
+        ]
       : [];
   });
 }
@@ -130,7 +148,15 @@ export function readMetricTimeline(r: SqliteReader, query: MetricQuery): MetricP
   return rows.flatMap((row) => {
     const series = seriesOfCode(row.series);
     return series
-      ? [{ minute: new Date(row.minute * MINUTE_MS), series, count: row.n, sumMs: row.sum_ms, maxMs: row.max_ms }]
+      ? [
+          {
+            minute: new Date(row.minute * MINUTE_MS),
+            series,
+            count: row.n,
+            sumMs: row.sum_ms,
+            maxMs: row.max_ms,
+          },
+        ]
       : [];
   });
 }

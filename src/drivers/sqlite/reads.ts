@@ -22,7 +22,7 @@ export function listJobs(
   if (status !== undefined) where.push('status = @status');
   if (search) {
     where.push(
-      '(id = @search OR instr(job_name, @search) > 0 OR instr(payload, @search) > 0 OR instr(coalesce(error_message, \'\'), @search) > 0)',
+      "(id = @search OR instr(job_name, @search) > 0 OR instr(payload, @search) > 0 OR instr(coalesce(error_message, ''), @search) > 0)",
     );
   }
   const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';

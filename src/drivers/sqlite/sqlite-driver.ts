@@ -37,9 +37,9 @@ import type { AttemptRecord, MetricCell, MetricPoint, MetricQuery } from '../ins
 import { byPriorityThenId } from '../reserve-order.js';
 import { FileIdentity, IDENTITY_CHECK_MS } from './file-identity.js';
 import { GroupCommit } from './group-commit.js';
+import { installRecorder, readAttempts, readMetricCells, readMetricTimeline } from './history.js';
 import { appliedMigrations, runMigrations } from './migrations.js';
 import { isDatabase, openDatabase, type SqliteDatabase, translateOpenError } from './open-database.js';
-import { installRecorder, readAttempts, readMetricCells, readMetricTimeline } from './history.js';
 import * as q from './queries.js';
 import { countJobs, listJobs, type SqliteReader, throughputBuckets } from './reads.js';
 import {
