@@ -177,7 +177,10 @@ export function metricsBy(
     const id = key(c);
     const k = `${id.queueName ?? ''}\u0000${id.jobName ?? ''}`;
     let g = groups.get(k);
-    if (!g) groups.set(k, (g = { id, cells: [] }));
+    if (!g) {
+      g = { id, cells: [] };
+      groups.set(k, g);
+    }
     g.cells.push(c);
   }
   return [...groups.values()].map(({ id, cells: list }) => {

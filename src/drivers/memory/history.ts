@@ -54,7 +54,10 @@ export class MemoryInsights implements JobInsights {
     const durationMs = Math.max(0, now - started);
     const waitMs = Math.max(0, started - job.dueAt.getTime());
     let list = this.attempts.get(job.id);
-    if (!list) this.attempts.set(job.id, (list = []));
+    if (!list) {
+      list = [];
+      this.attempts.set(job.id, list);
+    }
     list.push({
       jobId: job.id,
       attempt: job.attempts,
@@ -127,7 +130,8 @@ export class MemoryInsights implements JobInsights {
   private add(minute: number, job: EndedAttempt, series: MetricSeries, ms: number): void {
     let cells = this.minutes.get(minute);
     if (!cells) {
-      this.minutes.set(minute, (cells = new Map()));
+      cells = new Map();
+      this.minutes.set(minute, cells);
       // Pruned when a minute is added, so the map never holds more than a day and an hour.
       for (const m of this.minutes.keys()) if (m <= minute - METRIC_MINUTES_KEPT) this.minutes.delete(m);
     }
