@@ -12,6 +12,7 @@ import { registerPause } from './pause.js';
 import { registerPrune } from './prune.js';
 import { registerQueueDashboard } from './queue-dashboard.js';
 import { registerRetryFailed } from './retry-failed.js';
+import { registerShow } from './show.js';
 import { registerStatus } from './status.js';
 import { registerWork } from './work.js';
 import { registerWorkers } from './workers.js';
@@ -30,6 +31,7 @@ export const commands: CommandRegistrar[] = [
   registerStatus,
   registerWorkers,
   registerFailed,
+  registerShow,
   registerRetryFailed,
   registerClearFailed,
   registerForget,
