@@ -72,8 +72,24 @@ export interface MetricQuery {
   jobName?: string;
 }
 
+/** A job a worker holds right now: running (started) or held ahead (startedAt null). */
+export interface RunningJob {
+  id: string;
+  queueName: string;
+  jobName: string;
+  workerId: string | null;
+  /** When the running attempt started; null for a job only held ahead. */
+  startedAt: Date | null;
+  attempts: number;
+}
+
+/** Jobs listed at most by `runningJobs`. */
+export const MAX_RUNNING_LISTED = 1000;
+
 /** Optional store verbs (check `canRecordInsights`): attempt history and metrics. */
 export interface JobInsights {
+  /** Jobs in 'processing' with the worker holding each, oldest lease first, at most `limit`. */
+  runningJobs(params: { limit: number }): Promise<RunningJob[]>;
   /** The job's recorded attempts, newest first, at most `limit`. */
   attemptHistory(params: { id: string; limit: number }): Promise<AttemptRecord[]>;
   /** Histogram cells per queue, class, series and bucket, summed over the window. */
@@ -213,6 +229,7 @@ export function canRecordInsights<T extends object>(driver: T): driver is T & Jo
   const d = driver as Partial<JobInsights>;
   return (
     typeof d.attemptHistory === 'function' &&
+    typeof d.runningJobs === 'function' &&
     typeof d.metricCells === 'function' &&
     typeof d.metricTimeline === 'function'
   );

@@ -177,6 +177,21 @@ for (const store of stores) {
       expect(await driver.attemptHistory({ id: b.id, limit: 10 })).toEqual([]);
     });
 
+    it('lists the jobs workers hold, with the worker and when the running attempt started', async () => {
+      const driver = make();
+      if (!canRecordInsights(driver)) throw new Error('the driver must record insights');
+      const [a, b] = [job('busy', 'Slow'), job('busy', 'Slow')];
+      await driver.enqueue({ jobs: [a, b] });
+      await driver.reserve({ queue: 'busy', limit: 2, start: 1, leaseMs: 30_000, workerId: 'w-9' });
+      const running = await driver.runningJobs({ limit: 10 });
+      expect(running).toHaveLength(2);
+      expect(
+        running.every((r) => r.workerId === 'w-9' && r.queueName === 'busy' && r.jobName === 'Slow'),
+      ).toBe(true);
+      expect(running.filter((r) => r.startedAt !== null)).toHaveLength(1);
+      expect(await driver.runningJobs({ limit: 1 })).toHaveLength(1);
+    });
+
     it('records the attempt of a worker that died (recovered lease)', async () => {
       const driver = make();
       if (!canRecordInsights(driver)) throw new Error('the driver must record insights');

@@ -42,7 +42,7 @@ interface Cell {
  * `recoverExpired` as each started attempt ends. Bounded: ATTEMPTS_KEPT_PER_JOB per job (the
  * rest forgotten with the job) and METRIC_MINUTES_KEPT minutes of cells.
  */
-export class MemoryInsights implements JobInsights {
+export class MemoryInsights implements Omit<JobInsights, 'runningJobs'> {
   private readonly attempts = new Map<string, AttemptRecord[]>();
   /** minute number -> cell key -> cell */
   private readonly minutes = new Map<number, Map<string, Cell>>();

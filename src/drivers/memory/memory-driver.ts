@@ -31,7 +31,7 @@ import type {
   WorkerInfo,
 } from '../contract.js';
 import { CountsByQueue } from '../counts.js';
-import type { AttemptRecord, MetricCell, MetricPoint, MetricQuery } from '../insights.js';
+import type { AttemptRecord, MetricCell, MetricPoint, MetricQuery, RunningJob } from '../insights.js';
 import { minuteBuckets } from '../throughput.js';
 import { MemoryInsights } from './history.js';
 import { MinHeap } from './min-heap.js';
@@ -544,6 +544,24 @@ export class MemoryQueueDriver implements QueueDriver {
       outcome,
       now,
     );
+  }
+
+  async runningJobs({ limit }: { limit: number }): Promise<RunningJob[]> {
+    const out: RunningJob[] = [];
+    for (const state of this.queues.values()) {
+      for (const row of state.processing) {
+        if (out.length >= limit) return out;
+        out.push({
+          id: row.id,
+          queueName: row.queueName,
+          jobName: row.jobName,
+          workerId: row.reservedBy ?? null,
+          startedAt: row.reservedAt,
+          attempts: row.attempts,
+        });
+      }
+    }
+    return out;
   }
 
   async attemptHistory(params: { id: string; limit: number }): Promise<AttemptRecord[]> {

@@ -5,6 +5,7 @@ import {
   type MetricPoint,
   type MetricQuery,
   metricWindow,
+  type RunningJob,
   seriesOfCode,
 } from '../insights.js';
 import type { PgQueryable } from './connection.js';
@@ -53,6 +54,30 @@ export async function readAttempts(
     waitMs: r.wait_ms === null ? null : Number(r.wait_ms),
     outcome: r.outcome as AttemptOutcome,
     error: r.error,
+  }));
+}
+
+export async function readRunning(pool: PgQueryable, quoted: string, limit: number): Promise<RunningJob[]> {
+  const { rows } = await pool.query<{
+    id: string;
+    queue_name: string;
+    job_name: string;
+    reserved_by: string | null;
+    reserved_at: Date | null;
+    attempts: number;
+  }>(
+    `-- inputs: $1 limit (idx_jobs_retry holds exactly the processing rows)
+     SELECT id, queue_name, job_name, reserved_by, reserved_at, attempts FROM ${quoted}.jobs
+     WHERE status = 'processing' ORDER BY lease_expires_at LIMIT $1`,
+    [Math.max(0, Math.trunc(limit))],
+  );
+  return rows.map((r) => ({
+    id: r.id.trimEnd(),
+    queueName: r.queue_name,
+    jobName: r.job_name,
+    workerId: r.reserved_by,
+    startedAt: r.reserved_at,
+    attempts: r.attempts,
   }));
 }
 

@@ -31,7 +31,7 @@ import type {
   WakeListener,
   WorkerInfo,
 } from '../contract.js';
-import type { AttemptRecord, MetricCell, MetricPoint, MetricQuery } from '../insights.js';
+import type { AttemptRecord, MetricCell, MetricPoint, MetricQuery, RunningJob } from '../insights.js';
 import { Batcher } from './batcher.js';
 import { guardPool, pgTarget } from './connect-errors.js';
 import {
@@ -44,7 +44,7 @@ import {
   type PgQueryConfig,
   quoteSchema,
 } from './connection.js';
-import { readAttempts, readMetricCells, readMetricTimeline } from './history.js';
+import { readAttempts, readMetricCells, readMetricTimeline, readRunning } from './history.js';
 import { NotifyListener } from './listener.js';
 import { runMigrations } from './migrate.js';
 import { assertStorableJob, storeError } from './pg-errors.js';
@@ -247,6 +247,11 @@ export class DatabaseQueueDriver implements QueueDriver {
       void this.notify(q);
     }
     return result;
+  }
+
+  async runningJobs({ limit }: { limit: number }): Promise<RunningJob[]> {
+    await this.migrate();
+    return readRunning(await this.pool(), this.quoted, limit);
   }
 
   async attemptHistory({ id, limit }: { id: string; limit: number }): Promise<AttemptRecord[]> {

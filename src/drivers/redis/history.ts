@@ -6,6 +6,7 @@ import {
   type MetricQuery,
   type MetricSeries,
   metricWindow,
+  type RunningJob,
   seriesOfCode,
 } from '../insights.js';
 import { flatPairs } from './codec.js';
@@ -42,6 +43,48 @@ export class RedisHistoryReads {
       return entries.flatMap((text) => decodeAttempt(text, id, queue, jobName));
     }
     return [];
+  }
+
+  /** The lease set of every known queue (oldest lease first), then each job's fields, read together. */
+  async runningJobs(limit: number): Promise<RunningJob[]> {
+    const queues = await this.ctx.knownQueues();
+    const sets = await Promise.all(
+      queues.map(async (queue) => ({
+        queue,
+        ids: flatPairs(
+          await this.ctx.client.call('ZRANGE', this.ctx.keys(queue).active, 0, Math.max(0, limit - 1)),
+        ),
+      })),
+    );
+    const wanted = sets
+      .flatMap(({ queue, ids }) => ids.map((id) => ({ queue, id })))
+      .slice(0, Math.max(0, limit));
+    const rows = await Promise.all(
+      wanted.map(async ({ queue, id }) => {
+        const [status, name, worker, reserved, attempts] = flatPairs(
+          await this.ctx.client.call(
+            'HMGET',
+            this.ctx.keys(queue).job(id),
+            'status',
+            'name',
+            'worker',
+            'reserved',
+            'attempts',
+          ),
+        );
+        if (status !== 'processing') return null;
+        const started = Number(reserved);
+        return {
+          id,
+          queueName: queue,
+          jobName: name ?? '',
+          workerId: worker || null,
+          startedAt: reserved && Number.isFinite(started) ? new Date(started) : null,
+          attempts: Number(attempts) || 0,
+        } satisfies RunningJob;
+      }),
+    );
+    return rows.filter((r): r is RunningJob => r !== null);
   }
 
   async metricCells(query: MetricQuery): Promise<MetricCell[]> {

@@ -31,7 +31,7 @@ import type {
   WakeListener,
   WorkerInfo,
 } from '../contract.js';
-import type { AttemptRecord, MetricCell, MetricPoint, MetricQuery } from '../insights.js';
+import type { AttemptRecord, MetricCell, MetricPoint, MetricQuery, RunningJob } from '../insights.js';
 import { decodeJob, FIELD_COUNT, jobArgs, queueOfToken } from './codec.js';
 import {
   closeClient,
@@ -464,6 +464,11 @@ export class RedisQueueDriver implements QueueDriver {
   /** The optional last key of settle and recover: present when history is on (history.lua). */
   private historyKey(k: QueueKeys): string[] {
     return this.options.history ? [k.base] : [];
+  }
+
+  async runningJobs({ limit }: { limit: number }): Promise<RunningJob[]> {
+    await this.readSide();
+    return this.historyReads!.runningJobs(limit);
   }
 
   async attemptHistory({ id, limit }: { id: string; limit: number }): Promise<AttemptRecord[]> {

@@ -8,6 +8,7 @@ import {
   type MetricPoint,
   type MetricQuery,
   metricWindow,
+  type RunningJob,
   seriesOfCode,
 } from '../insights.js';
 import type { SqliteDatabase } from './open-database.js';
@@ -58,6 +59,28 @@ END`;
 export function installRecorder(db: SqliteDatabase, on: boolean): void {
   if (on) db.exec(recorderSql());
   else db.exec('DROP TRIGGER IF EXISTS temp.jobwright_record_attempt');
+}
+
+export function readRunning(r: SqliteReader, limit: number): RunningJob[] {
+  const rows = r
+    .stmt(`SELECT id, queue_name, job_name, reserved_by, reserved_at, attempts FROM jobs INDEXED BY idx_jobs_retry
+           WHERE status = 'processing' ORDER BY lease_expires_at LIMIT ?`)
+    .all(Math.max(0, Math.trunc(limit))) as Array<{
+    id: string;
+    queue_name: string;
+    job_name: string;
+    reserved_by: string | null;
+    reserved_at: number | null;
+    attempts: number;
+  }>;
+  return rows.map((row) => ({
+    id: row.id,
+    queueName: row.queue_name,
+    jobName: row.job_name,
+    workerId: row.reserved_by,
+    startedAt: row.reserved_at === null ? null : new Date(row.reserved_at),
+    attempts: row.attempts,
+  }));
 }
 
 interface AttemptRow {

@@ -33,11 +33,17 @@ import type {
   WakeListener,
   WorkerInfo,
 } from '../contract.js';
-import type { AttemptRecord, MetricCell, MetricPoint, MetricQuery } from '../insights.js';
+import type { AttemptRecord, MetricCell, MetricPoint, MetricQuery, RunningJob } from '../insights.js';
 import { byPriorityThenId } from '../reserve-order.js';
 import { FileIdentity, IDENTITY_CHECK_MS } from './file-identity.js';
 import { GroupCommit } from './group-commit.js';
-import { installRecorder, readAttempts, readMetricCells, readMetricTimeline } from './history.js';
+import {
+  installRecorder,
+  readAttempts,
+  readMetricCells,
+  readMetricTimeline,
+  readRunning,
+} from './history.js';
 import { appliedMigrations, runMigrations } from './migrations.js';
 import { isDatabase, openDatabase, type SqliteDatabase, translateOpenError } from './open-database.js';
 import * as q from './queries.js';
@@ -321,6 +327,11 @@ export class SqliteQueueDriver implements QueueDriver {
     }
     for (const name of woken) this.wake(name);
     return result;
+  }
+
+  async runningJobs({ limit }: { limit: number }): Promise<RunningJob[]> {
+    this.ensureMigrated();
+    return this.guard(() => readRunning(this.reader, limit));
   }
 
   async attemptHistory({ id, limit }: { id: string; limit: number }): Promise<AttemptRecord[]> {
