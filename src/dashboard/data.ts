@@ -1,5 +1,14 @@
 import type { JobDispatcher, QueueStats } from '../dispatcher.js';
 import type { ActivityEntry, ThroughputBucket, WorkerInfo } from '../drivers/contract.js';
+import {
+  type AttemptRecord,
+  type ClassMetrics,
+  canRecordInsights,
+  MAX_RUNNING_LISTED,
+  type RunningJob,
+} from '../drivers/insights.js';
+import type { ErrorGroup } from '../insights/error-groups.js';
+import { type ClassInsight, InsightsReader } from '../insights/reader.js';
 import type { JobRecord } from '../job.js';
 import { redactRecord } from '../logging/sensitive.js';
 import type { ListQuery } from './params.js';
@@ -37,10 +46,30 @@ export interface JobList {
 export interface JobDetail {
   job: JobRecord;
   activity: ActivityEntry[];
+  /** Every recorded attempt, newest first, errors scrubbed like the job's own. */
+  attempts: AttemptRecord[];
+  attemptsSupported: boolean;
+}
+
+/** A live worker with the jobs it holds right now, and whether its heartbeat is late. */
+export interface WorkerWithJobs extends WorkerInfo {
+  running: RunningJob[];
+  /** No heartbeat for more than two heartbeat intervals: it may be frozen or overloaded. */
+  stale: boolean;
+}
+
+export interface MetricsView {
+  supported: boolean;
+  byQueue: ClassMetrics[];
+  byClass: ClassMetrics[];
 }
 
 export class DashboardData {
-  constructor(private readonly dispatcher: JobDispatcher) {}
+  readonly insights: InsightsReader;
+
+  constructor(private readonly dispatcher: JobDispatcher) {
+    this.insights = new InsightsReader(dispatcher);
+  }
 
   async driverInfo(): Promise<{ name: string; pauseSupported: boolean }> {
     const driver = await this.dispatcher.driver();
@@ -123,8 +152,72 @@ export class DashboardData {
   async job(id: string): Promise<JobDetail | null> {
     const found = await this.dispatcher.find(id);
     if (!found) return null;
-    const activity = await this.dispatcher.activity({ jobId: id, limit: 100 });
-    return { job: redactRecord(found, this.dispatcher.registry), activity };
+    const [activity, attempts, attemptsSupported] = await Promise.all([
+      this.dispatcher.activity({ jobId: id, limit: 100 }),
+      this.insights.attemptsOf(found),
+      this.insights.supported(),
+    ]);
+    return { job: redactRecord(found, this.dispatcher.registry), activity, attempts, attemptsSupported };
+  }
+
+  async metrics(minutes: number): Promise<MetricsView> {
+    const [supported, byQueue, byClass] = await Promise.all([
+      this.insights.supported(),
+      this.insights.byQueue(minutes),
+      this.insights.byClass(minutes),
+    ]);
+    return { supported, byQueue, byClass };
+  }
+
+  jobClass(jobName: string): Promise<ClassInsight> {
+    return this.insights.jobClass(jobName);
+  }
+
+  errorGroups(filter: {
+    queue?: string;
+    search?: string;
+  }): Promise<{ groups: ErrorGroup[]; scanned: number; total: number }> {
+    return this.insights.errorGroups(filter);
+  }
+
+  retryGroup(fingerprint: string, filter: { queue?: string; search?: string }): Promise<number> {
+    return this.insights.retryGroup(fingerprint, filter);
+  }
+
+  deleteGroup(fingerprint: string, filter: { queue?: string; search?: string }): Promise<number> {
+    return this.insights.deleteGroup(fingerprint, filter);
+  }
+
+  /** Live workers with the jobs each holds (running and held ahead), stale ones marked. */
+  async workersWithJobs(): Promise<WorkerWithJobs[]> {
+    const driver = await this.dispatcher.driver();
+    const [workers, running] = await Promise.all([
+      this.dispatcher.liveWorkers(),
+      canRecordInsights(driver) ? driver.runningJobs({ limit: MAX_RUNNING_LISTED }) : Promise.resolve([]),
+    ]);
+    // Workers renew their registration every third of the lease: two missed renewals is late.
+    const c = this.dispatcher.config;
+    const staleAfterMs = Math.max(5000, ((c.leaseSeconds + c.leaseGraceSeconds) * 1000 * 2) / 3);
+    const now = Date.now();
+    return workers.map((w) => ({
+      ...w,
+      running: running.filter((j) => j.workerId === w.workerId),
+      stale: now - w.lastHeartbeatAt.getTime() > staleAfterMs,
+    }));
+  }
+
+  /**
+   * A short text that changes whenever what the live pages show may have changed (counts per
+   * queue, workers, jobs done): the event stream sends an update when it does.
+   */
+  async liveSignature(): Promise<string> {
+    const [stats, workers] = await Promise.all([this.dispatcher.allStats(), this.dispatcher.liveWorkers()]);
+    const counts = stats.map(
+      (s) =>
+        `${s.queueName}:${s.pendingJobs}/${s.processingJobs}/${s.retryingJobs}/${s.completedJobs}/${s.failedJobs}/${s.workersCount}`,
+    );
+    const live = workers.map((w) => `${w.workerId}:${w.jobsDone}/${w.held ?? 0}`).sort();
+    return `${counts.join(',')}|${live.join(',')}`;
   }
 
   /** Queues with failed jobs, for the per-queue retry-all and clear-all buttons. */

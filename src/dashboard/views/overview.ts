@@ -1,7 +1,8 @@
 import { html } from 'hono/html';
 import { barChart } from '../chart.js';
-import type { Overview, QueueOverview } from '../data.js';
+import type { MetricsView, Overview, QueueOverview } from '../data.js';
 import { formatCount, formatDuration } from '../format.js';
+import { type MetricWindow, metricsSection } from './insights.js';
 import { actionForm, type Html, layout, type PageContext } from './layout.js';
 
 function tile(kind: string, label: string, value: string): Html {
@@ -30,7 +31,12 @@ ${cell('failed', q.failedJobs, `${ctx.base}/failed?queue=${queue}`)}
 </tr>`;
 }
 
-export function overviewPage(ctx: PageContext, data: Overview): Html {
+export function overviewPage(
+  ctx: PageContext,
+  data: Overview,
+  metrics: MetricsView = { supported: false, byQueue: [], byClass: [] },
+  window: MetricWindow = 'hour',
+): Html {
   const t = data.totals;
   const body = html`<h1>Overview</h1>
 <div class="tiles">
@@ -54,6 +60,7 @@ ${
 <tbody>${data.queues.map((q) => queueRow(ctx, data, q))}</tbody>
 </table></div>`
 }
-${data.pauseSupported ? '' : html`<p class="muted">The ${data.driver} driver cannot pause queues.</p>`}`;
+${data.pauseSupported ? '' : html`<p class="muted">The ${data.driver} driver cannot pause queues.</p>`}
+${metricsSection(ctx, window, metrics.byQueue, metrics.byClass, metrics.supported)}`;
   return layout(ctx, 'overview', 'Overview', body);
 }
