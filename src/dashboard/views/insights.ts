@@ -75,8 +75,8 @@ ${
 ${attempts.map((a) => {
   const error = splitError(a.error);
   return html`<tr data-attempt="${a.attempt}" data-outcome="${a.outcome}"><td class="num">${a.attempt}</td>
-<td class="nowrap" title="${formatTime(a.startedAt)}">${formatTime(a.startedAt)}</td><td class="mono">${a.workerId ?? '—'}</td>
-<td class="num">${formatDuration(a.waitMs)}</td><td class="num" data-ran>${formatDuration(a.durationMs)}</td>
+<td class="nowrap" title="${formatTime(a.startedAt)}">${formatTime(a.startedAt)}</td><td class="mono nowrap">${a.workerId ?? '—'}</td>
+<td class="num nowrap">${formatDuration(a.waitMs)}</td><td class="num nowrap" data-ran>${formatDuration(a.durationMs)}</td>
 <td><span class="badge ${a.outcome === 'completed' ? 'completed' : a.outcome === 'failed' ? 'failed' : 'retrying'}">${a.outcome}</span></td>
 <td class="mono">${a.error ? expandable(error.message, a.error) : ''}</td></tr>`;
 })}</tbody></table></div>`

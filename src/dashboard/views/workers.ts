@@ -26,14 +26,14 @@ ${stale > 0 ? html`<div class="warning" role="status">${stale} ${stale === 1 ? '
 ${
   workers.length === 0
     ? html`<div class="card empty">No live workers. Start one with <code>artisan queue:work</code>.</div>`
-    : html`<div class="table-wrap"><table id="workers"><thead><tr><th>Worker</th><th>Host</th><th class="num">PID</th><th>Queues</th>
-<th class="num">Concurrency</th><th>Running now</th><th class="num" title="Jobs held ahead: leased, not started">Held</th><th class="num">Jobs done</th><th>Started</th><th>Last heartbeat</th></tr></thead><tbody>
+    : html`<div class="table-wrap"><table id="workers"><thead><tr><th>Worker</th><th>Host · PID</th><th>Queues</th>
+<th class="num">Slots</th><th>Running now</th><th class="num" title="Jobs held ahead: leased, not started">Held</th><th class="num">Jobs done</th><th>Last heartbeat</th></tr></thead><tbody>
 ${workers.map(
   (
     w,
-  ) => html`<tr data-worker="${w.workerId}"${w.stale ? html` class="stale" data-stale="1"` : ''}><td class="mono">${w.workerId}${w.stale ? html` <span class="badge failed" title="No heartbeat for ${formatDuration(now - w.lastHeartbeatAt.getTime())}">stale</span>` : ''}</td><td>${w.host}</td><td class="num">${w.pid}</td>
+  ) => html`<tr data-worker="${w.workerId}"${w.stale ? html` class="stale" data-stale="1"` : ''}><td class="mono" title="started ${formatTime(w.startedAt)} (${formatAgo(w.startedAt, now)})">${w.workerId}${w.stale ? html` <span class="badge failed" title="No heartbeat for ${formatDuration(now - w.lastHeartbeatAt.getTime())}">stale</span>` : ''}</td><td class="nowrap">${w.host} · ${w.pid}</td>
 <td>${w.queues.join(', ')}</td><td class="num">${w.concurrency}</td><td data-current>${currentJobs(ctx, w, now)}</td><td class="num">${formatCount(w.held ?? 0)}</td><td class="num">${formatCount(w.jobsDone)}</td>
-<td title="${formatTime(w.startedAt)}">${formatAgo(w.startedAt, now)}</td><td title="${formatTime(w.lastHeartbeatAt)}">${formatAgo(w.lastHeartbeatAt, now)}</td></tr>`,
+<td class="nowrap" title="${formatTime(w.lastHeartbeatAt)}">${formatAgo(w.lastHeartbeatAt, now)}</td></tr>`,
 )}</tbody></table></div>`
 }`;
   return layout(ctx, 'workers', 'Workers', body);
