@@ -3,6 +3,7 @@ import type { RouteDeps } from './pages.js';
 import {
   BadParamError,
   NotFoundError,
+  parseGroup,
   parseJobId,
   parseJobName,
   parseListQuery,
@@ -136,6 +137,15 @@ export function registerApi(app: Hono<DashboardEnv>, deps: RouteDeps): void {
     const queue = parseQueue(await field(c, 'queue'));
     return c.json({ queue: queue ?? null, cleared: await data.clearFailed(queue) });
   });
+
+  for (const verb of ['retry', 'delete'] as const) {
+    app.post(`/api/failed/groups/:group/${verb}`, async (c) => {
+      const group = parseGroup(c.req.param('group'));
+      const filter = { queue: parseQueue(await field(c, 'queue')), search: parseSearch(await field(c, 'q')) };
+      const n = verb === 'retry' ? await data.retryGroup(group, filter) : await data.deleteGroup(group, filter);
+      return c.json(verb === 'retry' ? { group, retried: n } : { group, deleted: n });
+    });
+  }
 
   app.post('/api/queues/:queue/pause', async (c) => {
     const queue = parseQueue(c.req.param('queue'));

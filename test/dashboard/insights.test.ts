@@ -3,6 +3,7 @@ import { startDashboard } from '../../src/dashboard/index.js';
 import { summarizeDurations } from '../../src/drivers/insights.js';
 import { Job, JobDispatcher, MemoryQueueDriver } from '../../src/index.js';
 import { groupFailures, maskError } from '../../src/insights/error-groups.js';
+import { waitFor } from '../support/wait.js';
 
 describe('error groups', () => {
   test('mask what varies between jobs: numbers, ids, hex, e-mails, quoted values, query strings', () => {
@@ -104,5 +105,69 @@ describe('workers page', () => {
       await server.close();
     }
     await dispatcher.close();
+  });
+});
+
+class Failing extends Job {
+  constructor(public n: number) {
+    super();
+  }
+  override maxAttempts() {
+    return 1;
+  }
+  async handle() {
+    throw new Error(`quota exceeded for tenant ${this.n}`);
+  }
+}
+
+describe('JSON API of the insights', () => {
+  test('attempts, metrics, a class, error groups, and a group deleted by Bearer request', async () => {
+    const dispatcher = new JobDispatcher(new MemoryQueueDriver(), {
+      jobs: [Failing],
+      config: { pollIntervalMs: 20 },
+    });
+    const ids = await dispatcher.dispatchMany([1, 2, 3].map((n) => new Failing(n)));
+    await dispatcher.startWorker('default', 1);
+    await waitFor('three failures', async () => (await dispatcher.stats('default')).failedJobs === 3);
+    const token = 'insights-api-token-3k9q7w2m5x8z1c4v6b0n';
+    const server = await startDashboard({ dispatcher, port: 0, token, log: () => {} });
+    const get = async (path: string) =>
+      (
+        await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${token}` } })
+      ).json() as Promise<Record<string, unknown>>;
+    try {
+      const detail = (await get(`api/jobs/${ids[0]}`)) as {
+        attempts: Array<{ outcome: string; error: string }>;
+      };
+      expect(detail.attempts).toMatchObject([{ outcome: 'failed' }]);
+      expect(detail.attempts[0]!.error).toContain('quota exceeded for tenant 1');
+      const metrics = (await get('api/metrics?window=day')) as {
+        window: string;
+        byClass: Array<{ jobName: string; failed: number }>;
+      };
+      expect(metrics.window).toBe('day');
+      expect(metrics.byClass).toMatchObject([{ jobName: 'Failing', failed: 3 }]);
+      const cls = (await get('api/classes/Failing')) as { recent: unknown[]; hour: { failed: number } };
+      expect(cls.recent).toHaveLength(3);
+      expect(cls.hour.failed).toBe(3);
+      const grouped = (await get('api/failed/groups')) as {
+        groups: Array<{ fingerprint: string; count: number; pattern: string }>;
+      };
+      expect(grouped.groups).toMatchObject([{ count: 3, pattern: 'Error: quota exceeded for tenant <n>' }]);
+      const removed = await fetch(`${server.url}api/failed/groups/${grouped.groups[0]!.fingerprint}/delete`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(await removed.json()).toMatchObject({ deleted: 3 });
+      expect((await dispatcher.stats('default')).failedJobs).toBe(0);
+      const bad = await fetch(`${server.url}api/failed/groups/not-a-group/retry`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(bad.status).toBe(400);
+    } finally {
+      await server.close();
+      await dispatcher.close();
+    }
   });
 });
