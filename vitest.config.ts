@@ -1,8 +1,10 @@
 import { defineConfig } from 'vitest/config';
+import { SLOW_TESTS } from './test/suites.js';
 
+/** `npm test`: the fast, deterministic suite. The slow one is vitest.slow.config.ts. */
 export default defineConfig({
   test: {
-    // One folder per run for what the slow end-to-end tests share (one build, one install).
+    // One folder per run for what the end-to-end tests share (one build, one install).
     globalSetup: ['./test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
@@ -18,7 +20,7 @@ export default defineConfig({
         test: {
           name: 'suite',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/conformance/wiring.test.ts'],
+          exclude: ['test/conformance/wiring.test.ts', ...SLOW_TESTS],
           sequence: { groupOrder: 0 },
         },
       },

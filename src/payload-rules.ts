@@ -2,12 +2,22 @@ import { PayloadError } from './errors.js';
 
 /**
  * The payload rule, one for every way in (dispatch, dispatchMany, chain, `queue:dispatch`, the
- * testing fake): a payload is plain JSON data, so that `handle()` sees exactly what was
- * dispatched. Anything JSON would change or drop on the way is refused with its path.
+ * testing fake): a payload is plain JSON data, or valid Dates (stored tagged, revived as Dates),
+ * so that `handle()` sees exactly what was dispatched. Anything JSON would change or drop on the
+ * way is refused with its path.
  */
 
-/** Deepest nesting accepted (the payload itself is level 1); deeper ones are refused at dispatch. */
-export const MAX_PAYLOAD_DEPTH = 64;
+/**
+ * Deepest nesting accepted (the payload itself is level 1); deeper ones are refused at dispatch.
+ * The depth the log redaction walks, so no field of a stored payload escapes it.
+ */
+export const MAX_PAYLOAD_DEPTH = 32;
+
+/**
+ * The key a `Date` is stored under (`{ "$jobwright:date": "2026-...Z" }`) so the worker revives
+ * it as a `Date`; a payload object of that one key is refused, so stored data is never mistaken.
+ */
+export const DATE_TAG = '$jobwright:date';
 
 /** Keys the payload reader drops (they would reach an object's prototype): refused, not lost. */
 const DROPPED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -24,13 +34,18 @@ interface Pending {
  * Throws a `PayloadError` naming the first value (e.g. `payload.items[3].when`) that JSON cannot
  * carry unchanged. Walks with its own stack, so any depth gives a typed error, never a RangeError.
  */
-export function checkPayload(value: unknown, root = 'payload'): void {
+export function checkPayload(value: unknown, root = 'payload'): { dates: boolean } {
   const onPath = new Set<object>();
+  const found = { dates: false };
   const stack: Pending[] = [{ value, path: root, depth: 1 }];
   while (stack.length > 0) {
     const item = stack.pop()!;
     if (item.leave) {
       onPath.delete(item.leave);
+      continue;
+    }
+    if (item.value instanceof Date && !Number.isNaN(item.value.getTime())) {
+      found.dates = true;
       continue;
     }
     const children = childrenOf(item, onPath);
@@ -49,6 +64,7 @@ export function checkPayload(value: unknown, root = 'payload'): void {
       stack.push({ value: child, path, depth: item.depth + 1 });
     }
   }
+  return found;
 }
 
 /** Checks one value; returns the children to check next (empty for a leaf). */
@@ -88,8 +104,12 @@ function childrenOf(item: Pending, onPath: Set<object>): Array<[string, unknown]
   }
   const problem = notPlain(obj);
   if (problem) throw refuse(path, problem);
+  const keys = Object.keys(obj);
+  if (keys.length === 1 && keys[0] === DATE_TAG) {
+    throw refuse(path, `an object whose only key is '${DATE_TAG}', which stores Dates: rename the key`);
+  }
   const children: Array<[string, unknown]> = [];
-  for (const key of Object.keys(obj)) {
+  for (const key of keys) {
     const at = childPath(path, key);
     checkString(key, `the key ${at}`);
     if (DROPPED_KEYS.has(key)) {
@@ -105,11 +125,8 @@ function childrenOf(item: Pending, onPath: Set<object>): Array<[string, unknown]
 
 /** Why an object is not plain data, or null when it is. */
 function notPlain(obj: object): string | null {
-  if (obj instanceof Date) {
-    return Number.isNaN(obj.getTime())
-      ? 'an invalid Date (JSON turns it into null)'
-      : 'a Date, which JSON turns into a string: store date.toISOString() and make a Date in handle() (new Date(this.field))';
-  }
+  // Valid Dates are stored tagged and revived (see DATE_TAG); only an invalid one gets here.
+  if (obj instanceof Date) return 'an invalid Date (JSON turns it into null)';
   if (obj instanceof Map || obj instanceof Set || obj instanceof WeakMap || obj instanceof WeakSet) {
     return `a ${obj.constructor.name} (JSON turns it into {}): convert it to an array or plain object`;
   }

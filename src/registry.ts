@@ -15,7 +15,7 @@ export class JobRegistry {
       const name = assertJobName(nameOfClass(cls));
       // The global registry counts too: a dispatcher's class must not shadow another one's name.
       const existing = this.classes.get(name) ?? this.fallback?.get(name);
-      if (existing && existing !== cls) {
+      if (existing && !sameClass(existing, cls)) {
         throw new JobNameConflictError(
           'DUPLICATE_JOB_NAME',
           `Two job classes answer to the name '${name}' (${existing.name} and ${cls.name}): give one a different jobName()`,
@@ -32,7 +32,7 @@ export class JobRegistry {
   claim(name: string, cls: JobClass): void {
     if (this.get(name) === undefined) this.register([cls]);
     const owner = this.get(name);
-    if (owner === cls) return;
+    if (owner !== undefined && sameClass(owner, cls)) return;
     if (owner === undefined) {
       throw new JobNameConflictError(
         'JOB_NAME_UNSTABLE',
@@ -67,6 +67,21 @@ export class JobRegistry {
     // The constructor is not called (its arguments are unknown); the stored fields are restored.
     return assignSafely(Object.create(cls.prototype) as Job, payload);
   }
+}
+
+/**
+ * One class loaded twice (by the config loader and by the app, say) is one class: the same
+ * name, the same source text and, when it names one, the same module (`static module`).
+ * Only a different class under a registered name is refused.
+ */
+function sameClass(a: JobClass, b: JobClass): boolean {
+  if (a === b) return true;
+  const moduleOf = (cls: JobClass) => (cls as unknown as { module?: unknown }).module;
+  return (
+    a.name === b.name &&
+    moduleOf(a) === moduleOf(b) &&
+    Function.prototype.toString.call(a) === Function.prototype.toString.call(b)
+  );
 }
 
 /** The name a class registers under: its prototype's `jobName()`, which defaults to the class name. */

@@ -130,6 +130,21 @@ export interface StartParams {
   leaseMs: number;
 }
 
+/** Outcomes to write and held jobs to start, in one atomic step (see `JobLifecycle.settleAndStart`). */
+export interface SettleAndStartParams {
+  outcomes: Outcome[];
+  /** Held jobs whose `handle` is about to start: their attempt is counted in the same step. */
+  start: LeaseRef[];
+  leaseMs: number;
+}
+
+export interface SettleAndStartResult {
+  /** One result per outcome, in order. */
+  outcomes: OutcomeResult[];
+  /** Held jobs that were not started: their lease was lost (or they were started already). */
+  lost: string[];
+}
+
 export interface StartResult {
   /** Ids that were not started: their lease was lost (or they were started already). */
   lost: string[];
@@ -304,6 +319,12 @@ export interface JobLifecycle {
   start(params: StartParams): Promise<StartResult>;
   /** Writes many outcomes; one result per outcome, in order. Throws only when the store fails. */
   settle(params: SettleParams): Promise<OutcomeResult[]>;
+  /**
+   * `settle` and `start` as one atomic step (one transaction, one script, one round trip): what
+   * slots do when they finish jobs and take the next ones they hold. The engine's hot path, so
+   * a slot costs one write per job and a worker never has more jobs charged than slots.
+   */
+  settleAndStart(params: SettleAndStartParams): Promise<SettleAndStartResult>;
   heartbeat(params: HeartbeatParams): Promise<HeartbeatResult>;
   recoverExpired(params: RecoverParams): Promise<RecoverResult>;
   /** How many jobs of `queue` are due and waiting, counted up to `limit` (a cheap bounded count). */

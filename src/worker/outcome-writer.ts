@@ -1,4 +1,4 @@
-import type { JobLifecycle, LeaseRef, Outcome, OutcomeResult } from '../drivers/contract.js';
+import type { JobLifecycle, LeaseRef, Outcome, OutcomeResult, ReservedJob } from '../drivers/contract.js';
 import { storableText } from './error-text.js';
 import { WriteGroup } from './write-group.js';
 
@@ -6,16 +6,41 @@ import { WriteGroup } from './write-group.js';
 const MAX_GROUP = 500;
 
 /**
- * Writes job outcomes for every store the same way: grouped into one `settle` per turn of the
- * event loop (pipelined: two calls in flight while the slots keep running), each outcome with its
- * own result. When a grouped call fails, the outcomes are written one by one, so one job the
- * store refuses fails alone with its reason and never harms its neighbours (rule 9). A refused
- * completion or retry (e.g. a chain link the store cannot keep) becomes a failure with the reason.
+ * Pauses before each retry of an outcome whose write failed (about 2 s in all; the lease is
+ * still heartbeated meanwhile), so a passing failure does not leave the job to crash recovery.
+ */
+const RETRY_PAUSES_MS = [0, 50, 250, 600, 1000];
+
+/**
+ * Where finishing slots find their next job: held jobs that start in the same write as the
+ * outcomes of the jobs they follow (one round trip per job, and never more jobs charged than
+ * slots, since each started job replaces a settled one in the same atomic step).
+ */
+export interface Successors {
+  /** Takes up to `count` held jobs to start with this write (none while the worker stops). */
+  take(count: number): ReservedJob[];
+  /** The write landed: `lost` are the taken jobs that did not start. */
+  started(jobs: ReservedJob[], lost: ReadonlySet<string>): void;
+  /** The start could not be written (the store failed): the taken jobs did not start. */
+  failed(jobs: ReservedJob[], error: unknown): void;
+}
+
+/**
+ * Writes job outcomes for every store the same way: grouped into one `settleAndStart` per turn
+ * of the event loop (pipelined: two calls in flight while the slots keep running), each outcome
+ * with its own result, together with the held jobs that take the finishing slots. When a
+ * grouped call fails, the outcomes are written one by one, so one job the store refuses fails
+ * alone with its reason and never harms its neighbours (rule 9). A refused completion or retry
+ * (e.g. a chain link the store cannot keep) becomes a failure with the reason.
  */
 export class OutcomeWriter {
   private readonly group: WriteGroup<Outcome, OutcomeResult>;
 
-  constructor(private readonly driver: JobLifecycle) {
+  constructor(
+    private readonly driver: JobLifecycle,
+    private readonly successors?: Successors,
+    private readonly leaseMs = 0,
+  ) {
     this.group = new WriteGroup((items) => this.flush(items), 2, MAX_GROUP);
   }
 
@@ -57,15 +82,48 @@ export class OutcomeWriter {
   }
 
   private async flush(items: Outcome[]): Promise<Array<PromiseSettledResult<OutcomeResult>>> {
+    const finishing = items.filter((o) => o.kind !== 'release').length;
+    const next = finishing > 0 && this.successors ? this.successors.take(finishing) : [];
+    const start = next.map((j) => ({ id: j.id, leaseToken: j.leaseToken }));
     try {
-      const results = await this.driver.settle({ outcomes: items });
-      return items.map((_, i) => ({ status: 'fulfilled', value: results[i] ?? { status: 'lost' } }));
+      const { outcomes, lost } = await this.driver.settleAndStart({
+        outcomes: items,
+        start,
+        leaseMs: this.leaseMs,
+      });
+      if (next.length > 0) this.successors?.started(next, new Set(lost));
+      return items.map((_, i) => ({ status: 'fulfilled', value: outcomes[i] ?? { status: 'lost' } }));
     } catch (error) {
-      if (items.length === 1) return [{ status: 'rejected', reason: error }];
-      // One by one: the job whose write the store refuses is answered alone.
-      return Promise.allSettled(
-        items.map(async (item) => (await this.driver.settle({ outcomes: [item] }))[0] ?? { status: 'lost' }),
-      );
+      // One by one: the job whose write the store refuses is answered alone, and a passing
+      // store failure (a deadlock victim, a dropped connection) is tried again. The held jobs
+      // start after their predecessors' outcomes, so no more jobs are charged than slots.
+      const settled = await Promise.allSettled(items.map((item) => this.settleAlone(item, error)));
+      if (next.length > 0) await this.startAlone(next);
+      return settled;
+    }
+  }
+
+  /** One outcome on its own, tried again after short pauses while the store fails. */
+  private async settleAlone(item: Outcome, firstError: unknown): Promise<OutcomeResult> {
+    let error = firstError;
+    for (const pauseMs of RETRY_PAUSES_MS) {
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      try {
+        return (await this.driver.settle({ outcomes: [item] }))[0] ?? { status: 'lost' };
+      } catch (cause) {
+        error = cause;
+      }
+    }
+    throw error;
+  }
+
+  private async startAlone(jobs: ReservedJob[]): Promise<void> {
+    try {
+      const leases = jobs.map((j) => ({ id: j.id, leaseToken: j.leaseToken }));
+      const { lost } = await this.driver.start({ leases, leaseMs: this.leaseMs });
+      this.successors?.started(jobs, new Set(lost));
+    } catch (error) {
+      this.successors?.failed(jobs, error);
     }
   }
 }

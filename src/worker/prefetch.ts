@@ -79,18 +79,10 @@ export class Prefetch {
     }
   }
 
-  /** Charges these held jobs in one grouped write; resolves with those that started. */
-  async start(jobs: ReservedJob[]): Promise<ReservedJob[]> {
+  /** Charges these held jobs in one grouped write; resolves with the ids that did not start. */
+  async start(jobs: ReservedJob[]): Promise<Set<string>> {
     const ok = await Promise.all(jobs.map((j) => this.starts.add({ id: j.id, leaseToken: j.leaseToken })));
-    const now = new Date();
-    const started: ReservedJob[] = [];
-    jobs.forEach((job, i) => {
-      if (!ok[i]) return;
-      job.attempts += 1;
-      job.reservedAt = now;
-      started.push(job);
-    });
-    return started;
+    return new Set(jobs.filter((_, i) => !ok[i]).map((j) => j.id));
   }
 
   /** Tops the held jobs up in the background while there is a backlog and they run low. */

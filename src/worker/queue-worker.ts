@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { QueueDriver, ReservedJob } from '../drivers/contract.js';
 import { JobwrightError, StoreLostError } from '../errors.js';
 import type { JobEventEmitter } from '../events.js';
-import { OutcomeWriter } from './outcome-writer.js';
+import { OutcomeWriter, type Successors } from './outcome-writer.js';
 import { Prefetch } from './prefetch.js';
 import {
   type ActiveRun,
@@ -78,7 +78,7 @@ export class QueueWorker {
   ) {
     this.driver = deps.driver;
     this.events = deps.events;
-    this.outcomes = new OutcomeWriter(deps.driver);
+    this.outcomes = new OutcomeWriter(deps.driver, this.successors(), options.leaseMs);
     this.deps = { ...deps, outcomes: this.outcomes };
     this.prefetch = new Prefetch({
       driver: deps.driver,
@@ -246,25 +246,57 @@ export class QueueWorker {
   private startHeld(jobs: ReservedJob[]): void {
     this.executing += jobs.length;
     void this.prefetch.start(jobs).then(
-      (started) => {
-        const startedIds = new Set(started.map((j) => j.id));
-        for (const job of jobs) if (!startedIds.has(job.id)) this.executing--;
-        if (this.stopping) {
-          // Charged but not run: give the attempt back.
-          this.executing -= started.length;
-          void this.outcomes.release(started);
-          return;
-        }
-        for (const job of started) this.launch(job, true);
-        if (started.length < jobs.length) this.fill();
-      },
-      (error: unknown) => {
-        // The start write failed: the jobs stay leased and uncharged; their leases run out.
-        this.executing -= jobs.length;
-        this.reportError(error);
-        this.schedulePoll();
-      },
+      (lost) => this.launchStarted(jobs, lost),
+      (error: unknown) => this.startFailed(jobs, error),
     );
+  }
+
+  /**
+   * Finishing slots hand over to held jobs in the same write as their outcomes (see
+   * `Successors`): a held job taken here counts as executing from now on.
+   */
+  private successors(): Successors {
+    return {
+      take: (count) => {
+        if (this.stopping) return [];
+        const jobs = this.prefetch.take(count);
+        this.executing += jobs.length;
+        if (jobs.length > 0) this.prefetch.topUp(this.stopping);
+        return jobs;
+      },
+      started: (jobs, lost) => this.launchStarted(jobs, lost),
+      failed: (jobs, error) => this.startFailed(jobs, error),
+    };
+  }
+
+  /** Held jobs whose start was written (their slots already counted): runs those that started. */
+  private launchStarted(jobs: ReservedJob[], lost: ReadonlySet<string>): void {
+    const now = new Date();
+    const started: ReservedJob[] = [];
+    for (const job of jobs) {
+      if (lost.has(job.id)) {
+        this.executing--;
+        continue;
+      }
+      job.attempts += 1;
+      job.reservedAt = now;
+      started.push(job);
+    }
+    if (this.stopping) {
+      // Charged but not run: give the attempt back.
+      this.executing -= started.length;
+      void this.outcomes.release(started);
+      return;
+    }
+    for (const job of started) this.launch(job, true);
+    if (started.length < jobs.length) this.fill();
+  }
+
+  /** The start write failed: the jobs stay leased and uncharged until their leases run out. */
+  private startFailed(jobs: ReservedJob[], error: unknown): void {
+    this.executing -= jobs.length;
+    this.reportError(error);
+    this.schedulePoll();
   }
 
   private schedulePoll(): void {
@@ -282,7 +314,7 @@ export class QueueWorker {
     if (!slotTaken) this.executing++;
     // The slot frees once the outcome is written, not when `handle` settles: a worker never has
     // more than `concurrency` jobs charged and unsettled, so a crash fails at most that many
-    // (issue 12). Outcomes of all slots still go out in groups.
+    // (issue 12). A held job that takes the slot starts in that same write (`Successors`).
     run.done = runReservedJob(this.deps, run)
       .catch((error) => this.reportError(error))
       .finally(() => {

@@ -118,6 +118,48 @@ export function runEngineConformance(harness: ReturnType<typeof makeHarnessFacto
     expect(await dispatcher.find(ids[2]!)).toMatchObject({ status: 'retrying', errorMessage: 'again' });
   });
 
+  it('engine: settleAndStart writes outcomes and starts held jobs in one step, each answered alone', async () => {
+    const { dispatcher, driver, run } = await harness.create();
+    const ids = await dispatcher.dispatchMany([1, 2, 3, 4].map((n) => new ProbeJob(run, n)));
+    const jobs = await driver.reserve({
+      queue: 'default',
+      limit: 4,
+      start: 2,
+      leaseMs: 30_000,
+      workerId: 'w',
+    });
+    const result = await driver.settleAndStart({
+      outcomes: [
+        { kind: 'complete', id: ids[0]!, leaseToken: jobs[0]!.leaseToken },
+        // A stale token among them: lost, and harms neither the other outcome nor the starts.
+        { kind: 'fail', id: ids[1]!, leaseToken: jobs[0]!.leaseToken, error: 'stale' },
+        { kind: 'retry', id: ids[1]!, leaseToken: jobs[1]!.leaseToken, delayMs: 60_000, error: 'later' },
+      ],
+      start: [jobs[2]!, { id: ids[3]!, leaseToken: jobs[2]!.leaseToken }],
+      leaseMs: 30_000,
+    });
+    expect(result.outcomes.map((r) => r.status)).toEqual(['ok', 'lost', 'ok']);
+    expect(result.lost).toEqual([ids[3]]);
+    expect(await dispatcher.find(ids[0]!)).toMatchObject({ status: 'completed', attempts: 1 });
+    expect(await dispatcher.find(ids[1]!)).toMatchObject({ status: 'retrying', errorMessage: 'later' });
+    const started = await dispatcher.find(ids[2]!);
+    expect(started).toMatchObject({ status: 'processing', attempts: 1 });
+    expect(started!.reservedAt).toBeInstanceOf(Date);
+    expect(await dispatcher.find(ids[3]!)).toMatchObject({
+      status: 'processing',
+      attempts: 0,
+      reservedAt: null,
+    });
+    // Started once only; nothing at all is a valid call.
+    expect((await driver.settleAndStart({ outcomes: [], start: [jobs[2]!], leaseMs: 30_000 })).lost).toEqual([
+      ids[2],
+    ]);
+    expect(await driver.settleAndStart({ outcomes: [], start: [], leaseMs: 30_000 })).toEqual({
+      outcomes: [],
+      lost: [],
+    });
+  });
+
   it('engine: completion keeps reservedAt (when the last attempt started) and clears the last error', async () => {
     const { dispatcher, driver, run } = await harness.create();
     const id = await dispatcher.dispatch(new ProbeJob(run, 1));

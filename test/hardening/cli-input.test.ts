@@ -39,7 +39,7 @@ describe('queue:dispatch', () => {
     ['[1,2]', /--payload must be a JSON object of the job's fields.*\(got an array\)/],
     ['null', /--payload must be a JSON object.*\(got null\)/],
     ['"text"', /--payload must be a JSON object.*\(got string\)/],
-    [`{"a":${'{"a":'.repeat(99)}1${'}'.repeat(99)}}`, /--payload\.a\.a.* is nested deeper than 64 levels/],
+    [`{"a":${'{"a":'.repeat(99)}1${'}'.repeat(99)}}`, /--payload\.a\.a.* is nested deeper than 32 levels/],
     ['{"constructor":1}', /--payload\.constructor is a key named 'constructor'/],
   ])('--payload %s is refused with exit 1', async (payload, message) => {
     const dir = project(CONFIG);

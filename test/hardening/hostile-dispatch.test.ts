@@ -11,6 +11,7 @@ import {
   type QueueDriver,
 } from '../../src/index.js';
 import { type StoreUnderTest, storesPresent } from '../activity/stores.js';
+import { waitForStatus } from '../support/wait.js';
 
 /**
  * Hostile dispatches on every store: each is a typed error (a JobwrightError with a stable code
@@ -105,9 +106,9 @@ const BAD_PAYLOADS: Array<[string, unknown, RegExp]> = [
   ['a Set', { s: new Set([1]) }, /payload\.data\.s is a Set/],
   ['an invalid Date', { d: new Date('nope') }, /payload\.data\.d is an invalid Date/],
   [
-    'a valid Date',
-    { items: [0, 1, 2, { when: new Date() }] },
-    /payload\.data\.items\[3\]\.when is a Date.*toISOString/,
+    'an object shaped like a stored Date',
+    { items: [0, 1, 2, { '$jobwright:date': '2026-01-01T00:00:00.000Z' }] },
+    /payload\.data\.items\[3\] is an object whose only key is '\$jobwright:date'/,
   ],
   [
     'a toJSON returning a function',
@@ -194,6 +195,44 @@ describe.each(['memory', 'sqlite', 'postgres', 'redis'])('hostile dispatches on 
     }
     expect(await stored(driver)).toBe(0);
     await dispatcher.close();
+  });
+
+  it('Dates round-trip: handle() gets Date instances back, at any depth, next to look-alike data', async (t) => {
+    const opened = await open();
+    if (!opened) return t.skip();
+    const { dispatcher } = opened;
+    let seen: unknown;
+    class Dated extends Job {
+      constructor(public data: unknown = {}) {
+        super();
+      }
+      override jobName() {
+        return 'hardening.Dated';
+      }
+      async handle() {
+        seen = this.data;
+      }
+    }
+    dispatcher.register([Dated]);
+    const when = new Date('2026-03-29T01:30:00.000Z');
+    const id = await dispatcher.dispatch(
+      new Dated({
+        when,
+        list: [when, { at: when }],
+        text: when.toISOString(),
+        tagLike: { '$jobwright:date': 1, x: 2 },
+      }),
+    );
+    await dispatcher.startWorker('default', 1);
+    await waitForStatus(dispatcher, id, ['completed']);
+    await dispatcher.close();
+    const data = seen as { when: Date; list: [Date, { at: Date }]; text: string; tagLike: unknown };
+    expect(data.when).toBeInstanceOf(Date);
+    expect(data.when.getTime()).toBe(when.getTime());
+    expect(data.list[0]).toBeInstanceOf(Date);
+    expect(data.list[1].at).toBeInstanceOf(Date);
+    expect(data.text).toBe(when.toISOString());
+    expect(data.tagLike).toEqual({ '$jobwright:date': 1, x: 2 });
   });
 
   it(`nesting: ${MAX_PAYLOAD_DEPTH} levels are stored, deeper is a typed error at any depth`, async (t) => {

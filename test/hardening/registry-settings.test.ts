@@ -91,6 +91,26 @@ describe('job names belong to one class', () => {
     expect((own as Error).message).toMatch(/Two job classes answer to the name 'hardening\.Local'/);
   });
 
+  it('one class loaded twice (same name, source and module) is one class, not a conflict', async () => {
+    // What the config loader and the app importing the same file produce: two class objects.
+    const load = () =>
+      class Twice extends Job {
+        constructor(public n = 0) {
+          super();
+        }
+        override jobName() {
+          return 'hardening.Twice';
+        }
+        async handle() {}
+      };
+    const [first, second] = [load(), load()];
+    expect(first).not.toBe(second);
+    const dispatcher = new JobDispatcher(new MemoryQueueDriver(), { jobs: [first, second] });
+    await dispatcher.dispatch(new second(2));
+    expect((await dispatcher.jobs()).total).toBe(1);
+    await dispatcher.close();
+  });
+
   it('a jobName() that depends on the fields (so no worker could find the class) is refused', async () => {
     const dispatcher = new JobDispatcher(new MemoryQueueDriver());
     await expect(dispatcher.dispatch(new Shifty('b'))).rejects.toMatchObject({ code: 'JOB_NAME_UNSTABLE' });
@@ -110,7 +130,7 @@ describe('the testing fake applies the rules of real dispatch', () => {
     });
     await expect(chain([new Carrier(), new Inline()])).rejects.toMatchObject({ code: 'INLINE_JOB_IN_CHAIN' });
     await expect(dispatch(new Carrier(), { delay: 1e13 })).rejects.toMatchObject({ code: 'INVALID_DELAY' });
-    await expect(fake.dispatchMany([new Carrier(), new Carrier({ d: new Date() })])).rejects.toBeInstanceOf(
+    await expect(fake.dispatchMany([new Carrier(), new Carrier({ d: new Set([1]) })])).rejects.toBeInstanceOf(
       PayloadError,
     );
     fake.assertNothingDispatched();

@@ -22,6 +22,8 @@ import type {
   ReservedJob,
   ReserveParams,
   RetryFailedParams,
+  SettleAndStartParams,
+  SettleAndStartResult,
   SettleParams,
   StartParams,
   StartResult,
@@ -161,6 +163,12 @@ export class MemoryQueueDriver implements QueueDriver {
       row.leaseExpiresAt = now + leaseMs;
     }
     return { lost };
+  }
+
+  async settleAndStart({ outcomes, start, leaseMs }: SettleAndStartParams): Promise<SettleAndStartResult> {
+    const results = await this.settle({ outcomes });
+    const { lost } = await this.start({ leases: start, leaseMs });
+    return { outcomes: results, lost };
   }
 
   async settle({ outcomes }: SettleParams): Promise<OutcomeResult[]> {

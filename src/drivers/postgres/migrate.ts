@@ -76,6 +76,7 @@ export async function runMigrations(
       `SELECT version FROM ${quotedSchema}.jobwright_migrations`,
     );
     const done = new Set(rows.map((r) => r.version));
+    if (!done.has(1)) await refuseForeignJobsTable(client, schema);
     const applied: number[] = [];
     for (const migration of postgresMigrations()) {
       if (done.has(migration.version)) continue;
@@ -95,4 +96,35 @@ export async function runMigrations(
   } finally {
     client.release(failed);
   }
+}
+
+/** Columns only jobwright's `jobs` table has together: another app's `jobs` lacks some of them. */
+const JOBS_COLUMNS = [
+  'id',
+  'queue_name',
+  'job_name',
+  'payload',
+  'attempts',
+  'max_attempts',
+  'status',
+  'available_at',
+];
+
+/**
+ * Before the first migration: a `jobs` table that is already in the schema and is not
+ * jobwright's (another app's) is refused, instead of being altered or mixed with.
+ */
+async function refuseForeignJobsTable(client: { query: PgPoolLike['query'] }, schema: string): Promise<void> {
+  const { rows } = await client.query<{ column_name: string }>(
+    `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'jobs'`,
+    [schema],
+  );
+  if (rows.length === 0) return;
+  const have = new Set(rows.map((r) => r.column_name));
+  const missing = JOBS_COLUMNS.filter((c) => !have.has(c));
+  if (missing.length === 0) return;
+  throw new StoreError(
+    'FOREIGN_JOBS_TABLE',
+    `The schema "${schema}" already has a jobs table that is not jobwright's (it has no ${missing.join(', ')} column): set JOBWRIGHT_DB_SCHEMA to a schema of jobwright's own (e.g. jobwright)`,
+  );
 }

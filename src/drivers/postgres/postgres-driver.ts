@@ -7,6 +7,7 @@ import type {
   EnqueueParams,
   HeartbeatParams,
   HeartbeatResult,
+  LeaseRef,
   ListParams,
   ListResult,
   NewActivityEntry,
@@ -23,6 +24,8 @@ import type {
   ReservedJob,
   ReserveParams,
   RetryFailedParams,
+  SettleAndStartParams,
+  SettleAndStartResult,
   SettleParams,
   StartParams,
   StartResult,
@@ -152,65 +155,67 @@ export class DatabaseQueueDriver implements QueueDriver {
   }
 
   async start({ leases, leaseMs }: StartParams): Promise<StartResult> {
-    const valid = leases.filter(isLease);
-    const lost = leases.filter((l) => !isLease(l)).map((l) => l.id);
-    if (valid.length === 0) return { lost };
-    await this.migrate();
-    const { rows } = await (await this.pool()).query<{ id: string }>(
-      this.hot(this.sql.start, [valid.map((l) => l.id), valid.map((l) => l.leaseToken), leaseMs]),
-    );
-    const started = new Set(rows.map((r) => r.id.trimEnd()));
-    for (const lease of valid) if (!started.has(lease.id)) lost.push(lease.id);
+    const { lost } = await this.settleAndStart({ outcomes: [], start: leases, leaseMs });
     return { lost };
   }
 
-  /**
-   * One statement per kind of outcome, sent together. When a statement fails because of one
-   * job's data (a chain link PostgreSQL refuses), the engine writes the jobs one by one; a single
-   * outcome refused that way is answered `refused` with PostgreSQL's reason.
-   */
   async settle({ outcomes }: SettleParams): Promise<OutcomeResult[]> {
-    if (outcomes.length === 0) return [];
+    return (await this.settleAndStart({ outcomes, start: [], leaseMs: 0 })).outcomes;
+  }
+
+  /**
+   * Completions, retries, failures and held jobs starting go out as one statement (one
+   * transaction); chained completions and releases as statements of their own, sent alongside.
+   * When a statement fails because of one job's data (a chain link PostgreSQL refuses), the
+   * engine writes the jobs one by one; a single outcome refused that way is answered `refused`
+   * with PostgreSQL's reason.
+   */
+  async settleAndStart({ outcomes, start, leaseMs }: SettleAndStartParams): Promise<SettleAndStartResult> {
+    const leases = start.filter(isLease);
+    const lost = start.filter((l) => !isLease(l)).map((l) => l.id);
+    if (outcomes.length === 0 && leases.length === 0) return { outcomes: [], lost };
     await this.migrate();
     const pool = await this.pool();
     const accepted = new Set<string>();
-    const byKind = {
-      complete: [] as Outcome[],
-      retry: [] as Outcome[],
-      fail: [] as Outcome[],
-      release: [] as Outcome[],
-    };
-    for (const o of outcomes) if (isLease(o)) byKind[o.kind].push(o);
+    const started = new Set<string>();
+    const valid = outcomes.filter(isLease);
+    const chained = valid.filter((o) => o.kind === 'complete' && (o.next?.length ?? 0) > 0);
+    const released = valid.filter((o) => o.kind === 'release');
+    const plain = valid.filter((o) => !chained.includes(o) && o.kind !== 'release');
     const run = async (config: PgQueryConfig | null) => {
       if (!config) return;
-      const { rows } = await pool.query<{ id: string; token: string }>(config);
-      for (const row of rows) accepted.add(`${row.id.trimEnd()}/${row.token}`);
+      const { rows } = await pool.query<{ id: string | null; token: string | null; kind: string }>(config);
+      for (const row of rows) {
+        if (row.id === null) continue;
+        if (row.kind === 'start') started.add(row.id.trimEnd());
+        else accepted.add(`${row.id.trimEnd()}/${row.token}`);
+      }
     };
     try {
       await Promise.all([
-        run(this.completeStatement(byKind.complete)),
+        run(plain.length + leases.length > 0 ? this.outcomesStatement(plain, leases, leaseMs) : null),
+        run(this.chainedStatement(chained)),
         run(
-          this.groupStatement(this.sql.retry, byKind.retry, (o) => [
-            o.kind === 'retry' ? Math.max(0, o.delayMs) : 0,
-            o.kind === 'retry' ? o.error : '',
-          ]),
-        ),
-        run(this.groupStatement(this.sql.fail, byKind.fail, (o) => [o.kind === 'fail' ? o.error : ''])),
-        run(
-          this.groupStatement(this.sql.release, byKind.release, (o) => [
+          this.groupStatement(this.sql.release, released, (o) => [
             o.kind === 'release' ? Math.max(0, o.delayMs ?? 0) : 0,
           ]),
         ),
       ]);
     } catch (error) {
-      const refused = outcomes.length === 1 ? refusalOf(error) : null;
+      const refused = outcomes.length === 1 && leases.length === 0 ? refusalOf(error) : null;
       if (refused === null) throw storeError(error);
-      return [{ status: 'refused', reason: refused }];
+      return { outcomes: [{ status: 'refused', reason: refused }], lost };
     }
-    // The same lease twice in one call: only the first is told it landed.
-    return outcomes.map((o) =>
-      accepted.delete(`${o.id}/${o.leaseToken.toLowerCase()}`) ? { status: 'ok' } : { status: 'lost' },
-    );
+    for (const lease of leases) if (!started.has(lease.id)) lost.push(lease.id);
+    return {
+      // The same lease twice in one call: only the first is told it landed.
+      outcomes: outcomes.map((o) =>
+        accepted.delete(`${o.id}/${String(o.leaseToken).toLowerCase()}`)
+          ? { status: 'ok' }
+          : { status: 'lost' },
+      ),
+      lost,
+    };
   }
 
   async countDue({ queue, limit }: { queue: string; limit: number }): Promise<number> {
@@ -494,8 +499,8 @@ export class DatabaseQueueDriver implements QueueDriver {
     }
   }
 
-  /** The completion statement of a group: chain links, if any, stored in the same statement. */
-  private completeStatement(items: Outcome[]): PgQueryConfig | null {
+  /** Completions with chain links: each link stored in the same statement as its job's completion. */
+  private chainedStatement(items: Outcome[]): PgQueryConfig | null {
     if (items.length === 0) return null;
     const links: NewJob[] = [];
     const parents: string[] = [];
@@ -507,12 +512,32 @@ export class DatabaseQueueDriver implements QueueDriver {
     }
     const ids = items.map((i) => i.id);
     const tokens = items.map((i) => i.leaseToken);
-    return links.length > 0
-      ? this.hot(this.sql.complete, [ids, tokens, ...newJobArrays(links), parents])
-      : this.hot(this.sql.completeOnly, [ids, tokens]);
+    return this.hot(this.sql.complete, [ids, tokens, ...newJobArrays(links), parents]);
   }
 
-  /** A grouped retry/fail/release: ids, tokens, then one array per extra field. */
+  /** The one-statement step: plain completions, retries, failures, and held jobs to start. */
+  private outcomesStatement(items: Outcome[], start: LeaseRef[], leaseMs: number): PgQueryConfig {
+    const of = (kind: Outcome['kind']) => items.filter((o) => o.kind === kind);
+    const completed = of('complete');
+    const retried = of('retry') as Array<Extract<Outcome, { kind: 'retry' }>>;
+    const failed = of('fail') as Array<Extract<Outcome, { kind: 'fail' }>>;
+    return this.hot(this.sql.outcomes, [
+      completed.map((o) => o.id),
+      completed.map((o) => o.leaseToken),
+      retried.map((o) => o.id),
+      retried.map((o) => o.leaseToken),
+      retried.map((o) => Math.max(0, o.delayMs)),
+      retried.map((o) => o.error),
+      failed.map((o) => o.id),
+      failed.map((o) => o.leaseToken),
+      failed.map((o) => o.error),
+      start.map((l) => l.id),
+      start.map((l) => l.leaseToken),
+      leaseMs,
+    ]);
+  }
+
+  /** A grouped release: ids, tokens, then one array per extra field. */
   private groupStatement(
     text: string,
     items: Outcome[],

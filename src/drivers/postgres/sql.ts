@@ -43,6 +43,12 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
   const async = options.asyncCommit === 'all' ? noFlushWait : '';
   const channel = `'${options.channel}'`;
   const cols = jobColumns('j');
+  // Row locks in id order: a worker's grouped writes and its heartbeat touch the same rows, and
+  // two statements locking them in different orders deadlock (PostgreSQL then fails one of them).
+  // A statement locks its rows in id order first; the updates wait for that (a one-time filter).
+  const lockInOrder = (ids: string) =>
+    `locked AS (SELECT id FROM ${s}.jobs WHERE id = ANY(${ids}) ORDER BY id FOR UPDATE)`;
+  const afterLocks = 'AND (SELECT count(*) FROM locked) >= 0';
   // Rows to insert, from parallel arrays: one statement whatever the batch size.
   const newRows = `
     SELECT t.id, t.queue_name, t.job_name, t.payload::jsonb, t.max_attempts, t.priority,
@@ -104,16 +110,6 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
         WHERE queue_name = $1 AND status IN ('pending', 'retrying') AND available_at <= now()
         LIMIT $2) d`,
 
-    /** Held jobs start: attempt counted, reserved_at now, lease renewed. $1 ids, $2 tokens, $3 lease ms. */
-    start: `
-      -- inputs: $1 ids, $2 lease tokens, $3 lease ms
-      UPDATE ${s}.jobs j
-      SET attempts = j.attempts + 1, reserved_at = now(), updated_at = now(),
-          lease_expires_at = now() + $3 * interval '1 millisecond'
-      WHERE j.id = ANY($1::bpchar[]) AND j.status = 'processing' AND j.reserved_at IS NULL
-        AND (j.id, j.lease_token) IN (SELECT * FROM unnest($1::bpchar[], $2::uuid[])) ${asyncLease}
-      RETURNING j.id`,
-
     /**
      * Complete a batch. $1 ids, $2 lease tokens; $3..$13 the next chain links (as enqueue) and
      * $14 the id of the job each link follows. A link is stored only if its job's completion
@@ -122,12 +118,13 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
      */
     complete: `
       -- inputs: $1 ids, $2 tokens, $3..$13 chain links as in enqueue, $14 parent id of each link
-      WITH done AS (
+      WITH ${lockInOrder('$1::bpchar[]')},
+      done AS (
         UPDATE ${s}.jobs j
         SET status = 'completed', processed_at = now(), updated_at = now(), error_message = NULL,
             lease_token = NULL, lease_expires_at = NULL
         FROM unnest($1::bpchar[], $2::uuid[]) AS t(id, token)
-        WHERE j.id = t.id AND j.status = 'processing' AND j.lease_token = t.token ${async}
+        WHERE j.id = t.id AND j.status = 'processing' AND j.lease_token = t.token ${async} ${afterLocks}
         RETURNING j.id, t.token
       ),
       links AS (
@@ -146,42 +143,58 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
       WHERE (SELECT count(pg_notify(${channel}, q.queue_name))
              FROM (SELECT DISTINCT queue_name FROM chained) q) >= 0`,
 
-    /** Complete a batch with no chain links (the common case): $1 ids, $2 lease tokens. */
-    completeOnly: `
-      -- inputs: $1 ids, $2 lease tokens
-      UPDATE ${s}.jobs j
-      SET status = 'completed', processed_at = now(), updated_at = now(), error_message = NULL,
-          lease_token = NULL, lease_expires_at = NULL
-      FROM unnest($1::bpchar[], $2::uuid[]) AS t(id, token)
-      WHERE j.id = t.id AND j.status = 'processing' AND j.lease_token = t.token ${async}
-      RETURNING j.id, t.token`,
-
-    /** Retry a batch later. $1 ids, $2 tokens, $3 delays ms, $4 errors. Wakes queues with a job due now. */
-    retry: `
-      -- inputs: $1 ids, $2 lease tokens, $3 delays ms, $4 error messages
-      WITH t AS (SELECT * FROM unnest($1::bpchar[], $2::uuid[], $3::float8[], $4::text[]) AS t(id, token, delay_ms, error)),
-      done AS (
+    /**
+     * Every outcome but chained completions and releases, plus held jobs starting, in one
+     * statement (one transaction, one round trip): a slot that finished a job and takes a held
+     * one writes both at once, so the hot path costs one round trip per job and a worker never
+     * has more jobs charged and unsettled than slots. Each part is fenced by its lease token.
+     * Returns one row per accepted outcome (kind 'done') and per started job (kind 'start').
+     * $1/$2 completed ids/tokens; $3..$6 retried ids/tokens/delays ms/errors; $7..$9 failed
+     * ids/tokens/errors; $10/$11 held jobs to start (ids/tokens); $12 lease ms.
+     */
+    outcomes: `
+      -- inputs: $1,$2 completions; $3..$6 retries; $7..$9 failures; $10,$11 starts; $12 lease ms
+      WITH ${lockInOrder('$1::bpchar[] || $3::bpchar[] || $7::bpchar[] || $10::bpchar[]')},
+      completed AS (
+        UPDATE ${s}.jobs j
+        SET status = 'completed', processed_at = now(), updated_at = now(), error_message = NULL,
+            lease_token = NULL, lease_expires_at = NULL
+        FROM unnest($1::bpchar[], $2::uuid[]) AS t(id, token)
+        WHERE j.id = t.id AND j.status = 'processing' AND j.lease_token = t.token ${async} ${afterLocks}
+        RETURNING j.id, t.token
+      ),
+      retried AS (
         UPDATE ${s}.jobs j
         SET status = 'retrying', error_message = t.error,
             available_at = now() + t.delay_ms * interval '1 millisecond',
             lease_token = NULL, lease_expires_at = NULL, updated_at = now()
-        FROM t
-        WHERE j.id = t.id AND j.status = 'processing' AND j.lease_token = t.token ${async}
+        FROM unnest($3::bpchar[], $4::uuid[], $5::float8[], $6::text[]) AS t(id, token, delay_ms, error)
+        WHERE j.id = t.id AND j.status = 'processing' AND j.lease_token = t.token ${async} ${afterLocks}
         RETURNING j.id, t.token, j.queue_name, t.delay_ms <= 0 AS due
+      ),
+      failed AS (
+        UPDATE ${s}.jobs j
+        SET status = 'failed', error_message = t.error, failed_at = now(), updated_at = now(),
+            lease_token = NULL, lease_expires_at = NULL
+        FROM unnest($7::bpchar[], $8::uuid[], $9::text[]) AS t(id, token, error)
+        WHERE j.id = t.id AND j.status = 'processing' AND j.lease_token = t.token ${async} ${afterLocks}
+        RETURNING j.id, t.token
+      ),
+      started AS (
+        UPDATE ${s}.jobs j
+        SET attempts = j.attempts + 1, reserved_at = now(), updated_at = now(),
+            lease_expires_at = now() + $12 * interval '1 millisecond'
+        FROM unnest($10::bpchar[], $11::uuid[]) AS t(id, token)
+        WHERE j.id = t.id AND j.status = 'processing' AND j.reserved_at IS NULL
+          AND j.lease_token = t.token ${async} ${afterLocks}
+        RETURNING j.id
       )
-      SELECT d.id, d.token FROM done d
-      WHERE (SELECT count(pg_notify(${channel}, q.queue_name))
-             FROM (SELECT DISTINCT queue_name FROM done WHERE due) q) >= 0`,
-
-    /** Fail a batch for good, recording each error in the same statement. $1 ids, $2 tokens, $3 errors. */
-    fail: `
-      -- inputs: $1 ids, $2 lease tokens, $3 error messages
-      UPDATE ${s}.jobs j
-      SET status = 'failed', error_message = t.error, failed_at = now(), updated_at = now(),
-          lease_token = NULL, lease_expires_at = NULL
-      FROM unnest($1::bpchar[], $2::uuid[], $3::text[]) AS t(id, token, error)
-      WHERE j.id = t.id AND j.status = 'processing' AND j.lease_token = t.token ${async}
-      RETURNING j.id, t.token`,
+      SELECT id, token::text AS token, 'done' AS kind FROM completed
+      UNION ALL SELECT id, token::text, 'done' FROM retried
+      UNION ALL SELECT id, token::text, 'done' FROM failed
+      UNION ALL SELECT id, NULL, 'start' FROM started
+      UNION ALL SELECT NULL, NULL, 'notified' WHERE (SELECT count(pg_notify(${channel}, q.queue_name))
+             FROM (SELECT DISTINCT queue_name FROM retried WHERE due) q) > 0`,
 
     /**
      * Put a batch back: a held job (reserved_at NULL) as it was, a started one without counting
@@ -189,14 +202,15 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
      */
     release: `
       -- inputs: $1 ids, $2 lease tokens, $3 delays ms
-      WITH done AS (
+      WITH ${lockInOrder('$1::bpchar[]')},
+      done AS (
         UPDATE ${s}.jobs j
         SET attempts = j.attempts - (j.reserved_at IS NOT NULL)::int,
             status = CASE WHEN j.attempts - (j.reserved_at IS NOT NULL)::int > 0 THEN 'retrying' ELSE 'pending' END,
             available_at = now() + t.delay_ms * interval '1 millisecond',
             reserved_at = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = now()
         FROM unnest($1::bpchar[], $2::uuid[], $3::float8[]) AS t(id, token, delay_ms)
-        WHERE j.id = t.id AND j.status = 'processing' AND j.lease_token = t.token
+        WHERE j.id = t.id AND j.status = 'processing' AND j.lease_token = t.token ${afterLocks}
         RETURNING j.id, t.token, j.queue_name
       )
       SELECT d.id, d.token FROM done d
@@ -206,9 +220,10 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
     /** Renew leases. $1 ids, $2 tokens, $3 lease ms. Returns the ids still held. */
     heartbeat: `
       -- inputs: $1 ids, $2 lease tokens, $3 lease ms
+      WITH ${lockInOrder('$1::bpchar[]')}
       UPDATE ${s}.jobs j
       SET lease_expires_at = now() + $3 * interval '1 millisecond'
-      WHERE j.id = ANY($1::bpchar[]) AND j.status = 'processing'
+      WHERE j.id = ANY($1::bpchar[]) AND j.status = 'processing' ${afterLocks}
         AND (j.id, j.lease_token) IN (SELECT * FROM unnest($1::bpchar[], $2::uuid[])) ${asyncLease}
       RETURNING j.id`,
 

@@ -23,6 +23,8 @@ import type {
   ReservedJob,
   ReserveParams,
   RetryFailedParams,
+  SettleAndStartParams,
+  SettleAndStartResult,
   SettleParams,
   StartParams,
   StartResult,
@@ -205,6 +207,23 @@ export class RedisQueueDriver implements QueueDriver {
     return lost;
   }
 
+  /**
+   * The outcomes' scripts and then the start script go out together on the one connection
+   * (pipelined: one round trip); Redis runs each script atomically and in the order sent, so
+   * the held jobs are charged after the outcomes they follow, never before. Chained outcomes
+   * may first register another queue: their start waits for the settle instead.
+   */
+  async settleAndStart({ outcomes, start, leaseMs }: SettleAndStartParams): Promise<SettleAndStartResult> {
+    if (!this.scripts) await this.open();
+    const settling = this.settle({ outcomes });
+    if (start.length === 0) return { outcomes: await settling, lost: [] };
+    const chained = outcomes.some((o) => o.kind === 'complete' && (o.next?.length ?? 0) > 0);
+    const [results, { lost }] = chained
+      ? [await settling, await this.start({ leases: start, leaseMs })]
+      : await Promise.all([settling, this.start({ leases: start, leaseMs })]);
+    return { outcomes: results, lost };
+  }
+
   /** One script call per queue for all its outcomes; each outcome gets its own result. */
   async settle({ outcomes }: SettleParams): Promise<OutcomeResult[]> {
     const results: OutcomeResult[] = outcomes.map(() => ({ status: 'lost' }));
@@ -217,7 +236,8 @@ export class RedisQueueDriver implements QueueDriver {
       else groups.set(queue, [i]);
     });
     if (groups.size === 0) return results;
-    await this.open();
+    // No await before the scripts are sent when connected (settleAndStart relies on the order).
+    if (!this.scripts) await this.open();
     const later: NewJob[] = [];
     await Promise.all(
       [...groups].map(async ([queue, indexes]) => {

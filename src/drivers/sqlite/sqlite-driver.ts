@@ -25,6 +25,8 @@ import type {
   ReservedJob,
   ReserveParams,
   RetryFailedParams,
+  SettleAndStartParams,
+  SettleAndStartResult,
   SettleParams,
   StartParams,
   StartResult,
@@ -252,28 +254,25 @@ export class SqliteQueueDriver implements QueueDriver {
 
   async start({ leases, leaseMs }: StartParams): Promise<StartResult> {
     if (leases.length === 0) return { lost: [] };
-    return this.commit(() => {
-      const now = this.now();
-      const leaseExpiresAt = now + Math.round(leaseMs);
-      const charge = this.stmt(q.START);
-      const lost: string[] = [];
-      for (const { id, leaseToken } of leases) {
-        if (charge.run({ id, leaseToken, now, leaseExpiresAt }).changes === 0) lost.push(id);
-      }
-      return { lost };
-    });
+    const { lost } = await this.settleAndStart({ outcomes: [], start: leases, leaseMs });
+    return { lost };
+  }
+
+  async settle({ outcomes }: SettleParams): Promise<OutcomeResult[]> {
+    if (outcomes.length === 0) return [];
+    return (await this.settleAndStart({ outcomes, start: [], leaseMs: 0 })).outcomes;
   }
 
   /**
-   * Writes every outcome in one transaction, each in its own savepoint: a job whose write SQLite
-   * refuses is rolled back and reported alone, and the others still commit.
+   * Writes every outcome and starts the held jobs in one transaction, each outcome in its own
+   * savepoint: a job whose write SQLite refuses is rolled back and reported alone, and the
+   * others still commit.
    */
-  async settle({ outcomes }: SettleParams): Promise<OutcomeResult[]> {
-    if (outcomes.length === 0) return [];
+  async settleAndStart({ outcomes, start, leaseMs }: SettleAndStartParams): Promise<SettleAndStartResult> {
     const woken = new Set<string>();
-    const results = await this.commit(() => {
+    const result = await this.commit((): SettleAndStartResult => {
       const now = this.now();
-      return outcomes.map((outcome): OutcomeResult => {
+      const results = outcomes.map((outcome): OutcomeResult => {
         try {
           return this.transaction(() => this.settleOne(outcome, now, woken)) as OutcomeResult;
         } catch (cause) {
@@ -284,9 +283,16 @@ export class SqliteQueueDriver implements QueueDriver {
           return { status: 'refused', reason: (cause as Error).message };
         }
       });
+      const leaseExpiresAt = now + Math.round(leaseMs);
+      const charge = this.stmt(q.START);
+      const lost: string[] = [];
+      for (const { id, leaseToken } of start) {
+        if (charge.run({ id, leaseToken, now, leaseExpiresAt }).changes === 0) lost.push(id);
+      }
+      return { outcomes: results, lost };
     });
     for (const queue of woken) this.wake(queue);
-    return results;
+    return result;
   }
 
   async countDue({ queue, limit }: { queue: string; limit: number }): Promise<number> {

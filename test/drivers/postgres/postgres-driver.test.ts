@@ -164,6 +164,26 @@ describe.skipIf(!available)('DatabaseQueueDriver on PostgreSQL', () => {
     }
   });
 
+  it("refuses a schema whose jobs table is another app's, naming JOBWRIGHT_DB_SCHEMA, and leaves it alone", async () => {
+    const schema = freshSchema();
+    const admin = new pg.Client({ connectionString: DATABASE_URL });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE SCHEMA "${schema}"`);
+      await admin.query(`CREATE TABLE "${schema}".jobs (id serial PRIMARY KEY, title text)`);
+      await admin.query(`INSERT INTO "${schema}".jobs (title) VALUES ('keep me')`);
+      const { driver } = open(schema);
+      await expect(driver.migrate()).rejects.toMatchObject({
+        code: 'FOREIGN_JOBS_TABLE',
+        message: expect.stringMatching(/not jobwright's.*JOBWRIGHT_DB_SCHEMA/),
+      });
+      const { rows } = await admin.query(`SELECT title FROM "${schema}".jobs`);
+      expect(rows).toEqual([{ title: 'keep me' }]);
+    } finally {
+      await admin.end();
+    }
+  });
+
   it('a hostile queue name is rejected by dispatch and is only ever a bound value in SQL', async () => {
     const { driver, dispatcher } = open(freshSchema());
     await expect(

@@ -1,0 +1,15 @@
+/**
+ * Which tests run where (SPEC: `npm test` is the fast, deterministic suite; timing-bound, fault,
+ * chaos and multi-process tests live in `npm run test:slow`, which `.ci/run` also runs).
+ */
+export const SLOW_TESTS = [
+  // Real worker processes killed, frozen and restarted; stores restarted.
+  'test/drivers/**/fault*.test.ts',
+  'test/drivers/sqlite/multi-process.test.ts',
+  // Hard timeouts and crashes in worker threads and child processes.
+  'test/isolation/**/*.test.ts',
+  // The packed package installed into an empty folder.
+  'test/package/**/*.test.ts',
+  // Chaos, rolling restarts, soak, many hosts.
+  'test/chaos/**/*.test.ts',
+];
