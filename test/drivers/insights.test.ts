@@ -192,6 +192,33 @@ for (const store of stores) {
       expect(await driver.runningJobs({ limit: 1 })).toHaveLength(1);
     });
 
+    it('records the outcome, not the start, when both go out in one settleAndStart step', async () => {
+      const driver = make();
+      if (!canRecordInsights(driver)) throw new Error('the driver must record insights');
+      const [a, b] = [job('fused', 'Fused'), job('fused', 'Fused')];
+      await driver.enqueue({ jobs: [a, b] });
+      const leased = await driver.reserve({
+        queue: 'fused',
+        limit: 2,
+        start: 1,
+        leaseMs: 30_000,
+        workerId: 'w-f',
+      });
+      const [first, held] = leased;
+      const result = await driver.settleAndStart({
+        outcomes: [{ kind: 'complete', id: first!.id, leaseToken: first!.leaseToken }],
+        start: [{ id: held!.id, leaseToken: held!.leaseToken }],
+        leaseMs: 30_000,
+      });
+      expect(result).toEqual({ outcomes: [{ status: 'ok' }], lost: [] });
+      expect((await driver.attemptHistory({ id: first!.id, limit: 5 })).map((h) => h.outcome)).toEqual([
+        'completed',
+      ]);
+      expect(await driver.attemptHistory({ id: held!.id, limit: 5 })).toEqual([]);
+      const cells = await driver.metricCells({ minutes: 5, queue: 'fused' });
+      expect(cells.filter((c) => c.series === 'completed').reduce((n, c) => n + c.count, 0)).toBe(1);
+    });
+
     it('records the attempt of a worker that died (recovered lease)', async () => {
       const driver = make();
       if (!canRecordInsights(driver)) throw new Error('the driver must record insights');
