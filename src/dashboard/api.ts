@@ -142,7 +142,8 @@ export function registerApi(app: Hono<DashboardEnv>, deps: RouteDeps): void {
     app.post(`/api/failed/groups/:group/${verb}`, async (c) => {
       const group = parseGroup(c.req.param('group'));
       const filter = { queue: parseQueue(await field(c, 'queue')), search: parseSearch(await field(c, 'q')) };
-      const n = verb === 'retry' ? await data.retryGroup(group, filter) : await data.deleteGroup(group, filter);
+      const n =
+        verb === 'retry' ? await data.retryGroup(group, filter) : await data.deleteGroup(group, filter);
       return c.json(verb === 'retry' ? { group, retried: n } : { group, deleted: n });
     });
   }
