@@ -24,23 +24,20 @@ const MINUTE_READS_UP_TO = 120;
 export class RedisHistoryReads {
   constructor(private readonly ctx: ReadContext) {}
 
-  /** Job ids carry no queue: one LRANGE per known queue, sent together. */
+  /** Job ids carry no queue: one HMGET per known queue, sent together. */
   async attemptHistory(id: string, limit: number): Promise<AttemptRecord[]> {
     if (typeof id !== 'string' || id.length === 0 || id.length > 64 || limit <= 0) return [];
     const queues = await this.ctx.knownQueues();
-    const lists = await Promise.all(
-      queues.map((q) =>
-        this.ctx.client.call('LRANGE', `${this.ctx.keys(q).base}attempts:${id}`, 0, limit - 1),
+    const rows = await Promise.all(
+      queues.map(async (q) =>
+        flatPairs(await this.ctx.client.call('HMGET', this.ctx.keys(q).job(id), 'name', 'hist')),
       ),
     );
-    for (const [i, list] of lists.entries()) {
-      const entries = flatPairs(list);
-      if (entries.length === 0) continue;
-      const queue = queues[i]!;
-      const jobName = String(
-        (await this.ctx.client.call('HGET', this.ctx.keys(queue).job(id), 'name')) ?? '',
-      );
-      return entries.flatMap((text) => decodeAttempt(text, id, queue, jobName));
+    for (const [i, [name, hist]] of rows.entries()) {
+      if (!hist) continue;
+      return decodeAttempts(hist, id, queues[i]!, name ?? '')
+        .reverse()
+        .slice(0, limit);
     }
     return [];
   }
@@ -182,27 +179,35 @@ function parseField(
   return { kind: field.charAt(0), series, bucket, jobName: field.slice(4) };
 }
 
-/** One list entry: JSON [attempt, worker, started ms, finished ms, wait ms, outcome, error]; a corrupt one is skipped. */
-function decodeAttempt(text: string, jobId: string, queueName: string, jobName: string): AttemptRecord[] {
+/** The 'hist' field: a JSON array of [attempt, worker, started ms, finished ms, wait ms, outcome, error], oldest first. */
+function decodeAttempts(text: string, jobId: string, queueName: string, jobName: string): AttemptRecord[] {
+  let list: unknown;
   try {
-    const [attempt, worker, started, finished, wait, outcome, error] = JSON.parse(text) as unknown[];
-    if (typeof started !== 'number' || typeof finished !== 'number') return [];
-    return [
-      {
-        jobId,
-        attempt: Number(attempt) || 0,
-        queueName,
-        jobName,
-        workerId: typeof worker === 'string' && worker !== '' ? worker : null,
-        startedAt: new Date(started),
-        finishedAt: new Date(finished),
-        durationMs: Math.max(0, finished - started),
-        waitMs: typeof wait === 'number' ? wait : null,
-        outcome: String(outcome) as AttemptOutcome,
-        error: typeof error === 'string' && error !== '' ? error : null,
-      },
-    ];
+    list = JSON.parse(text);
   } catch {
     return [];
   }
+  return Array.isArray(list) ? list.flatMap((entry) => decodeAttempt(entry, jobId, queueName, jobName)) : [];
+}
+
+/** One entry; a corrupt one is skipped. */
+function decodeAttempt(entry: unknown, jobId: string, queueName: string, jobName: string): AttemptRecord[] {
+  if (!Array.isArray(entry)) return [];
+  const [attempt, worker, started, finished, wait, outcome, error] = entry as unknown[];
+  if (typeof started !== 'number' || typeof finished !== 'number') return [];
+  return [
+    {
+      jobId,
+      attempt: Number(attempt) || 0,
+      queueName,
+      jobName,
+      workerId: typeof worker === 'string' && worker !== '' ? worker : null,
+      startedAt: new Date(started),
+      finishedAt: new Date(finished),
+      durationMs: Math.max(0, finished - started),
+      waitMs: typeof wait === 'number' ? wait : null,
+      outcome: String(outcome) as AttemptOutcome,
+      error: typeof error === 'string' && error !== '' ? error : null,
+    },
+  ];
 }

@@ -1,8 +1,10 @@
 -- history.lua (a library, loaded before every script with lib.lua): the attempt history and
 -- metric cells of one queue, written by settle.lua and recover.lua as each started attempt ends,
 -- inside the same script. Keys (all under the queue's hash tag, so one Cluster slot):
---   base .. 'attempts:' .. id      list, newest first, at most 25 entries: JSON
+--   field 'hist' of the job hash   JSON array, oldest first, at most 25 entries, each
 --                                  [attempt, worker, started ms, finished ms, wait ms, outcome, error]
+--                                  (a field, not a key of its own: no extra key per job, and it goes
+--                                  with the job hash)
 --   base .. 'metrics:m:' .. minute hash, expires after 25 hours
 --   base .. 'metrics:h:' .. hour   hash, expires after 26 hours (for day windows)
 --   fields: kind (n count, s sum ms, x max ms) .. series (c r f w) .. bucket (2 digits) .. job name
@@ -43,9 +45,18 @@ local function history_record(h, id, attempts, name, worker, reserved, available
   if not started then return end
   local run = math.max(0, now - started)
   local wait = math.max(0, started - (tonumber(available) or started))
-  local key = h.base .. 'attempts:' .. id
-  local entry = cjson.encode({ tonumber(attempts) or 0, worker or '', started, now, wait, outcome, err or '' })
-  if redis.call('LPUSH', key, entry) > HISTORY_KEPT then redis.call('LTRIM', key, 0, HISTORY_KEPT - 1) end
+  local key = h.base .. 'job:' .. id
+  local entry = { tonumber(attempts) or 0, worker or '', started, now, wait, outcome, err or '' }
+  local list = {}
+  local old = redis.call('HGET', key, 'hist')
+  if old then
+    -- A corrupt field starts over rather than failing the outcome (rule 10: check before writing).
+    local ok, decoded = pcall(cjson.decode, old)
+    if ok and type(decoded) == 'table' then list = decoded end
+  end
+  list[#list + 1] = entry
+  while #list > HISTORY_KEPT do table.remove(list, 1) end
+  redis.call('HSET', key, 'hist', cjson.encode(list))
   local series = 'r'
   if outcome == 'completed' then series = 'c' elseif outcome == 'failed' then series = 'f' end
   history_cell(h, name or '', series, run)

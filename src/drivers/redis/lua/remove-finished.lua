@@ -20,7 +20,7 @@ else
   ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', max, 'LIMIT', 0, tonumber(ARGV[3]))
 end
 for _, id in ipairs(ids) do
-  redis.call('DEL', ARGV[1] .. 'job:' .. id, ARGV[1] .. 'attempts:' .. id)
+  redis.call('DEL', ARGV[1] .. 'job:' .. id)
 end
 if #ids > 0 then
   redis.call('ZREM', KEYS[1], unpack(ids))
