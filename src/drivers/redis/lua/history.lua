@@ -1,4 +1,4 @@
--- history.lua (a library, loaded before every script with lib.lua): the attempt history and
+-- history.lua: a library loaded before every script with lib.lua (no KEYS or ARGV of its own): the
 -- metric cells of one queue, written by settle.lua and recover.lua as each started attempt ends,
 -- inside the same script. Keys (all under the queue's hash tag, so one Cluster slot):
 --   field 'hist' of the job hash   JSON array, oldest first, at most 25 entries, each
