@@ -1,5 +1,5 @@
--- history.lua: a library loaded before every script with lib.lua (no KEYS or ARGV of its own): the
--- metric cells of one queue, written by settle.lua and recover.lua as each started attempt ends,
+-- history.lua: a library loaded before every script with lib.lua (no KEYS or ARGV of its own):
+-- the attempt history and metric cells of one queue, written by settle.lua and recover.lua as each started attempt ends,
 -- inside the same script. Keys (all under the queue's hash tag, so one Cluster slot):
 --   field 'hist' of the job hash   JSON array, oldest first, at most 25 entries, each
 --                                  [attempt, worker, started ms, finished ms, wait ms, outcome, error]
