@@ -29,6 +29,19 @@ export type { DispatcherPlugin, PluginHost } from './dispatcher-plugins.js';
 export type * from './drivers/contract.js';
 export { JOB_STATUSES } from './drivers/contract.js';
 export { createDriver } from './drivers/factory.js';
+export type {
+  AttemptOutcome,
+  AttemptRecord,
+  ClassMetrics,
+  DurationSummary,
+  JobInsights,
+  MetricCell,
+  MetricPoint,
+  MetricQuery,
+  MetricSeries,
+  RunningJob,
+} from './drivers/insights.js';
+export { canRecordInsights } from './drivers/insights.js';
 export { MemoryQueueDriver, type MemoryQueueDriverOptions } from './drivers/memory/memory-driver.js';
 export {
   DatabaseQueueDriver,
@@ -57,6 +70,8 @@ export {
 } from './errors.js';
 export type { JobEventBase, JobEventName, JobEvents } from './events.js';
 export { chain, configure, dispatch, dispatchJob, jobDispatcher, setJobDispatcher } from './global.js';
+export { type ErrorGroup, groupFailures, maskError } from './insights/error-groups.js';
+export { type ClassInsight, InsightsReader, type RunSummary } from './insights/reader.js';
 export { Isolation, type IsolationStats } from './isolation/pool.js';
 export { IsolationError } from './isolation/settings.js';
 export { Job, type JobClass, type JobContext, type JobIsolation, type JobRecord } from './job.js';
