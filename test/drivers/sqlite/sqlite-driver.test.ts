@@ -73,6 +73,7 @@ describe('SQLite store at start-up', () => {
       '2_workers_activity_pause',
       '3_activity_log',
       '4_held_jobs',
+      '7_history_metrics',
     ]);
     const tables = driver.database
       .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -109,7 +110,7 @@ describe('SQLite store at start-up', () => {
     // A second process opening the same file applies nothing again.
     const again = track(new SqliteQueueDriver(file));
     await again.migrate();
-    expect(await again.migrations()).toHaveLength(4);
+    expect(await again.migrations()).toHaveLength(5);
   });
 
   it('a file that is not a SQLite database is a StoreError naming the file', () => {
