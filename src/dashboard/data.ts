@@ -64,8 +64,14 @@ export interface MetricsView {
   byClass: ClassMetrics[];
 }
 
+type GroupedFailures = { groups: ErrorGroup[]; scanned: number; total: number };
+
+/** How long the failed page's error groups of one filter are reused. */
+const GROUPS_TTL_MS = 2000;
+
 export class DashboardData {
   readonly insights: InsightsReader;
+  private readonly groupsCache = new Map<string, { at: number; value: Promise<GroupedFailures> }>();
 
   constructor(private readonly dispatcher: JobDispatcher) {
     this.insights = new InsightsReader(dispatcher);
@@ -173,18 +179,30 @@ export class DashboardData {
     return this.insights.jobClass(jobName);
   }
 
-  errorGroups(filter: {
-    queue?: string;
-    search?: string;
-  }): Promise<{ groups: ErrorGroup[]; scanned: number; total: number }> {
-    return this.insights.errorGroups(filter);
+  /**
+   * Error groups read up to 5,000 failed jobs: a page that live updates refetches often, so the
+   * groups of one filter are reused for GROUPS_TTL_MS (the group actions always read afresh).
+   */
+  errorGroups(filter: { queue?: string; search?: string }): Promise<GroupedFailures> {
+    const key = `${filter.queue ?? ''}\u0000${filter.search ?? ''}`;
+    const now = Date.now();
+    const cached = this.groupsCache.get(key);
+    if (cached && now - cached.at < GROUPS_TTL_MS) return cached.value;
+    const value = this.insights.errorGroups(filter);
+    this.groupsCache.set(key, { at: now, value });
+    value.catch(() => this.groupsCache.delete(key));
+    // A handful of filters at most: forget the oldest.
+    if (this.groupsCache.size > 20) this.groupsCache.delete(this.groupsCache.keys().next().value!);
+    return value;
   }
 
   retryGroup(fingerprint: string, filter: { queue?: string; search?: string }): Promise<number> {
+    this.groupsCache.clear();
     return this.insights.retryGroup(fingerprint, filter);
   }
 
   deleteGroup(fingerprint: string, filter: { queue?: string; search?: string }): Promise<number> {
+    this.groupsCache.clear();
     return this.insights.deleteGroup(fingerprint, filter);
   }
 
@@ -233,19 +251,23 @@ export class DashboardData {
   }
 
   retry(id: string): Promise<number> {
+    this.groupsCache.clear();
     return this.dispatcher.retryFailed(id);
   }
 
   retryAll(queue: string | undefined): Promise<number> {
+    this.groupsCache.clear();
     return this.dispatcher.retryFailed('all', { queue });
   }
 
   /** Deletes one failed job; false when no failed job has that id. */
   deleteFailed(id: string): Promise<boolean> {
+    this.groupsCache.clear();
     return this.dispatcher.forgetFailed(id);
   }
 
   clearFailed(queue: string | undefined): Promise<number> {
+    this.groupsCache.clear();
     return this.dispatcher.clearFailed({ queue });
   }
 
