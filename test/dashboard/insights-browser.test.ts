@@ -266,4 +266,3 @@ const redisUp = await serviceAvailable('redis');
 suite(sqliteTarget());
 suite(postgresTarget(), !pgUp);
 suite(redisTarget(), !redisUp);
-suite(memoryTarget());
