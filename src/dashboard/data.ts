@@ -5,6 +5,7 @@ import {
   type ClassMetrics,
   canRecordInsights,
   MAX_RUNNING_LISTED,
+  type MetricPoint,
   type RunningJob,
 } from '../drivers/insights.js';
 import type { ErrorGroup } from '../insights/error-groups.js';
@@ -62,6 +63,8 @@ export interface MetricsView {
   supported: boolean;
   byQueue: ClassMetrics[];
   byClass: ClassMetrics[];
+  /** Every series per minute over the last hour, all queues and classes together. */
+  timeline: MetricPoint[];
 }
 
 type GroupedFailures = { groups: ErrorGroup[]; scanned: number; total: number };
@@ -167,12 +170,13 @@ export class DashboardData {
   }
 
   async metrics(minutes: number): Promise<MetricsView> {
-    const [supported, byQueue, byClass] = await Promise.all([
+    const [supported, byQueue, byClass, timeline] = await Promise.all([
       this.insights.supported(),
       this.insights.byQueue(minutes),
       this.insights.byClass(minutes),
+      this.insights.timeline(60),
     ]);
-    return { supported, byQueue, byClass };
+    return { supported, byQueue, byClass, timeline };
   }
 
   jobClass(jobName: string): Promise<ClassInsight> {

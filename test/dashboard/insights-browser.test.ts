@@ -147,6 +147,9 @@ function suite(target: DriverTarget, skip = false) {
       expect(await mail.locator('td[data-metric="failure-rate"]').innerText()).toBe('83 %');
       expect(await mail.locator('td[data-metric="run-p95"]').innerText()).toMatch(/\d/);
       expect(await mail.locator('td[data-metric="wait-max"]').innerText()).toMatch(/\d/);
+      // Mean run time and wait per minute, with a hover value on each of the 60 minutes.
+      expect(await page.locator('#overview-run svg .slot title').count()).toBe(60);
+      expect(await page.locator('#overview-wait svg .slot title').count()).toBe(60);
       await page.click('#class-metrics tr[data-class="MailJob"] a');
       await page.waitForURL(/classes\/MailJob/);
       expect(await page.locator('h1').innerText()).toContain('MailJob');
