@@ -147,6 +147,28 @@ say(
 );
 say('a reminder is due in 3 s; the receipt waits for its payment');
 
+// A batch (Laravel's Bus::batch): three payments, then a note once all settled, and one at the end.
+const batch = await dispatcher.batch([pay(9, 15), pay(10, 25), pay(11, 35)], {
+  name: `payments-${run}`,
+  // biome-ignore lint/suspicious/noThenProperty: Laravel's name for the callback
+  then: new SendReminderJob('ops@example.com', 'Every payment of the batch settled', 0),
+  finally: new SendReminderJob('ops@example.com', 'The payment batch finished', 0),
+});
+say(`stored batch ${short(batch.id)} of ${batch.totalJobs} payments with then and finally callbacks`);
+// A schedule, stored by name (a second run replaces it): every two seconds while the demo runs.
+await dispatcher.schedule(
+  'demo-ops-digest',
+  '*/2 * * * * *',
+  new SendReminderJob('ops@example.com', 'Ops digest', 0),
+);
+let ticks = 0;
+dispatcher.on('job:dispatched', (e) => {
+  if (e.jobName === 'SendReminderJob' && ++ticks <= 2)
+    say(`${pc.magenta('⏱')} schedule demo-ops-digest dispatched ${short(e.jobId)}`);
+  if (ticks === 2) void dispatcher.stopScheduler();
+});
+await dispatcher.startScheduler();
+
 say(`starting workers: ${WORKERS.map(([q, n]) => `${q} ×${n}`).join(', ')}`);
 for (const [queue, concurrency] of WORKERS) await dispatcher.startWorker(queue, concurrency);
 
@@ -173,6 +195,19 @@ for (;;) {
   await new Promise((r) => setTimeout(r, 200));
 }
 clearInterval(summary);
+await dispatcher.stopScheduler();
+// The batch's callbacks were stored by the step that finished its last payment: let them run.
+for (let waited = 0; waited < 5000; waited += 100) {
+  const emails = await dispatcher.stats('emails');
+  if (emails.pendingJobs + emails.processingJobs === 0) break;
+  await new Promise((r) => setTimeout(r, 100));
+}
+const settled = await dispatcher.findBatch(batch.id);
+if (settled) {
+  say(
+    `batch ${short(settled.id)}: ${settled.processedJobs}/${settled.totalJobs} processed, ${settled.failedJobs} failed, ${settled.progress}%${settled.finishedAt ? ', finished' : ''}`,
+  );
+}
 
 // Each queue's stats while the workers are still live, so workersCount shows them.
 const stats = await dispatcher.allStats();

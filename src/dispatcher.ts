@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
+import {
+  assertBatchJobs,
+  assertNoUniqueMembers,
+  type BatchOptions,
+  type BatchRecord,
+  inBatch,
+  newBatch,
+  toBatchRecord,
+} from './batches/batch.js';
 import { defaultsOf, type JobConfig, type JobDefaults, loadConfig } from './config.js';
 import { type DispatcherPlugin, defaultPlugins } from './dispatcher-plugins.js';
 import type {
@@ -11,16 +20,30 @@ import type {
   ThroughputBucket,
   WorkerInfo,
 } from './drivers/contract.js';
+import { CANCELLED, type EnqueueResult, NO_LIMITS, type QueueLimits } from './drivers/flow-contract.js';
+import { specOf } from './drivers/job-spec.js';
 import { type EncryptionSettings, Keyring, settingsFromEnv } from './encryption.js';
-import { InvalidJobError, JobwrightError } from './errors.js';
+import { InvalidJobError, JobwrightError, NotFoundError } from './errors.js';
 import { JobEventEmitter } from './events.js';
+import {
+  addFlowFields,
+  mergeLimits,
+  poolName,
+  type QueueLimitsInput,
+  uniqueTakenError,
+} from './flow/dispatch-flow.js';
+import { orderedQueuesView } from './flow/ordered-queues.js';
 import { Isolation } from './isolation/pool.js';
 import { isolationOf } from './isolation/settings.js';
-import { type Job, type JobClass, type JobRecord, resolveJobSettings } from './job.js';
+import { type Job, type JobClass, type JobProgress, type JobRecord, resolveJobSettings } from './job.js';
 import { assertNoHiddenMethods } from './job-fields.js';
 import { redactErrors, sensitiveFieldsOf } from './logging/sensitive.js';
-import { encodePayload, openPayload } from './payload.js';
+import { decodePayload, encodePayload, openPayload } from './payload.js';
 import { globalRegistry, JobRegistry } from './registry.js';
+import { assertWaitTimeout, waitForJob } from './results/wait-for.js';
+import { type ScheduleInfo, scheduleInfo } from './schedules/schedule-info.js';
+import { assertCron, assertScheduleName, type ScheduleOptions } from './schedules/schedule-rules.js';
+import { Scheduler } from './schedules/scheduler.js';
 import { assertAvailableAt, assertDelay } from './time-rules.js';
 import {
   assertMaxAttempts,
@@ -101,6 +124,11 @@ export class JobDispatcher {
   private driverPromise: Promise<QueueDriver> | undefined;
   private readonly source: DriverSource;
   private closed = false;
+  private readonly scheduler = new Scheduler({
+    driver: () => this.driver(),
+    newId: () => nextUlid(),
+    events: this.events,
+  });
 
   constructor(driver: DriverSource, options: JobDispatcherOptions = {}) {
     this.source = driver;
@@ -165,7 +193,9 @@ export class JobDispatcher {
     if (!job.shouldQueue()) return this.runInline(job);
     const row = this.prepare(job, options);
     const driver = await this.driver();
-    await driver.enqueue({ jobs: [row], tx: options.tx });
+    const stored = idsOf(await driver.enqueue({ jobs: [row], tx: options.tx }), [row]);
+    // A unique job whose id a live job holds: nothing stored, the live job's id comes back.
+    if (stored[0] !== row.id) return stored[0]!;
     this.emitDispatched(row);
     return row.id;
   }
@@ -179,19 +209,28 @@ export class JobDispatcher {
   async dispatchMany(jobs: Job[], options: DispatchOptions = {}): Promise<string[]> {
     const ids: string[] = new Array(jobs.length);
     const rows: NewJob[] = [];
+    /** Where each row's id goes in `ids`. */
+    const at: number[] = [];
     const inline: Array<[number, Job]> = [];
     jobs.forEach((job, i) => {
       if (!job.shouldQueue()) inline.push([i, job]);
       else {
         const row = this.prepare(job, options);
         rows.push(row);
+        at.push(i);
         ids[i] = row.id;
       }
     });
     if (rows.length > 0) {
       const driver = await this.driver();
-      await driver.enqueue({ jobs: rows, tx: options.tx });
-      for (const row of rows) this.emitDispatched(row);
+      const result = await driver.enqueue({ jobs: rows, tx: options.tx });
+      // Only unique jobs can come back with another (live) job's id; then nothing was stored for them.
+      const stored = result?.ids && result.ids.length === rows.length ? result.ids : null;
+      rows.forEach((row, i) => {
+        const id = stored ? stored[i]! : row.id;
+        if (id === row.id) this.emitDispatched(row);
+        else ids[at[i]!] = id;
+      });
     }
     for (const [i, job] of inline) ids[i] = await this.runInline(job);
     return ids;
@@ -207,13 +246,113 @@ export class JobDispatcher {
     const [first, ...rest] = rows;
     const meta: JobMeta = {
       ...(first!.meta ? (JSON.parse(first!.meta) as JobMeta) : {}),
-      chain: rest.map(toLink),
+      // Links are stored by the store's completion step, which keeps no unique key or group:
+      // only the first job of a chain is unique or grouped (docs/flow-control.md).
+      chain: rest.map(({ uniqueKey: _u, uniqueForMs: _f, group: _g, ...link }) => toLink(link)),
     };
     const head = { ...first!, meta: encodeMeta(meta) };
     const driver = await this.driver();
-    await driver.enqueue({ jobs: [head], tx: options.tx });
+    const stored = idsOf(await driver.enqueue({ jobs: [head], tx: options.tx }), [head]);
+    if (stored[0] !== head.id) throw uniqueTakenError(head.jobName, stored[0]!);
     this.emitDispatched(head);
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * Waits until job `id` is `completed` or `failed` (in any process) and resolves with its record.
+   * Rejects with `WAIT_TIMEOUT` after `timeout` seconds, and with `JOB_NOT_FOUND` for an unknown id.
+   */
+  async waitFor(id: string, options: { timeout?: number } = {}): Promise<JobRecord> {
+    const timeout = assertWaitTimeout(options.timeout);
+    return waitForJob(id, timeout, (jobId) => this.find(jobId), this.events);
+  }
+
+  /**
+   * Stores a batch and its jobs in one step. The callbacks (`then`, `catch`, `finally`) are jobs,
+   * each dispatched exactly once, in the same store step as the outcome that makes it due.
+   */
+  async batch(jobs: Job[], options: BatchOptions = {}): Promise<BatchRecord> {
+    assertBatchJobs(jobs);
+    const batch = newBatch(nextUlid(), options, (job) => this.prepare(job, {}));
+    const rows = jobs.map((job) => inBatch(this.prepare(job, {}), batch.id));
+    assertNoUniqueMembers(rows);
+    const driver = await this.driver();
+    await driver.createBatch({ batch, jobs: rows });
+    for (const row of rows) this.emitDispatched(row);
+    const stored = await driver.findBatch({ id: batch.id });
+    if (!stored)
+      throw new NotFoundError('BATCH_NOT_FOUND', `Batch ${batch.id} was not found right after it was stored`);
+    return toBatchRecord(stored);
+  }
+
+  /** Adds jobs to a batch that is still running (e.g. from one of its jobs, with `ctx.batchId`). */
+  async addToBatch(batchId: string, jobs: Job[]): Promise<string[]> {
+    assertBatchJobs(jobs);
+    const rows = jobs.map((job) => inBatch(this.prepare(job, {}), batchId));
+    assertNoUniqueMembers(rows);
+    const driver = await this.driver();
+    if (!(await driver.addToBatch({ id: batchId, jobs: rows }))) {
+      throw new JobwrightError(
+        'BATCH_NOT_RUNNING',
+        `Batch ${batchId} is unknown, finished or cancelled: jobs can only be added to a running batch`,
+      );
+    }
+    for (const row of rows) this.emitDispatched(row);
+    return rows.map((r) => r.id);
+  }
+
+  async findBatch(id: string): Promise<BatchRecord | null> {
+    if (typeof id !== 'string' || id.length === 0 || id.length > 64) return null;
+    const stored = await (await this.driver()).findBatch({ id });
+    return stored ? toBatchRecord(stored) : null;
+  }
+
+  /** Cancels a running batch: its jobs that have not started do not run. False when unknown or finished. */
+  async cancelBatch(id: string): Promise<boolean> {
+    if (typeof id !== 'string' || id.length === 0 || id.length > 64) return false;
+    return (await this.driver()).cancelBatch({ id });
+  }
+
+  /** Batches, newest first. */
+  async batches(options: { limit?: number; offset?: number } = {}): Promise<BatchRecord[]> {
+    const limit = clamp(options.limit ?? 50, 1, 1000);
+    const offset = clamp(options.offset ?? 0, 0, 1_000_000);
+    return (await (await this.driver()).listBatches({ limit, offset })).map(toBatchRecord);
+  }
+
+  /**
+   * Stores a recurring schedule (a known name is replaced). `cron` takes an optional seconds
+   * field (croner syntax); ticks are read in `timezone` (UTC by default). Schedulers
+   * (`startScheduler()`, `artisan schedule:work`) dispatch each tick once.
+   */
+  async schedule(name: string, cron: string, job: Job, options: ScheduleOptions = {}): Promise<void> {
+    assertScheduleName(name);
+    const checked = assertCron(cron, options.timezone);
+    const { id: _id, ...spec } = specOf(this.prepare(job, {}));
+    await (await this.driver()).saveSchedule({
+      schedule: { name, ...checked, catchUp: options.catchUp === true, job: JSON.stringify(spec) },
+    });
+  }
+
+  /** Removes a schedule; false when there was none of that name. */
+  async unschedule(name: string): Promise<boolean> {
+    return (await this.driver()).removeSchedule({ name });
+  }
+
+  /** The stored schedules with their next tick (from now). */
+  async schedules(): Promise<ScheduleInfo[]> {
+    const now = new Date();
+    return (await (await this.driver()).schedules()).map((s) => scheduleInfo(s, now));
+  }
+
+  /** Runs a scheduler in this process (several processes may: each tick is dispatched once). */
+  async startScheduler(): Promise<void> {
+    await this.driver();
+    this.scheduler.start();
+  }
+
+  async stopScheduler(): Promise<void> {
+    await this.scheduler.stop();
   }
 
   /** Validates every job of a chain (none may run inline) and turns them into rows. */
@@ -235,11 +374,17 @@ export class JobDispatcher {
    * backlog: held jobs are leased but not charged an attempt until they start.
    */
   async startWorker(
-    queue: string,
+    queueOrQueues: string | string[],
     concurrency = this.config.workerConcurrency,
     options: { prefetch?: number } = {},
   ): Promise<void> {
-    assertQueueName(queue);
+    const queues = Array.isArray(queueOrQueues) ? [...new Set(queueOrQueues)] : [queueOrQueues];
+    if (queues.length === 0) {
+      throw new InvalidJobError('INVALID_QUEUE_NAME', 'startWorker needs at least one queue name');
+    }
+    for (const name of queues) assertQueueName(name);
+    // One pool over several queues in order: named by its list (SPEC decisions, ordered pools).
+    const queue = poolName(queues);
     if (!Number.isSafeInteger(concurrency) || concurrency < 1 || concurrency > 10_000) {
       throw new InvalidJobError(
         'INVALID_CONCURRENCY',
@@ -259,7 +404,8 @@ export class JobDispatcher {
         `A worker already runs queue '${queue}' in this dispatcher: stop it first`,
       );
     }
-    const driver = await this.driver();
+    const store = await this.driver();
+    const driver = queues.length > 1 ? orderedQueuesView(store, queue, queues) : store;
     const leaseMs = (this.config.leaseSeconds + this.config.leaseGraceSeconds) * 1000;
     const worker = new QueueWorker(
       {
@@ -272,7 +418,8 @@ export class JobDispatcher {
           driver.capabilities.maxIdlePollMs ?? Number.POSITIVE_INFINITY,
         ),
         recoverIntervalMs: Math.max(this.config.pollIntervalMs, Math.min(5000, leaseMs / 2)),
-        prefetch,
+        // Pools over several queues hold nothing ahead (SPEC decisions).
+        prefetch: queues.length > 1 ? 0 : prefetch,
       },
       this.runnerDeps(driver),
     );
@@ -286,17 +433,26 @@ export class JobDispatcher {
     }
   }
 
-  /** Stops the worker of `queue` gracefully; resolves with how many unfinished jobs were put back. */
+  /**
+   * Stops the worker of `queue` gracefully, and every pool that works it among other queues;
+   * resolves with how many unfinished jobs were put back.
+   */
   async stopWorker(queue: string, options: { graceSeconds?: number } = {}): Promise<number> {
     const grace = assertSeconds(
       'graceSeconds',
       options.graceSeconds ?? this.config.shutdownGraceSeconds,
       2e6,
     );
-    const worker = this.workers.get(queue);
-    if (!worker) return 0;
-    this.workers.delete(queue);
-    const released = await worker.stop(grace * 1000);
+    const names = [...this.workers.keys()].filter(
+      (name) => name === queue || name.split(',').includes(queue),
+    );
+    if (names.length === 0) return 0;
+    const stopping = names.map((name) => {
+      const worker = this.workers.get(name)!;
+      this.workers.delete(name);
+      return worker.stop(grace * 1000);
+    });
+    const released = (await Promise.all(stopping)).reduce((a, b) => a + b, 0);
     if (this.workers.size === 0) await this.isolation.close();
     return released;
   }
@@ -308,7 +464,9 @@ export class JobDispatcher {
 
   /** Asks the workers to look for due work now rather than at their next poll. */
   wake(queue?: string): void {
-    for (const [name, worker] of this.workers) if (!queue || name === queue) worker.wake();
+    for (const [name, worker] of this.workers) {
+      if (!queue || name === queue || name.split(',').includes(queue)) worker.wake();
+    }
   }
 
   async stats(queue: string): Promise<QueueStats> {
@@ -417,6 +575,37 @@ export class JobDispatcher {
     });
   }
 
+  /**
+   * Cancels a job: a pending, delayed or retrying one never runs (it is `failed`, "Cancelled");
+   * a running one has its `ctx.signal` aborted on whichever machine runs it, within a second,
+   * and ends `failed`. `failed()` does not run; `retryFailed` can revive it. False for an
+   * unknown, completed or failed job.
+   */
+  async cancel(id: string): Promise<boolean> {
+    if (typeof id !== 'string' || id.length === 0 || id.length > 64) return false;
+    return (await this.driver()).cancel({ id, reason: `${CANCELLED} by dispatcher.cancel()` });
+  }
+
+  /**
+   * Sets limits every process and machine on this store obeys: `concurrency` (running at once),
+   * `rate` ({ max, perSeconds } starts), and the same per `Job.group()` with `groupConcurrency`
+   * and `groupRate`. Merges the keys given; `null` clears one. Resolves with the queue's limits.
+   */
+  async setQueueLimits(queue: string, limits: QueueLimitsInput): Promise<QueueLimits> {
+    assertQueueName(queue);
+    const driver = await this.driver();
+    const merged = mergeLimits(await driver.queueLimits({ queue }), limits);
+    await driver.setQueueLimits({ queue, limits: merged });
+    this.wake(queue);
+    return merged;
+  }
+
+  /** Every limit of `queue`, `null` where unset. */
+  async queueLimits(queue: string): Promise<QueueLimits> {
+    assertQueueName(queue);
+    return { ...NO_LIMITS, ...(await (await this.driver()).queueLimits({ queue })) };
+  }
+
   async pause(queue: string): Promise<void> {
     assertQueueName(queue);
     const driver = await this.driver();
@@ -440,6 +629,7 @@ export class JobDispatcher {
   /** Stops every worker gracefully, then closes the store connection. */
   async close(options: { graceSeconds?: number } = {}): Promise<void> {
     if (this.closed) return;
+    await this.scheduler.stop();
     await Promise.all([...this.workers.keys()].map((queue) => this.stopWorker(queue, options)));
     await this.isolation.close();
     this.closed = true;
@@ -481,13 +671,14 @@ export class JobDispatcher {
       availableAt,
       meta: null,
     };
+    addFlowFields(row, job);
     for (const hook of this.dispatchHooks) hook(row, job);
     return row;
   }
 
   private emitDispatched(row: NewJob): void {
     // A worker of this dispatcher on that queue takes the job now, whatever the store's wake-ups.
-    if (row.delayMs === 0 && row.availableAt === null) this.workers.get(row.queueName)?.wake();
+    if (row.delayMs === 0 && row.availableAt === null) this.wake(row.queueName);
     if (!this.events.hasListeners('job:dispatched')) return;
     this.events.emit('job:dispatched', {
       jobId: row.id,
@@ -521,8 +712,14 @@ export class JobDispatcher {
       middleware: this.middleware,
       keys: this.keys,
       isolation: this.isolation,
+      resultLimitBytes: this.config.maxPayloadBytes,
     };
   }
+}
+
+/** The ids `enqueue` reports (a unique job may get a live job's id), or the rows' own. */
+function idsOf(result: EnqueueResult | undefined, rows: NewJob[]): string[] {
+  return result?.ids && result.ids.length === rows.length ? result.ids : rows.map((row) => row.id);
 }
 
 function inlineRecord(id: string, job: Job, queueName: string, timeout: number | null): StoredJob {
@@ -578,7 +775,12 @@ function unsupported(driver: QueueDriver, what: string): JobwrightError {
  * key, the raw text when it is damaged), with the sensitive names recorded at dispatch.
  */
 export function toRecord(row: StoredJob, keys?: Keyring): JobRecord {
-  const { meta: _meta, ...rest } = row;
+  const { meta: _meta, progress, result, ...stored } = row;
+  const rest = {
+    ...stored,
+    progress: storedJson(progress) as JobProgress | null,
+    result: storedJson(result),
+  };
   try {
     const opened = openPayload(row.payload, keys, 'view');
     return opened.sensitive.length > 0
@@ -586,5 +788,15 @@ export function toRecord(row: StoredJob, keys?: Keyring): JobRecord {
       : { ...rest, payload: opened.payload };
   } catch {
     return { ...rest, payload: row.payload };
+  }
+}
+
+/** A stored progress or result text as a value; null when absent or damaged. */
+function storedJson(text: string | null | undefined): unknown {
+  if (text === null || text === undefined) return null;
+  try {
+    return decodePayload(text);
+  } catch {
+    return null;
   }
 }

@@ -50,3 +50,9 @@ export class StoreError extends JobwrightError {}
  * open). Workers on it stop; restart the process to open the store anew.
  */
 export class StoreLostError extends StoreError {}
+
+/** `dispatcher.waitFor` gave up: the job did not finish within the timeout (code `WAIT_TIMEOUT`). */
+export class WaitTimeoutError extends JobwrightError {}
+
+/** No job (or batch) with that id is stored (code `JOB_NOT_FOUND` or `BATCH_NOT_FOUND`). */
+export class NotFoundError extends JobwrightError {}

@@ -12,9 +12,12 @@ export interface JobEventBase {
 export interface JobEvents {
   'job:dispatched': JobEventBase & { delayMs: number };
   'job:processing': JobEventBase & { waitMs: number };
-  'job:completed': JobEventBase & { durationMs: number };
+  /** `result`: what `handle` returned (undefined when nothing; stored as the job's `result` when JSON). */
+  'job:completed': JobEventBase & { durationMs: number; result?: unknown };
   'job:retrying': JobEventBase & { durationMs: number; error: Error; retryInSeconds: number };
   'job:failed': JobEventBase & { durationMs: number | null; error: Error };
+  /** A running job reported progress (`ctx.progress`), once stored. */
+  'job:progress': JobEventBase & { progress: number | Record<string, unknown> };
   /** A run's result was refused because its lease had been lost (it ran past its lease, or the worker froze). */
   'job:lease-lost': JobEventBase;
   'worker:started': { workerId: string; queue: string; concurrency: number };

@@ -1,5 +1,6 @@
 import { driverActivityLogger, setDefaultActivityLogger } from './activity/activity-logged-job.js';
 import './activity/activity-plugin.js';
+import type { BatchOptions, BatchRecord } from './batches/batch.js';
 import { loadProjectSettingsSync } from './cli/project.js';
 import { checkSettings, type JobConfig, loadConfig } from './config.js';
 import { type DispatchOptions, JobDispatcher } from './dispatcher.js';
@@ -64,4 +65,9 @@ export function dispatchJob(job: Job, options?: DispatchOptions): Promise<string
 /** Stores a chain on the global dispatcher: each job runs after the one before it completed. */
 export function chain(jobs: Job[], options?: Omit<DispatchOptions, 'delay'>): Promise<string[]> {
   return jobDispatcher().chain(jobs, options);
+}
+
+/** Stores a batch on the global dispatcher (see `JobDispatcher.batch`). */
+export function batch(jobs: Job[], options?: BatchOptions): Promise<BatchRecord> {
+  return jobDispatcher().batch(jobs, options);
 }

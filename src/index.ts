@@ -9,6 +9,8 @@ export {
 } from './activity/activity-logged-job.js';
 export { activityMiddleware } from './activity/activity-middleware.js';
 export { activityPlugin } from './activity/activity-plugin.js';
+// Batches, schedules (second release).
+export { type BatchOptions, type BatchRecord, MAX_BATCH_JOBS } from './batches/batch.js';
 export {
   type ConnectionName,
   DEFAULT_CONFIG,
@@ -29,6 +31,7 @@ export type { DispatcherPlugin, PluginHost } from './dispatcher-plugins.js';
 export type * from './drivers/contract.js';
 export { JOB_STATUSES } from './drivers/contract.js';
 export { createDriver } from './drivers/factory.js';
+export type * from './drivers/flow-contract.js';
 export type {
   AttemptOutcome,
   AttemptRecord,
@@ -63,18 +66,35 @@ export {
   JobTimeoutError,
   JobwrightError,
   MissingDependencyError,
+  NotFoundError,
   PayloadError,
   StoreError,
   StoreLostError,
   UnknownJobError,
+  WaitTimeoutError,
 } from './errors.js';
 export type { JobEventBase, JobEventName, JobEvents } from './events.js';
-export { chain, configure, dispatch, dispatchJob, jobDispatcher, setJobDispatcher } from './global.js';
+export type { QueueLimitsInput } from './flow/dispatch-flow.js';
+export {
+  type JobMiddlewareObject,
+  RateLimited,
+  ThrottlesExceptions,
+  WithoutOverlapping,
+} from './flow/middleware.js';
+export { CancelledError } from './flow/run-flow.js';
+export { batch, chain, configure, dispatch, dispatchJob, jobDispatcher, setJobDispatcher } from './global.js';
 export { type ErrorGroup, groupFailures, maskError } from './insights/error-groups.js';
 export { type ClassInsight, InsightsReader, type RunSummary } from './insights/reader.js';
 export { Isolation, type IsolationStats } from './isolation/pool.js';
 export { IsolationError } from './isolation/settings.js';
-export { Job, type JobClass, type JobContext, type JobIsolation, type JobRecord } from './job.js';
+export {
+  Job,
+  type JobClass,
+  type JobContext,
+  type JobIsolation,
+  type JobProgress,
+  type JobRecord,
+} from './job.js';
 export {
   type AttachedLogger,
   type AttachLoggerOptions,
@@ -107,7 +127,15 @@ export {
 export { MAX_PAYLOAD_DEPTH } from './payload-rules.js';
 export { defineConfig, type ProjectConfig } from './project-config.js';
 export { globalRegistry, JobRegistry, registerJobs } from './registry.js';
+export type { ScheduleInfo } from './schedules/schedule-info.js';
+export { nextTicks, type ScheduleDefinition, type ScheduleOptions } from './schedules/schedule-rules.js';
 export { ENCRYPTED } from './sealed-payload.js';
 export { MAX_DELAY_SECONDS } from './time-rules.js';
 export { enableTracing, MESSAGING_SYSTEM, type TracingOptions } from './tracing/job-tracing.js';
 export type { JobMiddleware } from './worker/run-job.js';
+
+// The config loader hands this module to user files that import 'jobwright' (package-namespace.ts).
+import * as self from './index.js';
+import { setPackageNamespace } from './package-namespace.js';
+
+setPackageNamespace(self);

@@ -1,5 +1,6 @@
 import { type JobDefaults, jobDefaults } from './config.js';
 import type { StoredJob } from './drivers/contract.js';
+import type { JobMiddleware } from './worker/run-job.js';
 
 export type { JobStatus } from './drivers/contract.js';
 
@@ -15,15 +16,36 @@ export interface JobContext {
   maxAttempts: number;
   jobId: string;
   queueName: string;
+  /** The batch this job belongs to (`dispatcher.batch`), or null. */
+  batchId: string | null;
+  /**
+   * Stores the job's progress: a number from 0 to 100 or a JSON object. Readers see it in
+   * `find()` and the `job:progress` event. Resolves once stored (a lost lease stores nothing).
+   */
+  progress(value: JobProgress): Promise<void>;
+  /** The job's `jobName()`. */
+  jobName: string;
+  /**
+   * Puts the job back on its queue, due in `delaySeconds`, without failing it: the attempt is
+   * given back. Call it and return from `handle`; what `handle` then returns or throws is ignored.
+   */
+  release(delaySeconds?: number): void;
 }
+
+/** What `ctx.progress()` takes: a percentage (0 to 100) or a JSON object. */
+export type JobProgress = number | Record<string, unknown>;
 
 /**
  * A job as the dispatcher reads it back: the seed's `jobs` row in camelCase (the store's
  * `StoredJob` without the engine's `meta`), with the payload parsed.
  */
-export interface JobRecord extends Omit<StoredJob, 'payload' | 'meta'> {
+export interface JobRecord extends Omit<StoredJob, 'payload' | 'meta' | 'progress' | 'result'> {
   /** The parsed payload; the raw text when the stored payload is not valid JSON, `[encrypted]` without its key. */
   payload: unknown;
+  /** The last `ctx.progress()` value, or null. */
+  progress: JobProgress | null;
+  /** The JSON value `handle` returned (null when it returned nothing or the value could not be stored). */
+  result: unknown;
   /** The job's sensitive field names (lower-cased), recorded at dispatch: readers redact them. */
   sensitiveFields?: string[];
 }
@@ -46,7 +68,8 @@ export abstract class Job {
     return this.constructor.name;
   }
 
-  abstract handle(ctx: JobContext): Promise<void> | void;
+  /** Runs the job. A JSON value it returns is kept as the job's `result`. */
+  abstract handle(ctx: JobContext): Promise<unknown> | unknown;
 
   maxAttempts(): number {
     return jobDefaults().maxAttempts;
@@ -103,6 +126,29 @@ export abstract class Job {
   /** The payload to store: by default the instance's own fields. */
   serialize(): unknown {
     return { ...this };
+  }
+
+  /**
+   * Unique jobs: while a live job (pending, processing, retrying) of the same class and queue
+   * has this id, dispatching another stores nothing and resolves to the live job's id. Null: not unique.
+   */
+  uniqueId(): string | null {
+    return null;
+  }
+
+  /** Seconds after dispatch the unique lock lapses even while the job lives; 0: until it completes or fails for good. */
+  uniqueFor(): number {
+    return 0;
+  }
+
+  /** The group (a tenant, a user) the queue's `groupConcurrency` / `groupRate` limits count this job in. */
+  group(): string | null {
+    return null;
+  }
+
+  /** Middleware that wraps this class's `handle` (after the dispatcher's): `RateLimited`, `WithoutOverlapping`, ... */
+  middleware(): JobMiddleware[] {
+    return [];
   }
 
   /** Called once, after the last attempt failed and the job's status became `failed`. */

@@ -1,5 +1,6 @@
 import type { JobConfig } from './config.js';
 import type { JobClass } from './job.js';
+import type { ScheduleDefinition } from './schedules/schedule-rules.js';
 
 /**
  * The project file `jobwright.config.ts` (or `.js` / `.mjs`), read by `artisan`. Every
@@ -13,6 +14,8 @@ export interface ProjectConfig extends Partial<JobConfig> {
    * are all registered. `make:job` writes new jobs here; default `src/app/jobs`.
    */
   jobsDir?: string;
+  /** Recurring jobs, stored and run by `artisan schedule:work` (or `dispatcher.startScheduler()`). */
+  schedules?: ScheduleDefinition[];
 }
 
 /** Typed identity helper for `jobwright.config.ts`: `export default defineConfig({ ... })`. */

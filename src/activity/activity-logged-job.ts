@@ -79,6 +79,10 @@ export abstract class ActivityLoggedJob extends Job {
       maxAttempts: ctx?.maxAttempts ?? 1,
       jobId: ctx?.jobId ?? '',
       queueName: ctx?.queueName ?? this.queueName(),
+      batchId: ctx?.batchId ?? null,
+      progress: ctx?.progress ?? (async () => {}),
+      jobName: ctx?.jobName ?? this.jobName(),
+      release: ctx?.release ?? (() => {}),
     };
     const logger = options.logger ?? (await globalActivityLogger());
     const run = options.run ?? (() => this.handle(full));
@@ -167,7 +171,7 @@ export async function runWithActivity(
   job: ActivityLoggedJob,
   ctx: JobContext,
   logger: ServiceActivityLogger,
-  run: () => Promise<void> | void,
+  run: () => Promise<unknown> | unknown,
 ): Promise<void> {
   const { causer, properties, values } = describeForActivity(job);
   const entry = (

@@ -4,10 +4,11 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createJiti } from 'jiti';
 import { type ConnectionName, checkSettings, DEFAULT_CONFIG, type JobConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
-import * as jobwright from '../index.js';
 import { rememberJobModule } from '../isolation/settings.js';
 import { Job, type JobClass } from '../job.js';
+import { packageNamespace } from '../package-namespace.js';
 import type { ProjectConfig } from '../project-config.js';
+import { assertCron, assertScheduleName, type ScheduleDefinition } from '../schedules/schedule-rules.js';
 import { describeThrown, importWithin } from './module-load.js';
 
 export const CONFIG_FILE_NAMES = [
@@ -41,9 +42,11 @@ export interface Project {
   jobsDir: string;
   /** True when `jobsDir` was set in the config (its files are loaded). */
   jobsDirConfigured: boolean;
+  /** The config file's `schedules`. */
+  schedules: ScheduleDefinition[];
 }
 
-const PROJECT_KEYS = new Set(['jobs', 'jobsDir']);
+const PROJECT_KEYS = new Set(['jobs', 'jobsDir', 'schedules']);
 const CONNECTIONS: ConnectionName[] = ['sqlite', 'database', 'redis', 'memory'];
 
 /** The nearest config file from `cwd` upward, or null. */
@@ -68,7 +71,7 @@ export function findConfigFile(cwd: string): string | null {
 function makeLoader(root: string) {
   forgetProjectModules(root);
   return createJiti(join(root, 'jobwright-cli.js'), {
-    virtualModules: { jobwright },
+    virtualModules: { jobwright: packageNamespace() },
     // Off, so that a config file without `export default` is told apart from an empty object.
     interopDefault: false,
     // On: a job file that the config imports and that jobsDir also lists must be one module,
@@ -124,6 +127,7 @@ export async function loadProject(options: LoadProjectOptions): Promise<Project>
       jobs: [],
       jobsDir: join(root, DEFAULT_JOBS_DIR),
       jobsDirConfigured: false,
+      schedules: [],
     };
   }
   const root = dirname(configFile);
@@ -146,7 +150,7 @@ export async function loadProject(options: LoadProjectOptions): Promise<Project>
   if (options.loadJobs !== false && config.jobsDir !== undefined) {
     jobs.push(...(await loadJobsDir(jobsDir, loader, configFile, options.env)));
   }
-  const { jobs: _jobs, jobsDir: _dir, ...settings } = config;
+  const { jobs: _jobs, jobsDir: _dir, schedules, ...settings } = config;
   return {
     root,
     configFile,
@@ -154,6 +158,7 @@ export async function loadProject(options: LoadProjectOptions): Promise<Project>
     jobs: [...new Set(jobs)],
     jobsDir,
     jobsDirConfigured: config.jobsDir !== undefined,
+    schedules: schedules ?? [],
   };
 }
 
@@ -191,6 +196,34 @@ function validateConfig(value: unknown, file: string): ProjectConfig {
   if (config.jobsDir !== undefined && (typeof config.jobsDir !== 'string' || config.jobsDir === '')) {
     throw broken(file, 'jobsDir must be a folder path, e.g. jobsDir: "src/app/jobs"');
   }
+  if (config.schedules !== undefined) {
+    if (!Array.isArray(config.schedules)) {
+      throw broken(
+        file,
+        "schedules must be a list: schedules: [{ name: 'report', cron: '0 3 * * *', job: new ReportJob() }]",
+      );
+    }
+    config.schedules.forEach((s: unknown, i) => {
+      const entry = s as Partial<ScheduleDefinition> | null;
+      if (
+        !entry ||
+        typeof entry.name !== 'string' ||
+        typeof entry.cron !== 'string' ||
+        !isJobInstance(entry.job)
+      ) {
+        throw broken(
+          file,
+          `schedules[${i}] needs a name, a cron expression and a job instance (got ${describe(s)})`,
+        );
+      }
+      try {
+        assertScheduleName(entry.name);
+        assertCron(entry.cron, entry.timezone);
+      } catch (error) {
+        throw broken(file, `schedules[${i}]: ${(error as Error).message}`);
+      }
+    });
+  }
   if (config.jobs !== undefined) {
     if (!Array.isArray(config.jobs))
       throw broken(file, 'jobs must be a list of job classes: jobs: [SendEmailJob]');
@@ -220,6 +253,17 @@ function validateConfig(value: unknown, file: string): ProjectConfig {
 function describe(value: unknown): string {
   if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
   return JSON.stringify(value)?.slice(0, 60) ?? String(value);
+}
+
+/** A job instance (by shape: the config may reach Job through another copy of the package). */
+function isJobInstance(value: unknown): value is Job {
+  const job = value as Partial<Job> | null;
+  return (
+    typeof job === 'object' &&
+    job !== null &&
+    typeof job.handle === 'function' &&
+    typeof job.jobName === 'function'
+  );
 }
 
 export function isJobClass(value: unknown): value is JobClass {

@@ -78,6 +78,8 @@ export const JOBWRIGHT_TYPE_EXPORTS = [
   'RetryParams',
   'SensitiveJob',
   'ServiceActivityLogger',
+  'SettleAndStartParams',
+  'SettleAndStartResult',
   'SettleParams',
   'SqliteQueueDriverOptions',
   'StartParams',

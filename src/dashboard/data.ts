@@ -1,5 +1,7 @@
+import type { BatchRecord } from '../batches/batch.js';
 import type { JobDispatcher, QueueStats } from '../dispatcher.js';
 import type { ActivityEntry, ThroughputBucket, WorkerInfo } from '../drivers/contract.js';
+import type { QueueLimits } from '../drivers/flow-contract.js';
 import {
   type AttemptRecord,
   type ClassMetrics,
@@ -21,6 +23,8 @@ import type { ListQuery } from './params.js';
 
 export interface QueueOverview extends QueueStats {
   paused: boolean;
+  /** Only on queues with limits (`setQueueLimits`, `artisan queue:limit`). */
+  limits?: QueueLimits;
 }
 
 export interface Overview {
@@ -80,24 +84,34 @@ export class DashboardData {
     this.insights = new InsightsReader(dispatcher);
   }
 
+  /** The newest batches. */
+  batches(): Promise<BatchRecord[]> {
+    return this.dispatcher.batches({ limit: 100 });
+  }
+
   async driverInfo(): Promise<{ name: string; pauseSupported: boolean }> {
     const driver = await this.dispatcher.driver();
     return { name: driver.name, pauseSupported: driver.capabilities.pause };
   }
 
   async overview(options: { queue?: string; minutes?: number } = {}): Promise<Overview> {
-    const [info, stats, paused, throughput, workers] = await Promise.all([
+    const [info, stats, paused, throughput, workers, limited] = await Promise.all([
       this.driverInfo(),
       this.dispatcher.allStats(),
       this.dispatcher.pausedQueues(),
       this.dispatcher.throughput({ queue: options.queue, minutes: options.minutes ?? 60 }),
       this.dispatcher.liveWorkers(),
+      this.dispatcher.driver().then((d) => d.limitedQueues()),
     ]);
     const names = new Set(stats.map((s) => s.queueName));
     // A paused queue with no jobs yet is still worth showing, with its resume button.
     const queues: QueueOverview[] = stats.map((s) => ({ ...s, paused: paused.includes(s.queueName) }));
     for (const name of paused) {
       if (!names.has(name)) queues.push({ ...emptyStats(name), paused: true });
+    }
+    for (const { queue, limits } of limited) {
+      const q = queues.find((entry) => entry.queueName === queue);
+      if (q) q.limits = limits;
     }
     queues.sort((a, b) => a.queueName.localeCompare(b.queueName));
     const totals = {

@@ -15,6 +15,7 @@ import {
   parseWindow,
 } from './params.js';
 import { type DashboardEnv, type DashboardSecurity, SESSION_COOKIE, sameOriginPath } from './security.js';
+import { batchesPage } from './views/batches.js';
 import { failedPage } from './views/failed.js';
 import { classPage, WINDOW_MINUTES } from './views/insights.js';
 import { jobPage, jobsPage } from './views/jobs.js';
@@ -150,6 +151,10 @@ export function registerPages(app: Hono<DashboardEnv>, deps: RouteDeps): void {
       data.errorGroups({ queue: query.queue, search: query.search }),
     ]);
     return render(c, failedPage(await pageContext(c, deps), query, list, queues, grouped));
+  });
+
+  app.get('/batches', async (c) => {
+    return render(c, batchesPage(await pageContext(c, deps), await data.batches()));
   });
 
   app.get('/workers', async (c) => {

@@ -22,6 +22,11 @@
  * optional `QueuePausing` (check `capabilities.pause` or `canPause`).
  */
 
+import type { BatchStore, JobDataStore, ScheduleStore } from './composition.js';
+
+export type * from './composition.js';
+
+import type { EnqueueResult, FlowControl } from './flow-contract.js';
 import type { JobInsights } from './insights.js';
 
 export type JobStatus = 'pending' | 'processing' | 'completed' | 'failed' | 'retrying';
@@ -55,6 +60,10 @@ export interface StoredJob {
   updatedAt: Date;
   /** Engine metadata as JSON text (chain links, trace context); null when there is none. */
   meta: string | null;
+  /** JSON text of the last `ctx.progress()` value; filled by `find` (other reads may leave it out). */
+  progress?: string | null;
+  /** JSON text of what `handle` returned; filled by `find` (other reads may leave it out). */
+  result?: string | null;
 }
 
 /** A job handed to one worker, with the token that fences its later transitions. */
@@ -76,6 +85,12 @@ export interface NewJob {
   /** An absolute due time the job itself asked for (`availableAt()`). */
   availableAt: Date | null;
   meta: string | null;
+  /** Unique jobs: `jobName` + `uniqueId()`; while a live job of the queue holds it, nothing is stored. */
+  uniqueKey?: string | null;
+  /** The unique lock lapses this many ms after dispatch even while the job lives (0 or absent: never). */
+  uniqueForMs?: number;
+  /** `Job.group()`: the group that `groupConcurrency` / `groupRate` count it in. */
+  group?: string | null;
 }
 
 /** Identifies one reservation: the job and the token it was reserved with. */
@@ -312,7 +327,8 @@ export interface JobLifecycle {
 
   /** Creates or upgrades the schema; idempotent. Other verbs call it on first use. */
   migrate(): Promise<void>;
-  enqueue(params: EnqueueParams): Promise<void>;
+  /** Stores the jobs; a unique job whose key a live job holds is not stored (see flow-contract.ts). */
+  enqueue(params: EnqueueParams): Promise<EnqueueResult | undefined>;
   /** Leases up to `limit` due jobs in (priority, id) order; the first `start` are started, the rest held. */
   reserve(params: ReserveParams): Promise<ReservedJob[]>;
   /** Counts the attempt of held jobs, sets `reservedAt`, renews their lease; one write for all. */
@@ -368,12 +384,16 @@ export interface QueuePausing {
   pausedQueues(): Promise<string[]>;
 }
 
-/** Every store implements the lifecycle, the admin verbs, the registry and the activity log. */
+/** Every store implements the lifecycle, the admin verbs, the registry, the activity log and flow control. */
 export interface QueueDriver
   extends JobLifecycle,
     QueueAdmin,
+    FlowControl,
     WorkerRegistry,
     ActivityLog,
+    JobDataStore,
+    BatchStore,
+    ScheduleStore,
     Partial<QueuePausing>,
     Partial<JobInsights> {}
 

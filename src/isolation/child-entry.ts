@@ -92,12 +92,17 @@ async function run(task: RunTask): Promise<void> {
       typeof cls.deserialize === 'function'
         ? cls.deserialize(payload)
         : assignSafely(Object.create(cls.prototype) as Job, payload);
-    const ctx: JobContext & { progress(value: unknown): Promise<void> } = {
+    const ctx: JobContext = {
       signal: controller.signal,
       attempt: task.attempt,
       maxAttempts: task.maxAttempts,
       jobId: task.jobId,
       queueName: task.queueName,
+      batchId: task.batchId ?? null,
+      jobName: task.jobName,
+      release: () => {
+        throw new Error('ctx.release() is not available in isolated jobs: release from a middleware instead');
+      },
       progress: (value) => reportProgress(task.id, value),
     };
     const result: unknown = await job.handle(ctx);

@@ -10,7 +10,7 @@ import { IsolationError, isolationOf, moduleOf } from './settings.js';
  */
 export const ABORT_GRACE_MS = 250;
 
-/** The worker's side of `ctx.progress`: issue 18 gives JobContext a `progress`; until then it is optional. */
+/** The worker's side of `ctx.progress` (JobContext.progress): stores the value and acknowledges it. */
 type ProgressHook = (value: unknown) => Promise<void> | void;
 
 interface Pending {
@@ -213,6 +213,7 @@ export class Isolation {
       maxAttempts: ctx.maxAttempts,
       jobId: ctx.jobId,
       queueName: ctx.queueName,
+      batchId: ctx.batchId ?? null,
     };
     const key = `${mode}:${memoryMb ?? ''}`;
     let pool = this.pools.get(key);
@@ -246,7 +247,7 @@ export class Isolation {
           settle();
           reject(error);
         },
-        progress: (ctx as JobContext & { progress?: ProgressHook }).progress,
+        progress: ctx.progress as ProgressHook,
       };
       signal.addEventListener('abort', onAbort, { once: true });
       isolate.ready.then(

@@ -18,6 +18,8 @@ export interface RunTask {
   maxAttempts: number;
   jobId: string;
   queueName: string;
+  /** The job's batch (`ctx.batchId`), or null. */
+  batchId?: string | null;
 }
 
 /** An error as it crosses the boundary: enough to rebuild a readable one on the other side. */

@@ -1,2 +1,9 @@
 // jobwright/testing: fakes and helpers for testing code that dispatches jobs.
-export { type DispatchedJob, FakeDispatcher, fakeQueue, runJob } from './fake-queue.js';
+export {
+  type DispatchedJob,
+  type FakeBatch,
+  FakeDispatcher,
+  type FakeSchedule,
+  fakeQueue,
+  runJob,
+} from './fake-queue.js';

@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { QueueDriver, ReservedJob } from '../drivers/contract.js';
 import { JobwrightError, StoreLostError } from '../errors.js';
 import type { JobEventEmitter } from '../events.js';
+import { CancelWatch } from '../flow/cancel-watch.js';
 import { OutcomeWriter, type Successors } from './outcome-writer.js';
 import { Prefetch } from './prefetch.js';
 import {
@@ -71,6 +72,7 @@ export class QueueWorker {
   private readonly outcomes: OutcomeWriter;
   private readonly prefetch: Prefetch;
   private readonly deps: RunnerDeps;
+  private readonly cancels: CancelWatch;
 
   constructor(
     private readonly options: QueueWorkerOptions,
@@ -90,6 +92,11 @@ export class QueueWorker {
       onHeld: () => this.fill(),
       onError: (error) => this.reportError(error),
     });
+    this.cancels = new CancelWatch(
+      deps.driver,
+      () => this.running.values(),
+      (e) => this.reportError(e),
+    );
   }
 
   get queue(): string {
@@ -121,6 +128,7 @@ export class QueueWorker {
     this.recoverTimer = setInterval(() => void this.recover(), this.options.recoverIntervalMs);
     this.heartbeatTimer.unref();
     this.recoverTimer.unref();
+    this.cancels.start();
     this.events.emit('worker:started', {
       workerId: this.options.workerId,
       queue: this.options.queue,
@@ -166,6 +174,7 @@ export class QueueWorker {
     await waitAtMost(Promise.all(writing), 10_000);
     await waitAtMost(this.outcomes.drain(), 10_000);
     clearInterval(this.heartbeatTimer);
+    this.cancels.stop();
     try {
       await this.driver.unregisterWorker({ workerId: this.options.workerId });
     } catch (error) {
@@ -404,6 +413,7 @@ export class QueueWorker {
     clearTimeout(this.pollTimer);
     clearInterval(this.recoverTimer);
     clearInterval(this.heartbeatTimer);
+    this.cancels.stop();
     this.unsubscribe?.();
     this.events.emit('worker:stopped', {
       workerId: this.options.workerId,

@@ -1,15 +1,20 @@
 import type { JobDefaults } from '../config.js';
+import { batchIdOfMeta } from '../drivers/composition.js';
 import type { Outcome, OutcomeResult, QueueDriver, ReservedJob, StoredJob } from '../drivers/contract.js';
+import type { FlowControl } from '../drivers/flow-contract.js';
 import type { Keyring } from '../encryption.js';
 import { InvalidJobError, JobTimeoutError, JobwrightError } from '../errors.js';
 import type { JobEventBase, JobEventEmitter } from '../events.js';
+import { FLOW_STORE, type JobMiddlewareObject } from '../flow/middleware.js';
+import { CancelledError, classMiddleware, releaseDelayMs } from '../flow/run-flow.js';
 import type { Isolation } from '../isolation/pool.js';
-import { type Job, type JobContext, resolveJobSettings } from '../job.js';
+import { type Job, type JobContext, type JobProgress, resolveJobSettings } from '../job.js';
 import { decodePayload } from '../payload.js';
 import type { JobRegistry } from '../registry.js';
 import { assertRetryDelay } from '../time-rules.js';
 import { nextInChain, parseMeta } from './chain.js';
 import { describeError, toError } from './error-text.js';
+import { DEFAULT_RESULT_LIMIT_BYTES, encodeProgress, progressWriter, storeResult } from './job-data.js';
 import type { OutcomeWriter } from './outcome-writer.js';
 import { checkStoredPayload } from './stored-payload-check.js';
 
@@ -19,12 +24,15 @@ export { describeError, toError } from './error-text.js';
  * Wraps a job's `handle`: activity logging, tracing and metrics hook in here.
  * Call `next()` to run the job (and the middleware after this one).
  */
-export type JobMiddleware = (
+export type JobMiddlewareFunction = (
   job: Job,
   ctx: JobContext,
   record: StoredJob,
   next: () => Promise<void>,
 ) => Promise<void>;
+
+/** A function of the dispatcher's kind, or an object with `handle(ctx, next)` (per-class, `Job.middleware()`). */
+export type JobMiddleware = JobMiddlewareFunction | JobMiddlewareObject;
 
 export interface RunnerDeps {
   driver: QueueDriver;
@@ -38,6 +46,8 @@ export interface RunnerDeps {
   outcomes?: OutcomeWriter;
   /** Decrypts encrypted payloads; the environment's keys when absent. */
   keys?: Keyring;
+  /** Bytes a result or progress value may take (the payload limit). */
+  resultLimitBytes?: number;
 }
 
 /** One attempt in flight; the queue worker keeps these to heartbeat, interrupt and release them. */
@@ -102,6 +112,14 @@ async function instantiate(deps: RunnerDeps, job: ReservedJob): Promise<Job | nu
 export interface Interruptible {
   /** Ends the attempt now with `reason` and aborts `ctx.signal`. */
   interrupt(reason: Error): void;
+  /** What `handle` returned, set when it resolved (kept as the job's `result`). */
+  result?: unknown;
+  /** `ctx.progress` of this attempt; absent for inline runs, where progress is checked and dropped. */
+  progress?: (value: JobProgress) => Promise<void>;
+  /** `ctx.batchId` of this attempt. */
+  batchId?: string | null;
+  /** Set by `ctx.release(delay)`: the ms after which the job is due again. */
+  releaseMs?: number;
 }
 
 /**
@@ -115,11 +133,12 @@ export async function runAttempt(
   job: StoredJob,
   active: Interruptible,
   isolation?: Isolation,
+  store?: FlowControl,
 ): Promise<Error | null> {
   // The AbortController is made only if the job looks at ctx.signal; most never do.
   let controller: AbortController | undefined;
   let abortReason: Error | undefined;
-  const ctx: JobContext = {
+  const ctx: JobContext & { [FLOW_STORE]?: FlowControl } = {
     get signal() {
       controller ??= new AbortController();
       if (abortReason && !controller.signal.aborted) controller.abort(abortReason);
@@ -129,6 +148,13 @@ export async function runAttempt(
     maxAttempts: job.maxAttempts,
     jobId: job.id,
     queueName: job.queueName,
+    batchId: active.batchId ?? null,
+    progress: active.progress ?? checkProgressOnly,
+    jobName: job.jobName,
+    release(delaySeconds = 0) {
+      active.releaseMs = releaseDelayMs(delaySeconds);
+    },
+    [FLOW_STORE]: store,
   };
   const interrupted = new Promise<never>((_, reject) => {
     active.interrupt = (reason) => {
@@ -138,12 +164,25 @@ export async function runAttempt(
       reject(reason);
     };
   });
+  let chain: JobMiddleware[];
+  try {
+    chain = classMiddleware(middleware, instance);
+  } catch (error) {
+    return toError(error);
+  }
   const run = (index: number): Promise<void> => {
-    const mw = middleware[index];
+    const mw = chain[index];
     if (!mw) {
-      return Promise.resolve().then(() => (isolation ? isolation.run(instance, ctx) : instance.handle(ctx)));
+      return Promise.resolve()
+        .then(() => (isolation ? isolation.run(instance, ctx) : instance.handle(ctx)))
+        .then((value) => {
+          // Kept here, innermost, so a middleware that drops next()'s value cannot lose the result.
+          active.result = value;
+          return value as undefined;
+        });
     }
-    return mw(instance, ctx, job, () => run(index + 1));
+    if (typeof mw === 'function') return mw(instance, ctx, job, () => run(index + 1));
+    return Promise.resolve(mw.handle(ctx, () => run(index + 1))) as Promise<void>;
   };
   const timeoutSeconds = job.timeoutSeconds;
   const timer =
@@ -228,23 +267,43 @@ export async function runReservedJob(deps: RunnerDeps, run: ActiveRun): Promise<
       waitMs: Math.max(0, (job.reservedAt ?? new Date()).getTime() - job.availableAt.getTime()),
     });
   }
+  const batchId = job.meta === null ? null : batchIdOfMeta(job.meta);
+  if (batchId !== null && (await skippedForCancelledBatch(deps, run, batchId))) return;
+  const resultLimit = deps.resultLimitBytes ?? DEFAULT_RESULT_LIMIT_BYTES;
+  run.batchId = batchId;
+  run.progress = progressWriter(deps.driver, events, job, resultLimit);
   const started = performance.now();
-  const error = await runAttempt(deps.middleware, instance, job, run, deps.isolation);
+  const error = await runAttempt(deps.middleware, instance, job, run, deps.isolation, deps.driver);
   run.handled = true;
   run.onAttemptEnd();
   const durationMs = performance.now() - started;
   if (run.released) return;
   const lease = { id: job.id, leaseToken: job.leaseToken };
+  if (error instanceof CancelledError) {
+    // Cancelled: failed for good, not retried, and failed() does not run (SPEC decisions).
+    const result = await writeOutcome(deps, { kind: 'fail', ...lease, error: error.message });
+    if (result.status === 'ok') events.emit('job:failed', { ...eventBase(job), durationMs, error });
+    return;
+  }
+  if (run.releaseMs !== undefined) {
+    // ctx.release(delay): back on the queue with the attempt given back, whatever handle did after.
+    await writeOutcome(deps, { kind: 'release', ...lease, delayMs: Math.min(run.releaseMs, MAX_DELAY_MS) });
+    return;
+  }
 
   if (error === null) {
+    if (run.result !== undefined) await storeResult(deps.driver, events, job, run.result, resultLimit);
     const next = job.meta === null ? undefined : nextInChain(parseMeta(job.meta));
     const result = await writeOutcome(deps, { kind: 'complete', ...lease, ...(next ? { next } : {}) });
     if (result.status === 'refused') {
       events.emit('job:failed', { ...eventBase(job), durationMs, error: new Error(result.reason) });
       return;
     }
-    const event = result.status === 'ok' ? 'job:completed' : 'job:lease-lost';
-    if (events.hasListeners(event)) events.emit(event, { ...eventBase(job), durationMs });
+    if (result.status !== 'ok') {
+      if (events.hasListeners('job:lease-lost')) events.emit('job:lease-lost', eventBase(job));
+    } else if (events.hasListeners('job:completed')) {
+      events.emit('job:completed', { ...eventBase(job), durationMs, result: run.result });
+    }
     return;
   }
   const base = eventBase(job);
@@ -253,7 +312,9 @@ export async function runReservedJob(deps: RunnerDeps, run: ActiveRun): Promise<
   let failure = error;
   const retryInSeconds = job.attempts < job.maxAttempts && retryDelayOrError(deps, instance, job, error);
   if (retryInSeconds instanceof Error) failure = retryInSeconds;
-  else if (retryInSeconds !== false) {
+  else if (retryInSeconds !== false && (await cancelAsked(deps, job))) {
+    failure = new CancelledError();
+  } else if (retryInSeconds !== false) {
     const result = await writeOutcome(deps, {
       kind: 'retry',
       ...lease,
@@ -272,7 +333,50 @@ export async function runReservedJob(deps: RunnerDeps, run: ActiveRun): Promise<
     return;
   }
   events.emit('job:failed', { ...base, durationMs, error: failure });
-  await callFailedHook(deps, instance, failure, job);
+  // failed() does not run for a cancelled job (SPEC decisions).
+  if (!(failure instanceof CancelledError)) await callFailedHook(deps, instance, failure, job);
+}
+
+/**
+ * Whether `cancel` was asked for this run before its failure was written: a cancelled job is
+ * not retried even when its attempt failed before the worker saw the cancel. One read per
+ * failed attempt that would retry, never on the success path.
+ */
+async function cancelAsked(deps: RunnerDeps, job: ReservedJob): Promise<boolean> {
+  try {
+    const ids = await deps.driver.cancelRequested({ leases: [{ id: job.id, leaseToken: job.leaseToken }] });
+    return ids.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** `ctx.progress` outside a worker (inline runs): the value is checked, nothing is stored. */
+async function checkProgressOnly(value: JobProgress): Promise<void> {
+  encodeProgress(value, DEFAULT_RESULT_LIMIT_BYTES);
+}
+
+/**
+ * A job of a cancelled batch does not run: it ends `failed` ("Cancelled: ..."), without its
+ * `failed()` hook, and counts as a failed job of its batch (no `catch` for a cancellation).
+ */
+async function skippedForCancelledBatch(deps: RunnerDeps, run: ActiveRun, batchId: string): Promise<boolean> {
+  // A store that cannot answer now must not fail the job: it runs, as it would without the check.
+  const batch = await deps.driver.findBatch({ id: batchId }).catch(() => null);
+  if (batch === null || batch.cancelledAt === null) return false;
+  run.handled = true;
+  run.onAttemptEnd();
+  if (run.released) return true;
+  const { job } = run;
+  const error = new Error(`Cancelled: batch ${batchId} was cancelled`);
+  const result = await writeOutcome(deps, {
+    kind: 'fail',
+    id: job.id,
+    leaseToken: job.leaseToken,
+    error: error.message,
+  });
+  if (result.status === 'ok') deps.events.emit('job:failed', { ...eventBase(job), durationMs: null, error });
+  return true;
 }
 
 /** Retry delays are capped at a year: Node timers and the stores' date ranges stay safe. */

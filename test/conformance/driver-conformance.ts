@@ -2,9 +2,11 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { completeJob, failJob } from '../../src/drivers/settle-one.js';
 import { InvalidJobError, type JobDispatcher, PayloadError } from '../../src/index.js';
 import { recordConformance } from '../support/conformance-record.js';
+import { runCompositionConformance } from './composition-conformance.js';
 import { InlineProbeJob, ProbeJob, SpawningJob, spawnDispatcher } from './conformance-jobs.js';
 import { runContractConformance } from './driver-contract-conformance.js';
 import { runEngineConformance } from './engine-conformance.js';
+import { runFlowConformance } from './flow-conformance.js';
 import { type ConformanceTarget, makeHarnessFactory, sleep, waitFor } from './harness.js';
 
 export type { ConformanceTarget } from './harness.js';
@@ -336,5 +338,7 @@ export function runDriverConformance(
 
     runContractConformance(harness);
     runEngineConformance(harness);
+    runCompositionConformance(harness);
+    runFlowConformance(harness);
   });
 }

@@ -46,3 +46,18 @@ it('no import chain leads from src/activity back into src/activity', () => {
   expect(cycles).toEqual([]);
   expect(importsOf(join(SRC, 'dispatcher.ts')).filter((f) => f.includes('/activity/'))).toEqual([]);
 });
+
+it('no module the package entry loads imports the entry back (the config loader gets it registered)', () => {
+  const graph = new Map(sourceFiles(SRC).map((f) => [f, importsOf(f)]));
+  const index = join(SRC, 'index.ts');
+  const reached = new Set<string>();
+  const stack = (graph.get(index) ?? []).filter((f) => f !== index);
+  while (stack.length > 0) {
+    const file = stack.pop()!;
+    if (reached.has(file) || file === index) continue;
+    reached.add(file);
+    stack.push(...(graph.get(file) ?? []));
+  }
+  const back = [...reached].filter((f) => (graph.get(f) ?? []).includes(index)).map((f) => relative(SRC, f));
+  expect(back).toEqual([]);
+});

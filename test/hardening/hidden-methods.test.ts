@@ -15,8 +15,10 @@ class PriorityField extends Job {
 }
 
 class GroupField extends Job {
-  constructor(public group: string) {
+  constructor(group: string) {
     super();
+    // TypeScript refuses `public group` now that Job has group(); JavaScript callers can still do it.
+    Object.assign(this, { group });
   }
   override jobName() {
     return 'hidden.GroupField';

@@ -12,7 +12,9 @@ afterEach(async () => {
   for (const i of isolations.splice(0)) await i.close();
 });
 
-function contextFor(extra: Partial<JobContext> & { progress?: (value: unknown) => unknown } = {}) {
+function contextFor(
+  extra: Omit<Partial<JobContext>, 'progress'> & { progress?: (value: unknown) => unknown } = {},
+) {
   return {
     signal: new AbortController().signal,
     attempt: 2,

@@ -46,6 +46,8 @@ function record(payload: unknown, errorMessage: string | null): JobRecord {
     processedAt: null,
     failedAt: now,
     errorMessage,
+    progress: null,
+    result: null,
     timeoutSeconds: 300,
     createdAt: now,
     updatedAt: now,

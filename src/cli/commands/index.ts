@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerActivity } from './activity.js';
+import { registerBatches } from './batches.js';
 import { registerClearFailed } from './clear-failed.js';
 import { registerDispatch } from './dispatch.js';
 import { registerFailed } from './failed.js';
+import { registerFlow } from './flow.js';
 import { registerForget } from './forget.js';
 import { registerKeyGenerate } from './key-generate.js';
 import { registerMakeJob } from './make-job.js';
@@ -12,6 +14,7 @@ import { registerPause } from './pause.js';
 import { registerPrune } from './prune.js';
 import { registerQueueDashboard } from './queue-dashboard.js';
 import { registerRetryFailed } from './retry-failed.js';
+import { registerSchedule } from './schedule.js';
 import { registerShow } from './show.js';
 import { registerStatus } from './status.js';
 import { registerWork } from './work.js';
@@ -30,6 +33,8 @@ export const commands: CommandRegistrar[] = [
   registerWork,
   registerStatus,
   registerWorkers,
+  registerBatches,
+  registerSchedule,
   registerFailed,
   registerShow,
   registerRetryFailed,
@@ -37,6 +42,7 @@ export const commands: CommandRegistrar[] = [
   registerForget,
   registerPrune,
   registerPause,
+  registerFlow,
   registerActivity,
   registerDispatch,
   registerQueueDashboard,

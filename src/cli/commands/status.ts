@@ -1,10 +1,14 @@
 import type { Command } from 'commander';
 import type { QueueStats } from '../../dispatcher.js';
+import type { QueueLimits } from '../../drivers/flow-contract.js';
+import { describeLimits } from '../../flow/dispatch-flow.js';
 import { type CliContext, describeStore, printJson, println, withDispatcher } from '../context.js';
 import { formatDuration, table } from '../format.js';
 
 export interface QueueStatus extends QueueStats {
   paused: boolean;
+  /** Only on queues with limits (artisan queue:limit). */
+  limits?: QueueLimits;
 }
 
 export function registerStatus(program: Command, ctx: CliContext): void {
@@ -33,7 +37,15 @@ OLDEST is how long the oldest due job has waited; WORKERS is the concurrency of 
             stats.push(await dispatcher.stats(queue));
         }
         stats.sort((a, b) => a.queueName.localeCompare(b.queueName));
-        const rows: QueueStatus[] = stats.map((s) => ({ ...s, paused: paused.has(s.queueName) }));
+        const limited = new Map(
+          (await (await dispatcher.driver()).limitedQueues()).map((l) => [l.queue, l.limits] as const),
+        );
+        const rows: QueueStatus[] = stats.map((s) => {
+          const limits = limited.get(s.queueName);
+          return limits
+            ? { ...s, paused: paused.has(s.queueName), limits }
+            : { ...s, paused: paused.has(s.queueName) };
+        });
         if (options.json) return printJson(ctx, rows);
         println(ctx, ctx.colors.dim(`Store: ${describeStore(config)}`));
         if (rows.length === 0) return println(ctx, 'No queues yet: nothing has been dispatched.');
@@ -54,6 +66,8 @@ OLDEST is how long the oldest due job has waited; WORKERS is the concurrency of 
             ctx.colors.bold,
           ),
         );
+        for (const r of rows)
+          if (r.limits) println(ctx, `Limits of '${r.queueName}': ${describeLimits(r.limits)}`);
       }),
     );
 }

@@ -6,6 +6,7 @@ import { setLongTimeout } from '../../long-timer.js';
 import { assertQueueName } from '../../validation.js';
 import { type CliContext, describeStore, println, reachStore } from '../context.js';
 import { formatDuration, parseCount, parseList, parsePositive } from '../format.js';
+import { storeScheduleDefinitions } from './schedule.js';
 
 interface WorkOptions {
   queue?: string;
@@ -17,6 +18,7 @@ interface WorkOptions {
   jsonLogs?: boolean;
   metricsPort?: number;
   metricsHost?: string;
+  schedule?: boolean;
 }
 
 export function registerWork(program: Command, ctx: CliContext): void {
@@ -25,11 +27,11 @@ export function registerWork(program: Command, ctx: CliContext): void {
     .description('Run workers until SIGTERM or SIGINT, then stop gracefully')
     .option(
       '--queue <names>',
-      'comma-separated queues, each with its own worker (default: the default queue)',
+      'comma-separated queues in order: one pool takes from the first with due work (default: the default queue)',
     )
     .option(
       '--concurrency <n>',
-      'jobs at once per queue (default: JOB_WORKER_CONCURRENCY, 5)',
+      'jobs at once in the pool (default: JOB_WORKER_CONCURRENCY, 5)',
       parseCount('--concurrency', 1, 10_000),
     )
     .option(
@@ -59,6 +61,10 @@ export function registerWork(program: Command, ctx: CliContext): void {
       parseCount('--metrics-port', 0, 65_535),
     )
     .option('--metrics-host <host>', 'interface for --metrics-port (default 127.0.0.1; 0.0.0.0 for all)')
+    .option(
+      '--schedule',
+      'also run the scheduler (as artisan schedule:work does), storing the config file’s schedules',
+    )
     .addHelpText(
       'after',
       `
@@ -172,7 +178,12 @@ async function work(ctx: CliContext, options: WorkOptions): Promise<void> {
       log.event('info', 'metrics:ready', `Metrics at ${metrics.url}`, { url: metrics.url });
     }
     // After the metrics listeners: the first jobs finish at once and must be counted.
-    for (const queue of queues) await dispatcher.startWorker(queue, concurrency);
+    // One pool over the queues in order (Laravel's --queue high,default), not a pool per queue.
+    await dispatcher.startWorker(queues.length === 1 ? queues[0]! : queues, concurrency);
+    if (options.schedule) {
+      await storeScheduleDefinitions(dispatcher, project.schedules);
+      await dispatcher.startScheduler();
+    }
   } catch (error) {
     removeSignalHandler();
     await metrics?.close().catch(() => {});

@@ -117,8 +117,14 @@ ${actionForm(ctx, `/actions/delete/${encodeURIComponent(job.id)}`, 'Delete', { b
     : ''
 }
 </div>
+${
+  job.progress !== null && job.progress !== undefined
+    ? html`<h2>Progress</h2>${typeof job.progress === 'number' ? html`<p id="progress"><progress max="100" value="${job.progress}"></progress> ${job.progress}%</p>` : html`<pre id="progress">${JSON.stringify(job.progress, null, 2)}</pre>`}`
+    : ''
+}
 <h2>Payload</h2>
 <pre id="payload">${prettyPayload(job.payload)}</pre>
+${job.result !== null && job.result !== undefined ? html`<h2>Result</h2><pre id="result">${JSON.stringify(job.result, null, 2)}</pre>` : ''}
 ${
   job.errorMessage
     ? html`<h2>Error</h2><p id="error-message" class="mono">${error.message}</p>${error.stack ? html`<pre class="error" id="error-stack">${error.stack}</pre>` : ''}`

@@ -1,4 +1,5 @@
 import { html } from 'hono/html';
+import { describeLimits } from '../../flow/dispatch-flow.js';
 import { barChart, onGrid, timeChart } from '../chart.js';
 import type { MetricsView, Overview, QueueOverview } from '../data.js';
 import { formatCount, formatDuration } from '../format.js';
@@ -19,7 +20,7 @@ function queueRow(ctx: PageContext, data: Overview, q: QueueOverview): Html {
       ? actionForm(ctx, '/actions/resume', 'Resume', { fields: { queue: q.queueName }, back: '/' })
       : actionForm(ctx, '/actions/pause', 'Pause', { fields: { queue: q.queueName }, back: '/' });
   return html`<tr data-queue="${q.queueName}">
-<td><a href="${ctx.base}/jobs?queue=${queue}">${q.queueName}</a>${q.paused ? html` <span class="badge paused">paused</span>` : ''}</td>
+<td><a href="${ctx.base}/jobs?queue=${queue}">${q.queueName}</a>${q.paused ? html` <span class="badge paused">paused</span>` : ''}${q.limits ? html` <span class="badge limited" data-limits title="queue limits">${describeLimits(q.limits)}</span>` : ''}</td>
 ${cell('pending', q.pendingJobs, `${ctx.base}/jobs?queue=${queue}&status=pending`)}
 ${cell('processing', q.processingJobs, `${ctx.base}/jobs?queue=${queue}&status=processing`)}
 ${cell('retrying', q.retryingJobs, `${ctx.base}/jobs?queue=${queue}&status=retrying`)}

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type { JobDataParams, NewBatch, StoredBatch, StoredSchedule } from '../composition.js';
 import type {
   ActivityEntry,
   ClearFailedParams,
@@ -33,9 +34,20 @@ import type {
   WorkerInfo,
 } from '../contract.js';
 import { CountsByQueue } from '../counts.js';
+import {
+  CANCELLED,
+  type CounterHit,
+  type EnqueueResult,
+  hasLimits,
+  LimitGate,
+  NO_LIMITS,
+  type QueueLimits,
+} from '../flow-contract.js';
 import type { AttemptRecord, MetricCell, MetricPoint, MetricQuery, RunningJob } from '../insights.js';
 import { minuteBuckets } from '../throughput.js';
 import { MemoryInsights } from './history.js';
+import { MemoryBatches } from './memory-batches.js';
+import { MemoryFlow } from './memory-flow.js';
 import { MinHeap } from './min-heap.js';
 
 interface MemoryRow extends StoredJob {
@@ -45,6 +57,12 @@ interface MemoryRow extends StoredJob {
   heldFrom: 'pending' | 'retrying';
   /** Bumped whenever the row enters a heap; heap entries with an older seq are stale. */
   seq: number;
+  uniqueKey: string | null;
+  /** Ms when the unique lock lapses while the job lives; null: never. */
+  uniqueUntil: number | null;
+  group: string | null;
+  /** The lease whose run was asked to stop by `cancel`. */
+  cancelLease: string | null;
   /** The worker holding the lease, for the attempt history. */
   reservedBy?: string;
 }
@@ -91,6 +109,11 @@ export class MemoryQueueDriver implements QueueDriver {
   private readonly activityLog: ActivityEntry[] = [];
   private readonly finishedPerMinute = new Map<string, Map<number, { completed: number; failed: number }>>();
   private readonly wakeups = new EventEmitter();
+  private readonly batches = new MemoryBatches();
+  private readonly scheduleRows = new Map<string, StoredSchedule>();
+  private readonly flow = new MemoryFlow();
+  /** Unique jobs: queue + key -> the job that took the key last. */
+  private readonly uniqueHolders = new Map<string, MemoryRow>();
   /** When `reserve` last let the event loop run (real time, whatever the injected clock). */
   private lastYield = performance.now();
 
@@ -105,10 +128,48 @@ export class MemoryQueueDriver implements QueueDriver {
 
   async migrate(): Promise<void> {}
 
-  async enqueue({ jobs }: EnqueueParams): Promise<void> {
+  async enqueue({ jobs }: EnqueueParams): Promise<EnqueueResult | undefined> {
     const now = this.clock();
-    for (const job of jobs) this.insert(job, now);
+    // Ids are reported only when a unique job is among them: plain enqueues allocate nothing more.
+    let ids: string[] | undefined;
+    for (let i = 0; i < jobs.length; i++) {
+      const job = jobs[i]!;
+      if (job.uniqueKey) {
+        ids ??= jobs.map((j) => j.id);
+        ids[i] = this.insertUnique(job, now);
+      } else this.insert(job, now);
+    }
     for (const queue of new Set(jobs.map((j) => j.queueName))) this.wakeups.emit('wake', queue);
+    return ids ? { ids } : undefined;
+  }
+
+  /** The live job holding `queue`'s unique `key` (its lock unexpired), if any. */
+  private uniqueHolder(key: string, now: number): MemoryRow | undefined {
+    const holder = this.uniqueHolders.get(key);
+    const live =
+      holder &&
+      this.rows.get(holder.id) === holder &&
+      (holder.status === 'pending' || holder.status === 'processing' || holder.status === 'retrying') &&
+      (holder.uniqueUntil === null || holder.uniqueUntil > now);
+    return live ? holder : undefined;
+  }
+
+  /** Makes `row` the holder of its unique key unless another live job holds it (retryFailed). */
+  private takeUniqueKey(row: MemoryRow, now: number): boolean {
+    const key = `${row.queueName}\u0000${row.uniqueKey}`;
+    const holder = this.uniqueHolder(key, now);
+    if (holder && holder !== row) return false;
+    this.uniqueHolders.set(key, row);
+    return true;
+  }
+
+  /** Stores a unique job unless a live job of its queue holds the key; returns the id that holds it. */
+  private insertUnique(job: NewJob, now: number): string {
+    const key = `${job.queueName}\u0000${job.uniqueKey}`;
+    const holder = this.uniqueHolder(key, now);
+    if (holder) return holder.id;
+    this.uniqueHolders.set(key, this.insert(job, now));
+    return job.id;
   }
 
   async reserve({ queue, limit, leaseMs, start, workerId }: ReserveParams): Promise<ReservedJob[]> {
@@ -124,6 +185,9 @@ export class MemoryQueueDriver implements QueueDriver {
     if (!state) return [];
     const now = this.clock();
     this.promoteDue(state, now);
+    const limits = this.flow.limits.get(queue);
+    if (limits)
+      return this.reserveLimited(queue, state, limits, Math.min(limit, start ?? limit), leaseMs, now);
     const startNow = start ?? limit;
     const reserved: ReservedJob[] = [];
     while (reserved.length < limit) {
@@ -145,6 +209,43 @@ export class MemoryQueueDriver implements QueueDriver {
       // One object literal per job: spreading publicRow() into another copy cost ~1 µs per job.
       reserved.push(reservedRow(row, row.leaseToken));
     }
+    return reserved;
+  }
+
+  /** Reserve under limits: starts what they allow, holds nothing, skips jobs of full groups. */
+  private reserveLimited(
+    queue: string,
+    state: QueueState,
+    limits: QueueLimits,
+    want: number,
+    leaseMs: number,
+    now: number,
+  ): ReservedJob[] {
+    const running = [...state.processing].filter((r) => r.reservedAt !== null).map((r) => r.group);
+    const gate = new LimitGate(limits, this.flow.state(queue, limits, now, running), want);
+    const reserved: ReservedJob[] = [];
+    const skipped: HeapEntry[] = [];
+    while (gate.room > 0) {
+      const entry = state.ready.pop();
+      if (!entry) break;
+      const row = entry.row;
+      if (entry.seq !== row.seq || (row.status !== 'pending' && row.status !== 'retrying')) continue;
+      if (!gate.admit(row.group)) {
+        skipped.push(entry);
+        continue;
+      }
+      row.heldFrom = row.status;
+      row.status = 'processing';
+      row.attempts += 1;
+      row.reservedAt = new Date(now);
+      row.updatedAt = row.reservedAt;
+      row.leaseToken = randomUUID();
+      row.leaseExpiresAt = now + leaseMs;
+      state.processing.add(row);
+      this.flow.noteStart(queue, row.group, now);
+      reserved.push(reservedRow(row, row.leaseToken));
+    }
+    for (const entry of skipped) state.ready.push(entry);
     return reserved;
   }
 
@@ -187,6 +288,7 @@ export class MemoryQueueDriver implements QueueDriver {
         row.errorMessage = null;
         this.countFinished(row.queueName, now, 'completed');
         if (outcome.next && outcome.next.length > 0) await this.enqueue({ jobs: outcome.next });
+        if (row.meta !== null) await this.afterFinish(row, now);
       } else if (outcome.kind === 'retry') {
         this.finish(row, 'retrying', now);
         row.errorMessage = outcome.error;
@@ -196,6 +298,7 @@ export class MemoryQueueDriver implements QueueDriver {
         row.errorMessage = outcome.error;
         row.failedAt = new Date(now);
         this.countFinished(row.queueName, now, 'failed');
+        if (row.meta !== null) await this.afterFinish(row, now);
       } else {
         this.putBack(row, now, now + Math.max(0, outcome.delayMs ?? 0));
       }
@@ -246,6 +349,7 @@ export class MemoryQueueDriver implements QueueDriver {
           this.finish(row, 'failed', now);
           row.failedAt = new Date(now);
           this.countFinished(row.queueName, now, 'failed');
+          if (row.meta !== null) await this.afterFinish(row, now);
           result.failed.push(publicRow(row));
         } else {
           this.finish(row, 'retrying', now);
@@ -260,7 +364,59 @@ export class MemoryQueueDriver implements QueueDriver {
 
   async find({ id }: { id: string }): Promise<StoredJob | null> {
     const row = this.rows.get(id);
-    return row ? publicRow(row) : null;
+    return row ? { ...publicRow(row), progress: row.progress ?? null, result: row.result ?? null } : null;
+  }
+
+  async saveJobData({ id, leaseToken, progress, result }: JobDataParams): Promise<boolean> {
+    const row = this.leased(id, leaseToken);
+    if (!row) return false;
+    if (progress !== undefined) row.progress = progress;
+    if (result !== undefined) row.result = result;
+    return true;
+  }
+
+  async createBatch({ batch, jobs }: { batch: NewBatch; jobs: NewJob[] }): Promise<void> {
+    this.batches.create(batch, jobs.length, this.clock());
+    await this.enqueue({ jobs });
+  }
+
+  async addToBatch({ id, jobs }: { id: string; jobs: NewJob[] }): Promise<boolean> {
+    if (!this.batches.add(id, jobs.length)) return false;
+    await this.enqueue({ jobs });
+    return true;
+  }
+
+  async findBatch({ id }: { id: string }): Promise<StoredBatch | null> {
+    return this.batches.find(id);
+  }
+
+  async cancelBatch({ id }: { id: string }): Promise<boolean> {
+    return this.batches.cancel(id, this.clock());
+  }
+
+  async listBatches({ limit, offset }: { limit: number; offset: number }): Promise<StoredBatch[]> {
+    return this.batches.list(limit, offset);
+  }
+
+  async saveSchedule({ schedule }: { schedule: Omit<StoredSchedule, 'lastTick'> }): Promise<void> {
+    const lastTick = this.scheduleRows.get(schedule.name)?.lastTick ?? null;
+    this.scheduleRows.set(schedule.name, { ...schedule, lastTick });
+  }
+
+  async removeSchedule({ name }: { name: string }): Promise<boolean> {
+    return this.scheduleRows.delete(name);
+  }
+
+  async schedules(): Promise<StoredSchedule[]> {
+    return [...this.scheduleRows.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((s) => ({ ...s }));
+  }
+
+  async claimTick({ name, tick, job }: { name: string; tick: Date; job: NewJob }): Promise<boolean> {
+    const row = this.scheduleRows.get(name);
+    if (!row || (row.lastTick !== null && row.lastTick.getTime() >= tick.getTime())) return false;
+    row.lastTick = new Date(tick.getTime());
+    await this.enqueue({ jobs: [job] });
+    return true;
   }
 
   async list({ queue, status, search, limit, offset, order = 'newest' }: ListParams): Promise<ListResult> {
@@ -287,11 +443,13 @@ export class MemoryQueueDriver implements QueueDriver {
     let count = 0;
     for (const row of candidates) {
       if (row?.status !== 'failed' || (queue && row.queueName !== queue)) continue;
+      if (row.uniqueKey && !this.takeUniqueKey(row, now)) continue;
       row.status = 'pending';
       row.attempts = 0;
       row.failedAt = null;
       row.errorMessage = null;
       row.updatedAt = new Date(now);
+      this.batches.jobRevived(row.meta);
       this.schedule(row, now, now);
       count++;
       this.wakeups.emit('wake', row.queueName);
@@ -396,6 +554,64 @@ export class MemoryQueueDriver implements QueueDriver {
     return buckets;
   }
 
+  async cancel({ id, reason }: { id: string; reason: string }): Promise<boolean> {
+    const row = this.rows.get(id);
+    if (!row) return false;
+    const now = this.clock();
+    const waiting = row.status === 'pending' || row.status === 'retrying';
+    if (waiting || (row.status === 'processing' && row.reservedAt === null)) {
+      this.finish(row, 'failed', now);
+      row.errorMessage = reason.startsWith(CANCELLED) ? reason : `${CANCELLED}: ${reason}`;
+      row.failedAt = new Date(now);
+      this.countFinished(row.queueName, now, 'failed');
+      if (row.meta !== null) await this.afterFinish(row, now);
+      return true;
+    }
+    if (row.status !== 'processing') return false;
+    row.cancelLease = row.leaseToken;
+    return true;
+  }
+
+  async cancelRequested({
+    leases,
+  }: {
+    leases: Array<{ id: string; leaseToken: string }>;
+  }): Promise<string[]> {
+    return leases.filter((l) => this.rows.get(l.id)?.cancelLease === l.leaseToken).map((l) => l.id);
+  }
+
+  async setQueueLimits({ queue, limits }: { queue: string; limits: QueueLimits }): Promise<void> {
+    this.flow.setLimits(queue, limits);
+    this.wakeups.emit('wake', queue);
+  }
+
+  async queueLimits({ queue }: { queue: string }): Promise<QueueLimits> {
+    return { ...(this.flow.limits.get(queue) ?? NO_LIMITS) };
+  }
+
+  async limitedQueues(): Promise<Array<{ queue: string; limits: QueueLimits }>> {
+    return [...this.flow.limits]
+      .filter(([, limits]) => hasLimits(limits))
+      .map(([queue, limits]) => ({ queue, limits: { ...limits } }))
+      .sort((a, b) => (a.queue < b.queue ? -1 : 1));
+  }
+
+  async acquireLock({ key, owner, ttlMs }: { key: string; owner: string; ttlMs: number }): Promise<boolean> {
+    return this.flow.acquireLock(key, owner, ttlMs, this.clock());
+  }
+
+  async releaseLock({ key, owner }: { key: string; owner: string }): Promise<void> {
+    this.flow.releaseLock(key, owner);
+  }
+
+  async hitCounter(params: { key: string; windowMs: number; max: number | null }): Promise<CounterHit> {
+    return this.flow.hit(params.key, params.windowMs, params.max, this.clock());
+  }
+
+  async clearCounter({ key }: { key: string }): Promise<void> {
+    this.flow.clear(key);
+  }
+
   async pauseQueue({ queue }: { queue: string }): Promise<void> {
     this.paused.add(queue);
   }
@@ -418,7 +634,7 @@ export class MemoryQueueDriver implements QueueDriver {
     this.wakeups.removeAllListeners();
   }
 
-  private insert(job: NewJob, now: number): void {
+  private insert(job: NewJob, now: number): MemoryRow {
     const availableAt = job.availableAt ? job.availableAt.getTime() : now + job.delayMs;
     // One Date for the three times a new due job shares: a million stored jobs then cost a
     // million Date objects, not four million, for the GC to mark. The driver never mutates a Date.
@@ -445,9 +661,14 @@ export class MemoryQueueDriver implements QueueDriver {
       leaseExpiresAt: null,
       heldFrom: 'pending',
       seq: 0,
+      uniqueKey: job.uniqueKey ?? null,
+      uniqueUntil: job.uniqueKey && job.uniqueForMs ? now + job.uniqueForMs : null,
+      group: job.group ?? null,
+      cancelLease: null,
     };
     this.rows.set(row.id, row);
     this.enterHeap(row, availableAt, now);
+    return row;
   }
 
   /** Puts a waiting row in its queue's ready or delayed heap. */
@@ -512,6 +733,13 @@ export class MemoryQueueDriver implements QueueDriver {
     this.finish(row, row.heldFrom, now);
     row.reservedAt = null;
     this.schedule(row, dueAt, now);
+  }
+
+  /** A job finished for good: its batch's counters and due callbacks move in the same step. */
+  private async afterFinish(row: MemoryRow, now: number): Promise<void> {
+    const status = row.status === 'completed' ? 'completed' : 'failed';
+    const callbacks = this.batches.jobFinished(row.meta, status, row.errorMessage, now);
+    if (callbacks.length > 0) await this.enqueue({ jobs: callbacks });
   }
 
   private countFinished(queue: string, now: number, kind: 'completed' | 'failed'): void {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { InvalidJobError, StoreError } from '../../errors.js';
+import type { JobDataParams, NewBatch, StoredBatch, StoredSchedule } from '../composition.js';
 import type {
   ActivityEntry,
   ClearFailedParams,
@@ -34,8 +35,10 @@ import type {
   WakeListener,
   WorkerInfo,
 } from '../contract.js';
+import type { CounterHit, EnqueueResult, QueueLimits } from '../flow-contract.js';
 import type { AttemptRecord, MetricCell, MetricPoint, MetricQuery, RunningJob } from '../insights.js';
 import { Batcher } from './batcher.js';
+import { PostgresComposition } from './composition-store.js';
 import { guardPool, pgTarget } from './connect-errors.js';
 import {
   connectTimeoutOf,
@@ -51,6 +54,7 @@ import { readAttempts, readMetricCells, readMetricTimeline, readRunning } from '
 import { NotifyListener } from './listener.js';
 import { runMigrations } from './migrate.js';
 import { assertStorableJob, storeError } from './pg-errors.js';
+import { PgFlow } from './pg-flow.js';
 import { countJobs, insertActivity, listJobs, liveWorkers, readActivity } from './reads.js';
 import { type JobRow, newJobArrays, toReservedJob, toStoredJob } from './rows.js';
 import { buildStatements, type Statements } from './sql.js';
@@ -90,6 +94,8 @@ export class DatabaseQueueDriver implements QueueDriver {
   private readonly wakeListeners = new Set<WakeListener>();
   private closed = false;
   private readonly connectTimeoutMs: number;
+  private readonly composition: PostgresComposition;
+  private readonly flow: PgFlow;
 
   constructor(poolOrUrlOrOptions: string | PgPoolLike | DatabaseQueueDriverOptions) {
     this.options = normalizeOptions(poolOrUrlOrOptions);
@@ -101,6 +107,13 @@ export class DatabaseQueueDriver implements QueueDriver {
       asyncCommit: this.options.asyncCommit ?? 'reservations',
       channel: this.channel,
     });
+    this.flow = new PgFlow(this.quoted, () => this.pool());
+    this.composition = new PostgresComposition(
+      () => this.pool(),
+      this.quoted,
+      this.sql.enqueue,
+      (jobs, tx) => this.flow.enqueue(jobs, tx),
+    );
     this.enqueueBatcher = new Batcher((batches) => this.flushEnqueues(batches), 4, 500, true);
   }
 
@@ -114,12 +127,28 @@ export class DatabaseQueueDriver implements QueueDriver {
     return this.readyPromise;
   }
 
-  async enqueue({ jobs, tx }: EnqueueParams): Promise<void> {
+  async enqueue({ jobs, tx }: EnqueueParams): Promise<EnqueueResult | undefined> {
     if (jobs.length === 0) return;
     // Refused here, before anything is stored: a chain link PostgreSQL could not store later
     // would fail its whole chain at the completion of the link before (issue 12).
     for (const job of jobs) assertStorableJob(job);
     await this.migrate();
+    // Unique or grouped jobs: one transaction under per-key advisory locks (pg-flow.ts).
+    if (jobs.some((job) => job.uniqueKey || job.group)) {
+      if (tx !== undefined && (!tx || typeof (tx as PgQueryable).query !== 'function')) {
+        throw new InvalidJobError(
+          'INVALID_TX',
+          'dispatch({ tx }) needs a pg client inside a transaction (from pool.connect() after BEGIN)',
+        );
+      }
+      const ids = await this.flow.enqueue(jobs, tx as PgQueryable | undefined).catch((e: unknown) => {
+        throw storeError(e);
+      });
+      for (const queue of new Set(jobs.filter((j, i) => ids[i] === j.id).map((j) => j.queueName))) {
+        if (tx === undefined) void this.notify(queue);
+      }
+      return { ids };
+    }
     if (tx !== undefined) {
       if (!tx || typeof (tx as PgQueryable).query !== 'function') {
         throw new InvalidJobError(
@@ -140,6 +169,14 @@ export class DatabaseQueueDriver implements QueueDriver {
   async reserve({ queue, limit, leaseMs, workerId, start }: ReserveParams): Promise<ReservedJob[]> {
     if (limit <= 0) return [];
     await this.migrate();
+    // Queues with limits reserve in their own transaction; "has limits" is cached for a second.
+    if (await this.flow.cachedLimits(queue)) {
+      return this.flow
+        .reserveLimited(queue, Math.min(limit, start ?? limit), leaseMs, workerId)
+        .catch((e: unknown) => {
+          throw storeError(e);
+        });
+    }
     const { rows } = await (await this.pool()).query<JobRow>(
       this.hot(this.sql.reserve, [queue, limit, leaseMs, workerId, Math.min(limit, start ?? limit)]),
     );
@@ -277,8 +314,62 @@ export class DatabaseQueueDriver implements QueueDriver {
   async find({ id }: { id: string }): Promise<StoredJob | null> {
     if (typeof id !== 'string' || id.length === 0 || id.length > ID_LENGTH) return null;
     await this.migrate();
-    const { rows } = await (await this.pool()).query<JobRow>(this.sql.find, [id]);
-    return rows[0] ? toStoredJob(rows[0]) : null;
+    return this.composition.find(id);
+  }
+
+  // Progress, results, batches and schedules: composition-store.ts.
+  async saveJobData(params: JobDataParams): Promise<boolean> {
+    if (!isLease(params)) return false;
+    await this.migrate();
+    return this.composition.saveJobData(params);
+  }
+
+  async createBatch({ batch, jobs }: { batch: NewBatch; jobs: NewJob[] }): Promise<void> {
+    for (const job of jobs) assertStorableJob(job);
+    await this.migrate();
+    await this.composition.createBatch(batch, jobs);
+  }
+
+  async addToBatch({ id, jobs }: { id: string; jobs: NewJob[] }): Promise<boolean> {
+    for (const job of jobs) assertStorableJob(job);
+    await this.migrate();
+    return this.composition.addToBatch(id, jobs);
+  }
+
+  async findBatch({ id }: { id: string }): Promise<StoredBatch | null> {
+    await this.migrate();
+    return this.composition.findBatch(id);
+  }
+
+  async cancelBatch({ id }: { id: string }): Promise<boolean> {
+    await this.migrate();
+    return this.composition.cancelBatch(id);
+  }
+
+  async listBatches({ limit, offset }: { limit: number; offset: number }): Promise<StoredBatch[]> {
+    await this.migrate();
+    return this.composition.listBatches(limit, offset);
+  }
+
+  async saveSchedule({ schedule }: { schedule: Omit<StoredSchedule, 'lastTick'> }): Promise<void> {
+    await this.migrate();
+    await this.composition.saveSchedule(schedule);
+  }
+
+  async removeSchedule({ name }: { name: string }): Promise<boolean> {
+    await this.migrate();
+    return this.composition.removeSchedule(name);
+  }
+
+  async schedules(): Promise<StoredSchedule[]> {
+    await this.migrate();
+    return this.composition.schedules();
+  }
+
+  async claimTick({ name, tick, job }: { name: string; tick: Date; job: NewJob }): Promise<boolean> {
+    assertStorableJob(job);
+    await this.migrate();
+    return this.composition.claimTick(name, tick, job);
   }
 
   async list(params: ListParams): Promise<ListResult> {
@@ -361,6 +452,65 @@ export class DatabaseQueueDriver implements QueueDriver {
       [queue ?? null, Math.max(1, Math.trunc(minutes))],
     );
     return rows.map((r) => ({ minute: r.minute, completed: r.completed, failed: r.failed }));
+  }
+
+  async cancel({ id, reason }: { id: string; reason: string }): Promise<boolean> {
+    if (typeof id !== 'string' || id.length !== ID_LENGTH) return false;
+    await this.migrate();
+    return this.flow.cancel(id, reason);
+  }
+
+  async cancelRequested({
+    leases,
+  }: {
+    leases: Array<{ id: string; leaseToken: string }>;
+  }): Promise<string[]> {
+    await this.migrate();
+    return this.flow.cancelRequested(leases);
+  }
+
+  async setQueueLimits({ queue, limits }: { queue: string; limits: QueueLimits }): Promise<void> {
+    await this.migrate();
+    await this.flow.setLimits(queue, limits);
+    await this.notify(queue);
+  }
+
+  async queueLimits({ queue }: { queue: string }): Promise<QueueLimits> {
+    await this.migrate();
+    return this.flow.limits(queue);
+  }
+
+  async limitedQueues(): Promise<Array<{ queue: string; limits: QueueLimits }>> {
+    await this.migrate();
+    return this.flow.limitedQueues();
+  }
+
+  async acquireLock({ key, owner, ttlMs }: { key: string; owner: string; ttlMs: number }): Promise<boolean> {
+    await this.migrate();
+    return this.flow.acquireLock(key, owner, ttlMs);
+  }
+
+  async releaseLock({ key, owner }: { key: string; owner: string }): Promise<void> {
+    await this.migrate();
+    await this.flow.releaseLock(key, owner);
+  }
+
+  async hitCounter({
+    key,
+    windowMs,
+    max,
+  }: {
+    key: string;
+    windowMs: number;
+    max: number | null;
+  }): Promise<CounterHit> {
+    await this.migrate();
+    return this.flow.hit(key, windowMs, max);
+  }
+
+  async clearCounter({ key }: { key: string }): Promise<void> {
+    await this.migrate();
+    await this.flow.clear(key);
   }
 
   async pauseQueue({ queue }: { queue: string }): Promise<void> {

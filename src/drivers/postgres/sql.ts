@@ -267,6 +267,12 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
             available_at = now(), reserved_at = NULL, updated_at = now()
         WHERE status = 'failed' AND ($1::bpchar[] IS NULL OR id = ANY($1::bpchar[]))
           AND ($2::text IS NULL OR queue_name = $2)
+          -- A unique job is not revived while another live job holds its id (SPEC decisions).
+          AND NOT EXISTS (
+            SELECT 1 FROM ${s}.jobs o WHERE ${s}.jobs.unique_key IS NOT NULL
+              AND o.queue_name = ${s}.jobs.queue_name AND o.unique_key = ${s}.jobs.unique_key
+              AND o.id <> ${s}.jobs.id AND o.status IN ('pending', 'processing', 'retrying')
+              AND (o.unique_until IS NULL OR o.unique_until > now()))
         RETURNING queue_name
       )
       SELECT count(*)::int AS n, (SELECT count(pg_notify(${channel}, q)) FROM

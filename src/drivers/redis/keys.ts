@@ -38,6 +38,10 @@ export class QueueKeys {
   readonly all: string;
   readonly paused: string;
   readonly throughput: string;
+  /** Unique jobs: unique key -> id of the job that took it last (flow-enqueue.lua). */
+  readonly unique: string;
+  /** Start times of a rate-limited queue (flow-reserve.lua). */
+  readonly starts: string;
 
   constructor(
     prefix: string,
@@ -55,6 +59,8 @@ export class QueueKeys {
     this.all = `${this.base}all`;
     this.paused = `${this.base}paused`;
     this.throughput = `${this.base}throughput`;
+    this.unique = `${this.base}unique`;
+    this.starts = `${this.base}starts`;
   }
 
   job(id: string): string {
@@ -88,6 +94,8 @@ export class GlobalKeys {
   readonly workers: string;
   readonly workersExpiry: string;
   readonly activity: string;
+  /** Queue limits: queue name -> limits JSON. */
+  readonly limits: string;
   /** Pub/sub channel of wake-up hints; the message is the queue name. */
   readonly wakeChannel: string;
 
@@ -98,6 +106,12 @@ export class GlobalKeys {
     this.workers = `${tag}workers`;
     this.workersExpiry = `${tag}workers:expiry`;
     this.activity = `${tag}activity`;
+    this.limits = `${tag}limits`;
     this.wakeChannel = `${prefix}:wake`;
+  }
+
+  /** A lock or counter of the job middleware. */
+  flowKey(key: string): string {
+    return `{${this.prefix}}:flow:${key}`;
   }
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { JobDataParams, NewBatch, StoredBatch, StoredSchedule } from '../composition.js';
 import type {
   ActivityEntry,
   ClearFailedParams,
@@ -33,8 +34,10 @@ import type {
   WakeListener,
   WorkerInfo,
 } from '../contract.js';
+import type { CounterHit, EnqueueResult, QueueLimits } from '../flow-contract.js';
 import type { AttemptRecord, MetricCell, MetricPoint, MetricQuery, RunningJob } from '../insights.js';
 import { decodeJob, FIELD_COUNT, jobArgs, queueOfToken } from './codec.js';
+import { RedisComposition } from './composition-store.js';
 import {
   closeClient,
   connect,
@@ -46,6 +49,7 @@ import {
 } from './connection.js';
 import { RedisHistoryReads } from './history.js';
 import { GlobalKeys, QueueKeys } from './keys.js';
+import { RedisFlow } from './redis-flow.js';
 import { RedisReads } from './redis-reads.js';
 import { ScriptRunner } from './scripts.js';
 import { Wakeups } from './wakeups.js';
@@ -112,6 +116,14 @@ export class RedisQueueDriver implements QueueDriver {
   private readonly registered = new Set<string>();
   private readonly wakeups: Wakeups;
   private closed = false;
+  private readonly composition = new RedisComposition({
+    prefix: () => this.options.prefix,
+    channel: () => this.channel,
+    keys: (queue) => this.keys(queue),
+    run: (name, keys, args) => this.run(name, keys, args),
+    command: (name, ...args) => this.command(name, ...args),
+    registerQueue: (queue) => this.registerQueue(queue),
+  });
 
   constructor(clientOrUrl: string | RedisClientLike | RedisQueueDriverOptions) {
     this.options = resolveOptions(clientOrUrl);
@@ -130,9 +142,10 @@ export class RedisQueueDriver implements QueueDriver {
     await this.open();
   }
 
-  async enqueue({ jobs }: EnqueueParams): Promise<void> {
+  async enqueue({ jobs }: EnqueueParams): Promise<EnqueueResult | undefined> {
     if (jobs.length === 0) return;
     await this.open();
+    if (jobs.some((job) => job.uniqueKey || job.group)) return this.enqueueFlow(jobs);
     const byQueue = new Map<string, NewJob[]>();
     for (const job of jobs) {
       const list = byQueue.get(job.queueName);
@@ -160,6 +173,19 @@ export class RedisQueueDriver implements QueueDriver {
 
   async reserve({ queue, limit, leaseMs, workerId, start }: ReserveParams): Promise<ReservedJob[]> {
     if (limit <= 0) return [];
+    // Queues with limits reserve in flow-reserve.lua; "has limits" is cached for a second.
+    const limits = await this.flow.cachedLimits(queue);
+    if (limits) {
+      const r = await this.flow.reserveLimited(
+        queue,
+        limits,
+        Math.min(limit, start ?? limit),
+        leaseMs,
+        workerId,
+      );
+      if (r.nextDue >= 0) this.wakeups.wakeLater(queue, r.nextDue - r.now);
+      return r.jobs;
+    }
     const k = this.keys(queue);
     // Tokens carry their queue (`<queue>/<random>.<n>`): later verbs name only id and token.
     const reply = await this.run<Reply>(
@@ -313,7 +339,50 @@ export class RedisQueueDriver implements QueueDriver {
   }
 
   async find({ id }: { id: string }): Promise<StoredJob | null> {
-    return (await this.readSide()).find(id);
+    const job = await (await this.readSide()).find(id);
+    return job ? { ...job, ...(await this.composition.jobData(job.queueName, job.id)) } : null;
+  }
+
+  // Progress, results, batches and schedules: composition-store.ts.
+  async saveJobData(params: JobDataParams): Promise<boolean> {
+    return this.composition.saveJobData(params);
+  }
+
+  async createBatch({ batch, jobs }: { batch: NewBatch; jobs: NewJob[] }): Promise<void> {
+    await this.composition.storeBatch('create', batch, jobs);
+  }
+
+  async addToBatch({ id, jobs }: { id: string; jobs: NewJob[] }): Promise<boolean> {
+    const batch = { id, name: null, allowFailures: false, thenJob: null, catchJob: null, finallyJob: null };
+    return this.composition.storeBatch('add', batch, jobs);
+  }
+
+  async findBatch({ id }: { id: string }): Promise<StoredBatch | null> {
+    return this.composition.findBatch(id);
+  }
+
+  async cancelBatch({ id }: { id: string }): Promise<boolean> {
+    return this.composition.cancelBatch(id);
+  }
+
+  async listBatches({ limit, offset }: { limit: number; offset: number }): Promise<StoredBatch[]> {
+    return this.composition.listBatches(limit, offset);
+  }
+
+  async saveSchedule({ schedule }: { schedule: Omit<StoredSchedule, 'lastTick'> }): Promise<void> {
+    await this.composition.saveSchedule(schedule);
+  }
+
+  async removeSchedule({ name }: { name: string }): Promise<boolean> {
+    return this.composition.removeSchedule(name);
+  }
+
+  async schedules(): Promise<StoredSchedule[]> {
+    return this.composition.schedules();
+  }
+
+  async claimTick({ name, tick, job }: { name: string; tick: Date; job: NewJob }): Promise<boolean> {
+    return this.composition.claimTick(name, tick, job);
   }
 
   async list(params: ListParams): Promise<ListResult> {
@@ -443,6 +512,97 @@ export class RedisQueueDriver implements QueueDriver {
 
   private get channel(): string {
     return this.options.wakeups ? this.global.wakeChannel : '';
+  }
+
+  /** Unique or grouped jobs, per queue through flow-enqueue.lua; ids in the order given. */
+  private async enqueueFlow(jobs: NewJob[]): Promise<EnqueueResult> {
+    const ids = jobs.map((job) => job.id);
+    const byQueue = new Map<string, number[]>();
+    for (const [i, job] of jobs.entries())
+      byQueue.set(job.queueName, [...(byQueue.get(job.queueName) ?? []), i]);
+    await Promise.all(
+      [...byQueue].map(async ([queue, indexes]) => {
+        await this.registerQueue(queue);
+        const stored = await this.flow.enqueue(
+          queue,
+          indexes.map((i) => jobs[i]!),
+        );
+        for (const [n, jobIndex] of indexes.entries()) ids[jobIndex] = stored[n] ?? ids[jobIndex]!;
+        const delays = indexes
+          .map((i) => jobs[i]!)
+          .filter((j) => j.availableAt === null && j.delayMs > 0)
+          .map((j) => j.delayMs);
+        if (delays.length > 0) this.wakeups.wakeLater(queue, Math.min(...delays));
+      }),
+    );
+    return { ids };
+  }
+
+  async cancel({ id, reason }: { id: string; reason: string }): Promise<boolean> {
+    return this.flow.cancel(id, reason);
+  }
+
+  async cancelRequested({ leases }: { leases: LeaseRef[] }): Promise<string[]> {
+    await this.open();
+    return this.flow.cancelRequested(leases);
+  }
+
+  async setQueueLimits({ queue, limits }: { queue: string; limits: QueueLimits }): Promise<void> {
+    await this.open();
+    await this.flow.setLimits(queue, limits);
+    if (this.channel) await this.command('PUBLISH', this.channel, queue);
+  }
+
+  async queueLimits({ queue }: { queue: string }): Promise<QueueLimits> {
+    await this.open();
+    return this.flow.limits(queue);
+  }
+
+  async limitedQueues(): Promise<Array<{ queue: string; limits: QueueLimits }>> {
+    await this.open();
+    return this.flow.limitedQueues();
+  }
+
+  async acquireLock({ key, owner, ttlMs }: { key: string; owner: string; ttlMs: number }): Promise<boolean> {
+    return this.flow.acquireLock(key, owner, ttlMs);
+  }
+
+  async releaseLock({ key, owner }: { key: string; owner: string }): Promise<void> {
+    await this.flow.releaseLock(key, owner);
+  }
+
+  async hitCounter({
+    key,
+    windowMs,
+    max,
+  }: {
+    key: string;
+    windowMs: number;
+    max: number | null;
+  }): Promise<CounterHit> {
+    return this.flow.hit(key, windowMs, max);
+  }
+
+  async clearCounter({ key }: { key: string }): Promise<void> {
+    await this.flow.clear(key);
+  }
+
+  private flowPart: RedisFlow | undefined;
+
+  private get flow(): RedisFlow {
+    const driver = this;
+    this.flowPart ??= new RedisFlow({
+      run: (name, keys, args) => this.run(name, keys, args),
+      command: (name, ...args) => this.command(name, ...args),
+      keys: (queue) => this.keys(queue),
+      global: this.global,
+      get channel() {
+        return driver.channel;
+      },
+      find: (id) => this.find({ id }),
+      decodeReserved: (reply, offset) => decodeReserved(reply, offset, []),
+    });
+    return this.flowPart;
   }
 
   private keys(queue: string): QueueKeys {

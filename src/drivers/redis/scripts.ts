@@ -26,6 +26,14 @@ export const SCRIPT_NAMES = [
   'pause',
   'log-activity',
   'activity',
+  'job-data',
+  'batch-store',
+  'batch-cancel',
+  'claim-tick',
+  'flow-enqueue',
+  'flow-reserve',
+  'flow-cancel',
+  'flow-keys',
 ] as const;
 
 export type ScriptName = (typeof SCRIPT_NAMES)[number];

@@ -125,6 +125,12 @@ WHERE id IN (
   LIMIT @limit)
 RETURNING *`;
 
+/** A unique job is not revived while another live job holds its id (SPEC decisions). */
+const UNIQUE_FREE = `NOT EXISTS (
+  SELECT 1 FROM jobs o WHERE jobs.unique_key IS NOT NULL AND o.queue_name = jobs.queue_name
+    AND o.unique_key = jobs.unique_key AND o.id <> jobs.id AND o.status IN ('pending', 'processing', 'retrying')
+    AND (o.unique_until IS NULL OR o.unique_until > @now))`;
+
 const RETRY_FAILED_SET = `
 UPDATE jobs
 SET status = 'pending', attempts = 0, failed_at = NULL, error_message = NULL,
@@ -132,12 +138,12 @@ SET status = 'pending', attempts = 0, failed_at = NULL, error_message = NULL,
 
 /** Inputs: @id @queue (null: any) @now. */
 export const RETRY_FAILED_ONE = `${RETRY_FAILED_SET}
-WHERE id = @id AND status = 'failed' AND (@queue IS NULL OR queue_name = @queue)
+WHERE id = @id AND status = 'failed' AND (@queue IS NULL OR queue_name = @queue) AND ${UNIQUE_FREE}
 RETURNING queue_name`;
 
 /** Inputs: @queue (null: every queue) @now. */
 export const RETRY_FAILED_ALL = `${RETRY_FAILED_SET}
-WHERE status = 'failed' AND (@queue IS NULL OR queue_name = @queue)
+WHERE status = 'failed' AND (@queue IS NULL OR queue_name = @queue) AND ${UNIQUE_FREE}
 RETURNING queue_name`;
 
 /** Inputs: @queue (null: every queue). */

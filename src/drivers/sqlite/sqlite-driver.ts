@@ -2,6 +2,7 @@ import type { EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ConfigError, JobwrightError, StoreError, type StoreLostError } from '../../errors.js';
+import type { JobDataParams, NewBatch, StoredBatch, StoredSchedule } from '../composition.js';
 import type {
   ActivityEntry,
   ClearFailedParams,
@@ -35,8 +36,10 @@ import type {
   WakeListener,
   WorkerInfo,
 } from '../contract.js';
+import type { CounterHit, EnqueueResult, QueueLimits } from '../flow-contract.js';
 import type { AttemptRecord, MetricCell, MetricPoint, MetricQuery, RunningJob } from '../insights.js';
 import { byPriorityThenId } from '../reserve-order.js';
+import { SqliteComposition } from './composition-store.js';
 import { FileIdentity, IDENTITY_CHECK_MS } from './file-identity.js';
 import { GroupCommit } from './group-commit.js';
 import {
@@ -59,6 +62,7 @@ import {
   toWorkerInfo,
   type WorkerRow,
 } from './rows.js';
+import { SqliteFlow } from './sqlite-flow.js';
 import { closeHub, openHub } from './wake-hub.js';
 import { SqliteWakeups, type WatchFunction } from './wakeups.js';
 
@@ -129,6 +133,15 @@ export class SqliteQueueDriver implements QueueDriver {
   private migrated = false;
   private readonly history: boolean;
   private closed = false;
+  private readonly composition = new SqliteComposition({
+    stmt: (sql) => this.stmt(sql),
+    now: () => this.now(),
+    commit: (fn) => this.commit(fn),
+    read: (fn) => this.read(fn),
+    insertJobs: (jobs, now) => this.insertJobs(jobs, now),
+    wake: (queue) => this.wake(queue),
+  });
+  private readonly flow = new SqliteFlow({ stmt: (sql) => this.stmt(sql), now: () => this.now() });
 
   /**
    * @param fileOrDatabase a file path (its folder is created) or a better-sqlite3 Database you
@@ -191,7 +204,7 @@ export class SqliteQueueDriver implements QueueDriver {
     return appliedMigrations(this.db);
   }
 
-  async enqueue({ jobs, tx }: EnqueueParams): Promise<void> {
+  async enqueue({ jobs, tx }: EnqueueParams): Promise<EnqueueResult | undefined> {
     if (tx !== undefined && tx !== null) {
       throw new JobwrightError(
         'UNSUPPORTED',
@@ -199,28 +212,43 @@ export class SqliteQueueDriver implements QueueDriver {
       );
     }
     if (jobs.length === 0) return;
-    const due = new Set<string>();
-    await this.commit(() => {
-      const now = this.now();
-      const insert = this.stmt(q.INSERT_JOB);
-      for (const job of jobs) {
-        const availableAt = availableAtOf(job, now);
-        if (availableAt <= now) due.add(job.queueName);
-        insert.run({
-          id: job.id,
-          queueName: job.queueName,
-          jobName: job.jobName,
-          payload: job.payload,
-          maxAttempts: job.maxAttempts,
-          priority: job.priority,
-          availableAt,
-          timeoutSeconds: job.timeoutSeconds,
-          now,
-          meta: job.meta,
-        });
-      }
-    });
+    const { due, ids } = await this.commit(() => this.insertJobs(jobs, this.now()));
     for (const queue of due) this.wake(queue);
+    return ids ? { ids } : undefined;
+  }
+
+  /**
+   * Stores jobs inside the open transaction. Unique or grouped jobs take the flow path; `ids`
+   * (only when there were some) are the ids it reports in place of the rows' own.
+   */
+  private insertJobs(jobs: NewJob[], now: number): { due: Set<string>; ids: string[] | undefined } {
+    const due = new Set<string>();
+    const insert = this.stmt(q.INSERT_JOB);
+    let ids: string[] | undefined;
+    for (let i = 0; i < jobs.length; i++) {
+      const job = jobs[i]!;
+      const availableAt = availableAtOf(job, now);
+      if (job.uniqueKey || job.group) {
+        ids ??= jobs.map((j) => j.id);
+        ids[i] = this.flow.insert(job, availableAt, now);
+        if (ids[i] === job.id && availableAt <= now) due.add(job.queueName);
+        continue;
+      }
+      if (availableAt <= now) due.add(job.queueName);
+      insert.run({
+        id: job.id,
+        queueName: job.queueName,
+        jobName: job.jobName,
+        payload: job.payload,
+        maxAttempts: job.maxAttempts,
+        priority: job.priority,
+        availableAt,
+        timeoutSeconds: job.timeoutSeconds,
+        now,
+        meta: job.meta,
+      });
+    }
+    return { due, ids };
   }
 
   async reserve({ queue, limit, leaseMs, workerId, start }: ReserveParams): Promise<ReservedJob[]> {
@@ -232,6 +260,8 @@ export class SqliteQueueDriver implements QueueDriver {
     const rows = await this.commit(() => {
       const now = this.now();
       const leaseExpiresAt = now + Math.round(leaseMs);
+      const limits = this.flow.limitsOf(queue);
+      if (limits) return this.flow.reserveLimited(queue, limits, startNow, leaseExpiresAt, workerId, now);
       const picked = this.stmt(q.RESERVE).all({
         queue,
         now,
@@ -357,8 +387,54 @@ export class SqliteQueueDriver implements QueueDriver {
 
   async find({ id }: { id: string }): Promise<StoredJob | null> {
     this.ensureMigrated();
-    const row = this.guard(() => this.stmt('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined);
-    return row ? toStoredJob(row) : null;
+    const row = this.guard(
+      () => this.stmt('SELECT * FROM jobs WHERE id = ?').get(id) as (JobRow & JobDataColumns) | undefined,
+    );
+    return row ? { ...toStoredJob(row), progress: row.progress, result: row.result } : null;
+  }
+
+  // Progress, results, batches and schedules: composition-store.ts.
+  saveJobData(params: JobDataParams): Promise<boolean> {
+    return this.composition.saveJobData(params);
+  }
+
+  createBatch({ batch, jobs }: { batch: NewBatch; jobs: NewJob[] }): Promise<void> {
+    return this.composition.createBatch(batch, jobs);
+  }
+
+  addToBatch({ id, jobs }: { id: string; jobs: NewJob[] }): Promise<boolean> {
+    return this.composition.addToBatch(id, jobs);
+  }
+
+  async findBatch({ id }: { id: string }): Promise<StoredBatch | null> {
+    this.ensureMigrated();
+    return this.composition.findBatch(id);
+  }
+
+  cancelBatch({ id }: { id: string }): Promise<boolean> {
+    return this.composition.cancelBatch(id);
+  }
+
+  async listBatches({ limit, offset }: { limit: number; offset: number }): Promise<StoredBatch[]> {
+    this.ensureMigrated();
+    return this.composition.listBatches(limit, offset);
+  }
+
+  saveSchedule({ schedule }: { schedule: Omit<StoredSchedule, 'lastTick'> }): Promise<void> {
+    return this.composition.saveSchedule(schedule);
+  }
+
+  removeSchedule({ name }: { name: string }): Promise<boolean> {
+    return this.composition.removeSchedule(name);
+  }
+
+  async schedules(): Promise<StoredSchedule[]> {
+    this.ensureMigrated();
+    return this.composition.schedules();
+  }
+
+  claimTick({ name, tick, job }: { name: string; tick: Date; job: NewJob }): Promise<boolean> {
+    return this.composition.claimTick(name, tick, job);
   }
 
   async list(params: ListParams): Promise<ListResult> {
@@ -473,6 +549,58 @@ export class SqliteQueueDriver implements QueueDriver {
   async throughput({ queue, minutes }: { queue?: string; minutes: number }): Promise<ThroughputBucket[]> {
     this.ensureMigrated();
     return throughputBuckets(this.reader, queue, minutes);
+  }
+
+  async cancel({ id, reason }: { id: string; reason: string }): Promise<boolean> {
+    return this.commit(() => this.flow.cancel(id, reason, this.now()));
+  }
+
+  async cancelRequested({
+    leases,
+  }: {
+    leases: Array<{ id: string; leaseToken: string }>;
+  }): Promise<string[]> {
+    this.ensureMigrated();
+    return this.guard(() => this.flow.cancelRequested(leases));
+  }
+
+  async setQueueLimits({ queue, limits }: { queue: string; limits: QueueLimits }): Promise<void> {
+    await this.commit(() => this.flow.setLimits(queue, limits, this.now()));
+    this.wake(queue);
+  }
+
+  async queueLimits({ queue }: { queue: string }): Promise<QueueLimits> {
+    this.ensureMigrated();
+    return this.guard(() => this.flow.limits(queue));
+  }
+
+  async limitedQueues(): Promise<Array<{ queue: string; limits: QueueLimits }>> {
+    this.ensureMigrated();
+    return this.guard(() => this.flow.limitedQueues());
+  }
+
+  async acquireLock({ key, owner, ttlMs }: { key: string; owner: string; ttlMs: number }): Promise<boolean> {
+    return this.commit(() => this.flow.acquireLock(key, owner, ttlMs, this.now()));
+  }
+
+  async releaseLock({ key, owner }: { key: string; owner: string }): Promise<void> {
+    await this.commit(() => this.flow.releaseLock(key, owner));
+  }
+
+  async hitCounter({
+    key,
+    windowMs,
+    max,
+  }: {
+    key: string;
+    windowMs: number;
+    max: number | null;
+  }): Promise<CounterHit> {
+    return this.commit(() => this.flow.hit(key, windowMs, max, this.now()));
+  }
+
+  async clearCounter({ key }: { key: string }): Promise<void> {
+    await this.commit(() => this.flow.clear(key));
   }
 
   async pauseQueue({ queue }: { queue: string }): Promise<void> {
@@ -684,6 +812,11 @@ function idlePollOf(ms: number | undefined): number {
     );
   }
   return ms;
+}
+
+interface JobDataColumns {
+  progress: string | null;
+  result: string | null;
 }
 
 function availableAtOf(job: NewJob, now: number): number {

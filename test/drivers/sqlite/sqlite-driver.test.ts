@@ -73,6 +73,8 @@ describe('SQLite store at start-up', () => {
       '2_workers_activity_pause',
       '3_activity_log',
       '4_held_jobs',
+      '5_flow_control',
+      '6_batches_schedules',
       '7_history_metrics',
     ]);
     const tables = driver.database
@@ -110,7 +112,7 @@ describe('SQLite store at start-up', () => {
     // A second process opening the same file applies nothing again.
     const again = track(new SqliteQueueDriver(file));
     await again.migrate();
-    expect(await again.migrations()).toHaveLength(5);
+    expect(await again.migrations()).toHaveLength(7);
   });
 
   it('a file that is not a SQLite database is a StoreError naming the file', () => {

@@ -148,3 +148,82 @@ local function reserve_jobs(base, k, now, limit, start, lease_ms, token_prefix, 
   end
   return n
 end
+
+-- Batches (issue 18). A batch's hash is '{prefix}:batch:<id>' (the cross-queue tag): its jobs may
+-- sit on several queues. Its counters and due callbacks move inside the script that finishes a
+-- job, so a crash keeps all or nothing, and each callback is taken out of the hash as it is
+-- stored: never stored twice. (On Redis Cluster the batch hash is in another slot than the job:
+-- batches need standalone Redis or a single-node deployment; docs/batches.md.)
+
+-- The batch id in a job's meta JSON, or nil. Cheap when the job has no batch.
+local function batch_of(meta)
+  if not meta or meta == '' or not string.find(meta, '"batch"', 1, true) then return nil end
+  local ok, decoded = pcall(cjson.decode, meta)
+  if not ok or type(decoded) ~= 'table' or type(decoded.batch) ~= 'string' then return nil end
+  return decoded.batch
+end
+
+-- The prefix of a key '{prefix:queue}:...' (prefixes never contain ':').
+local function prefix_of(key)
+  return string.match(key, '^{([^:]*):')
+end
+
+-- Stores a callback job from its spec (JSON with id, queueName, jobName, payload, ...), due now.
+local function insert_spec(prefix, spec_text, now, channel)
+  local ok, spec = pcall(cjson.decode, spec_text)
+  if not ok or type(spec) ~= 'table' or type(spec.queueName) ~= 'string' then return end
+  local timeout = spec.timeoutSeconds
+  if timeout == nil or timeout == cjson.null then timeout = '' end
+  local queue = spec.queueName
+  redis.call('SADD', '{' .. prefix .. '}:queues', queue)
+  insert_job('{' .. prefix .. ':' .. queue .. '}:', queue, now,
+    { spec.id, spec.jobName, spec.payload, spec.maxAttempts, spec.priority, timeout, 0, '', '' }, 1, channel)
+end
+
+-- A job finished for good (status 'completed' or 'failed', err its error text).
+local function batch_job_finished(key, status, err, now, channel)
+  local batch = batch_of(redis.call('HGET', key, 'meta'))
+  if not batch then return end
+  local prefix = prefix_of(key)
+  local bkey = '{' .. prefix .. '}:batch:' .. batch
+  if redis.call('EXISTS', bkey) == 0 then return end
+  local pending = redis.call('HINCRBY', bkey, 'pending', -1)
+  if pending < 0 then
+    redis.call('HSET', bkey, 'pending', 0)
+    pending = 0
+  end
+  local failed = tonumber(redis.call('HGET', bkey, 'failed')) or 0
+  local is_failure = false
+  if status == 'failed' then
+    failed = redis.call('HINCRBY', bkey, 'failed', 1)
+    is_failure = string.sub(err or '', 1, 9) ~= 'Cancelled'
+    if redis.call('HGET', bkey, 'allow') ~= '1' and (redis.call('HGET', bkey, 'cancelled') or '') == '' then
+      redis.call('HSET', bkey, 'cancelled', now)
+    end
+  end
+  if pending == 0 then redis.call('HSET', bkey, 'finished', now) end
+  local cancelled = (redis.call('HGET', bkey, 'cancelled') or '') ~= ''
+  local due = {}
+  local function take(field)
+    local spec = redis.call('HGET', bkey, field)
+    if spec and spec ~= '' then
+      redis.call('HDEL', bkey, field)
+      due[#due + 1] = spec
+    end
+  end
+  if is_failure then take('catch') end
+  if pending == 0 and failed == 0 and not cancelled then take('then') end
+  if pending == 0 then take('finally') end
+  for _, spec in ipairs(due) do insert_spec(prefix, spec, now, channel) end
+end
+
+-- A failed job of a batch was retried: it counts as pending again.
+local function batch_job_revived(key)
+  local batch = batch_of(redis.call('HGET', key, 'meta'))
+  if not batch then return end
+  local bkey = '{' .. prefix_of(key) .. '}:batch:' .. batch
+  if redis.call('EXISTS', bkey) == 0 then return end
+  redis.call('HINCRBY', bkey, 'pending', 1)
+  if (tonumber(redis.call('HGET', bkey, 'failed')) or 0) > 0 then redis.call('HINCRBY', bkey, 'failed', -1) end
+  redis.call('HSET', bkey, 'finished', '')
+end

@@ -45,6 +45,7 @@ for _, id in ipairs(expired) do
         redis.call('HSET', key, 'status', 'failed', 'error', reason, 'failedAt', now,
           'updated', now, 'token', '', 'expires', '')
         redis.call('ZADD', KEYS[3], now, id)
+        batch_job_finished(key, 'failed', reason, now, ARGV[3])
         failed[#failed + 1] = key
         history_record(history, id, attempts, cur[8], cur[7], cur[5], cur[6], now, 'failed', reason)
       else

@@ -18,12 +18,24 @@ end
 local count = 0
 for _, id in ipairs(ids) do
   local key = base .. 'job:' .. id
-  local cur = redis.call('HMGET', key, 'status', 'priority')
-  if cur[1] == 'failed' then
+  local cur = redis.call('HMGET', key, 'status', 'priority', 'ukey')
+  local free = true
+  if cur[1] == 'failed' and cur[3] and cur[3] ~= '' then
+    -- A unique job is not revived while another live job holds its id.
+    local holder = redis.call('HGET', base .. 'unique', cur[3])
+    if holder and holder ~= id then
+      local h = redis.call('HMGET', base .. 'job:' .. holder, 'status', 'uuntil')
+      local live = h[1] == 'pending' or h[1] == 'processing' or h[1] == 'retrying'
+      if live and (h[2] == false or h[2] == '' or tonumber(h[2]) > now) then free = false end
+    end
+    if free then redis.call('HSET', base .. 'unique', cur[3], id) end
+  end
+  if cur[1] == 'failed' and free then
     redis.call('HSET', key, 'status', 'pending', 'attempts', 0, 'failedAt', '', 'error', '',
       'available', now, 'updated', now)
     redis.call('ZREM', KEYS[1], id)
     redis.call('ZADD', KEYS[2], 0, id)
+    batch_job_revived(key)
     schedule(base, id, tonumber(cur[2]) or 0, now, now, ARGV[2], ARGV[3])
     count = count + 1
   end

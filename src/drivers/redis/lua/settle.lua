@@ -43,6 +43,7 @@ for _ = 1, tonumber(ARGV[4]) do
       local g = i + j * 11
       insert_job(ARGV[g], ARGV[g + 1], now, ARGV, g + 2, channel)
     end
+    batch_job_finished(key, 'completed', '', now, channel)
     completed = completed + 1
     history_record(history, id, cur[4], cur[8], cur[7], cur[5], cur[6], now, 'completed', nil)
     out[#out + 1] = 1
@@ -54,6 +55,7 @@ for _ = 1, tonumber(ARGV[4]) do
     redis.call('ZREM', KEYS[1], id)
     redis.call('ZREM', KEYS[7], id)
     redis.call('ZADD', KEYS[5], now, id)
+    batch_job_finished(key, 'failed', reason, now, channel)
     failed = failed + 1
     history_record(history, id, cur[4], cur[8], cur[7], cur[5], cur[6], now, 'failed', reason)
     out[#out + 1] = 1

@@ -1,0 +1,30 @@
+-- batch-store.lua: creates a batch with its jobs, or adds jobs to a running batch, in one step.
+-- KEYS[1] batch hash  '{prefix}:batch:<id>'
+-- KEYS[2] batch index zset  created ms -> id
+-- ARGV[1] 'create' or 'add'
+-- ARGV[2] wake-up channel ('' for none)
+-- ARGV[3] batch id
+-- ARGV[4] name ('' for none), ARGV[5] allow failures '1'/'0', ARGV[6..8] then/catch/finally specs ('' for none)
+-- ARGV[9] number of jobs, then per job 12 fields: queue key base, queue name, the 9 fields of
+--   enqueue.lua, the job's group ('' for none; unique jobs are refused in batches by the dispatcher)
+-- Returns 1, or 0 for an 'add' to a batch that is unknown, finished or cancelled (nothing stored).
+local now = now_ms()
+local n = tonumber(ARGV[9])
+if ARGV[1] == 'create' then
+  redis.call('HSET', KEYS[1], 'id', ARGV[3], 'name', ARGV[4], 'total', n, 'pending', n, 'failed', 0,
+    'allow', ARGV[5], 'then', ARGV[6], 'catch', ARGV[7], 'finally', ARGV[8], 'created', now,
+    'finished', n == 0 and now or '', 'cancelled', '')
+  redis.call('ZADD', KEYS[2], now, ARGV[3])
+else
+  local cur = redis.call('HMGET', KEYS[1], 'id', 'finished', 'cancelled')
+  if not cur[1] or (cur[2] and cur[2] ~= '') or (cur[3] and cur[3] ~= '') then return 0 end
+  redis.call('HINCRBY', KEYS[1], 'total', n)
+  redis.call('HINCRBY', KEYS[1], 'pending', n)
+end
+for j = 0, n - 1 do
+  local g = 10 + j * 12
+  if insert_job(ARGV[g], ARGV[g + 1], now, ARGV, g + 2, ARGV[2]) == 1 and ARGV[g + 11] ~= '' then
+    redis.call('HSET', ARGV[g] .. 'job:' .. ARGV[g + 2], 'group', ARGV[g + 11])
+  end
+end
+return 1
