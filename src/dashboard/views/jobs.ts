@@ -106,6 +106,11 @@ export function jobPage(ctx: PageContext, detail: JobDetail): Html {
 ${when('Created', job.createdAt)}
 ${when('Available at', job.availableAt)}
 ${when('Last attempt started', job.reservedAt)}
+${
+  job.status === 'processing' && job.reservedAt
+    ? html`<dt>Running for</dt><dd id="job-running"><span class="runtime" data-started="${job.reservedAt.getTime()}">${formatDuration(now - job.reservedAt.getTime())}</span></dd>`
+    : ''
+}
 ${when('Processed at', job.processedAt)}
 ${when('Failed at', job.failedAt)}
 ${when('Updated', job.updatedAt)}
