@@ -7,7 +7,6 @@ import { serviceAvailable } from '../support/services.js';
 import { browserAvailable, launchBrowser } from './browser.js';
 import {
   type DriverTarget,
-  memoryTarget,
   postgresTarget,
   redisTarget,
   sqliteTarget,
