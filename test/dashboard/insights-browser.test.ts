@@ -5,13 +5,7 @@ import { type RunningDashboard, startDashboard } from '../../src/dashboard/index
 import { Job, JobDispatcher } from '../../src/index.js';
 import { serviceAvailable } from '../support/services.js';
 import { browserAvailable, launchBrowser } from './browser.js';
-import {
-  type DriverTarget,
-  postgresTarget,
-  redisTarget,
-  sqliteTarget,
-  waitFor,
-} from './fixture.js';
+import { type DriverTarget, postgresTarget, redisTarget, sqliteTarget, waitFor } from './fixture.js';
 
 /**
  * The dashboard's "why" pages in Chromium on every store: attempts on the job page, error
