@@ -236,6 +236,25 @@ for (const store of stores) {
       expect(history[0]!.error).toContain('Worker died');
     });
 
+    it('keeps the newest 25 attempts of a job that ran more often', async () => {
+      const driver = make();
+      if (!canRecordInsights(driver)) throw new Error('the driver must record insights');
+      const a = job('many', 'Again', 30);
+      await driver.enqueue({ jobs: [a] });
+      for (let n = 1; n <= 27; n++) {
+        const [leased] = await driver.reserve({ queue: 'many', limit: 1, leaseMs: 30_000, workerId: 'w' });
+        await driver.settle({
+          outcomes: [
+            { kind: 'retry', id: a.id, leaseToken: leased!.leaseToken, delayMs: 0, error: `try ${n}` },
+          ],
+        });
+      }
+      const history = await driver.attemptHistory({ id: a.id, limit: 100 });
+      expect(history).toHaveLength(25);
+      expect(history[0]).toMatchObject({ attempt: 27, error: 'try 27' });
+      expect(history[24]).toMatchObject({ attempt: 3, error: 'try 3' });
+    });
+
     it('records nothing when history is switched off', async () => {
       const driver = make(false);
       if (!canRecordInsights(driver)) throw new Error('the driver must still answer the readers');
@@ -248,3 +267,49 @@ for (const store of stores) {
     });
   });
 }
+
+describe('metric cells are pruned after a day and an hour', () => {
+  it('sqlite: cells older than the kept minutes go when new ones are written', async () => {
+    let offset = -2 * 24 * 3_600_000;
+    const driver = new SqliteQueueDriver(join(dir, `${uniqueName('prune')}.sqlite`), {
+      clock: () => Date.now() + offset,
+    });
+    try {
+      const settleOne = async () => {
+        const a = job('old', 'Old');
+        await driver.enqueue({ jobs: [a] });
+        const [leased] = await driver.reserve({ queue: 'old', limit: 1, leaseMs: 30_000, workerId: 'w' });
+        await driver.settle({ outcomes: [{ kind: 'complete', id: a.id, leaseToken: leased!.leaseToken }] });
+      };
+      await settleOne();
+      const count = () =>
+        driver.database.prepare('SELECT count(*) FROM jobwright_metrics').pluck().get() as number;
+      expect(count()).toBe(2);
+      offset = 0;
+      await settleOne();
+      // Only this minute's run and wait cells remain; the day window sees one completion.
+      expect(count()).toBe(2);
+      const cells = await driver.metricCells({ minutes: 24 * 60 });
+      expect(cells.filter((c) => c.series === 'completed').reduce((n, c) => n + c.count, 0)).toBe(1);
+    } finally {
+      await driver.close();
+    }
+  });
+
+  it('memory: minutes older than the kept ones are dropped', async () => {
+    let offset = -2 * 24 * 3_600_000;
+    const driver = new MemoryQueueDriver({ clock: () => Date.now() + offset });
+    const settleOne = async () => {
+      const a = job('old', 'Old');
+      await driver.enqueue({ jobs: [a] });
+      const [leased] = await driver.reserve({ queue: 'old', limit: 1, leaseMs: 30_000, workerId: 'w' });
+      await driver.settle({ outcomes: [{ kind: 'complete', id: a.id, leaseToken: leased!.leaseToken }] });
+    };
+    await settleOne();
+    offset = 0;
+    await settleOne();
+    offset = -2 * 24 * 3_600_000;
+    // Read as of the old minute: its cells are gone.
+    expect(await driver.metricCells({ minutes: 60 })).toEqual([]);
+  });
+});
