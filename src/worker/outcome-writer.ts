@@ -1,6 +1,6 @@
 import type { JobLifecycle, LeaseRef, Outcome, OutcomeResult, ReservedJob } from '../drivers/contract.js';
+import { WriteGroup } from '../write-group.js';
 import { storableText } from './error-text.js';
-import { WriteGroup } from './write-group.js';
 
 /** Outcomes written at once at most; more wait for the next call. */
 const MAX_GROUP = 500;

@@ -1,6 +1,6 @@
 import type { LeaseRef, QueueDriver, ReservedJob } from '../drivers/contract.js';
+import { WriteGroup } from '../write-group.js';
 import type { OutcomeWriter } from './outcome-writer.js';
-import { WriteGroup } from './write-group.js';
 
 export interface PrefetchOptions {
   driver: QueueDriver;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { InvalidJobError, StoreError } from '../../errors.js';
+import { WriteGroup } from '../../write-group.js';
 import type { JobDataParams, NewBatch, StoredBatch, StoredSchedule } from '../composition.js';
 import type {
   ActivityEntry,
@@ -37,7 +38,6 @@ import type {
 } from '../contract.js';
 import type { CounterHit, EnqueueResult, QueueLimits } from '../flow-contract.js';
 import type { AttemptRecord, MetricCell, MetricPoint, MetricQuery, RunningJob } from '../insights.js';
-import { Batcher } from './batcher.js';
 import { PostgresComposition } from './composition-store.js';
 import { guardPool, pgTarget } from './connect-errors.js';
 import {
@@ -89,7 +89,8 @@ export class DatabaseQueueDriver implements QueueDriver {
   private readonly sql: Statements;
   private poolPromise: Promise<PgPoolLike> | undefined;
   private readyPromise: Promise<void> | undefined;
-  private readonly enqueueBatcher: Batcher<NewJob[], Error | null>;
+  /** Concurrent enqueues of one turn share an INSERT (one commit instead of many). */
+  private readonly enqueueGroup: WriteGroup<NewJob[], Error | null>;
   private listener: NotifyListener | undefined;
   private readonly wakeListeners = new Set<WakeListener>();
   private closed = false;
@@ -114,7 +115,11 @@ export class DatabaseQueueDriver implements QueueDriver {
       this.sql.enqueue,
       (jobs, tx) => this.flow.enqueue(jobs, tx),
     );
-    this.enqueueBatcher = new Batcher((batches) => this.flushEnqueues(batches), 4, 500, true);
+    this.enqueueGroup = new WriteGroup(
+      async (batches) => (await this.flushEnqueues(batches)).map((value) => ({ status: 'fulfilled', value })),
+      4,
+      500,
+    );
   }
 
   async migrate(): Promise<void> {
@@ -162,7 +167,7 @@ export class DatabaseQueueDriver implements QueueDriver {
       });
       return;
     }
-    const error = await this.enqueueBatcher.add(jobs);
+    const error = await this.enqueueGroup.add(jobs);
     if (error) throw error;
   }
 
@@ -565,7 +570,7 @@ export class DatabaseQueueDriver implements QueueDriver {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.enqueueBatcher.drain().catch(() => {});
+    await this.enqueueGroup.drain().catch(() => {});
     await this.listener?.stop();
     this.wakeListeners.clear();
     const pool = await this.poolPromise?.catch(() => undefined);
