@@ -76,7 +76,9 @@ svg .slot .hit { fill:transparent; } svg .slot:hover .hit { fill:#eef2ff; } svg 
 svg .bar.info { fill:var(--info); } svg .tick { stroke:#cbd0d8; }
 .charts:has(> :nth-child(3)) { grid-template-columns:1fr 1fr 1fr; }
 details.msg summary { cursor:pointer; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; max-width:520px; }
-td.error-cell details.msg summary, td.error-cell span.msg { max-width:340px; }
+td.error-cell details.msg summary, td.error-cell span.msg { max-width:230px; }
+#error-groups button, #failed button { white-space:nowrap; }
+#error-groups td.group-error summary { max-width:420px; }
 #error-groups .actions, #failed .actions { flex-wrap:nowrap; }
 details.msg[open] summary { white-space:normal; }
 details.msg pre { margin-top:6px; max-height:300px; }
