@@ -20,6 +20,8 @@ export interface JobEvents {
   'job:progress': JobEventBase & { progress: number | Record<string, unknown> };
   /** A run's result was refused because its lease had been lost (it ran past its lease, or the worker froze). */
   'job:lease-lost': JobEventBase;
+  /** The job put itself back (`ctx.release`, or a middleware such as RateLimited): due again in `delaySeconds`, attempt given back. */
+  'job:released': JobEventBase & { durationMs: number; delaySeconds: number };
   'worker:started': { workerId: string; queue: string; concurrency: number };
   'worker:stopped': { workerId: string; queue: string; released: number };
   /** The store failed an operation; the worker keeps trying. */

@@ -31,7 +31,14 @@ export type { DispatcherPlugin, PluginHost } from './dispatcher-plugins.js';
 export type * from './drivers/contract.js';
 export { JOB_STATUSES } from './drivers/contract.js';
 export { createDriver } from './drivers/factory.js';
-export type * from './drivers/flow-contract.js';
+export type {
+  CounterHit,
+  EnqueueResult,
+  FlowControl,
+  LimitState,
+  QueueLimits,
+  RateLimit,
+} from './drivers/flow-contract.js';
 export type {
   AttemptOutcome,
   AttemptRecord,
@@ -132,7 +139,7 @@ export { nextTicks, type ScheduleDefinition, type ScheduleOptions } from './sche
 export { ENCRYPTED } from './sealed-payload.js';
 export { MAX_DELAY_SECONDS } from './time-rules.js';
 export { enableTracing, MESSAGING_SYSTEM, type TracingOptions } from './tracing/job-tracing.js';
-export type { JobMiddleware } from './worker/run-job.js';
+export type { JobMiddleware, JobMiddlewareFunction } from './worker/run-job.js';
 
 // The config loader hands this module to user files that import 'jobwright' (package-namespace.ts).
 import * as self from './index.js';

@@ -6,9 +6,9 @@ export const SLOW_TESTS = [
   // Real worker processes killed, frozen and restarted; stores restarted.
   'test/drivers/**/fault*.test.ts',
   'test/drivers/sqlite/multi-process.test.ts',
+  // Flow control across real processes: limits counted by a ledger, unique ids raced.
   'test/flow/multi-process.test.ts',
   'test/flow/unique-processes.test.ts',
-  'test/composition/process-faults.test.ts',
   // Batch callbacks with a worker SIGKILLed at the last job; three scheduler processes.
   'test/composition/process-faults.test.ts',
   // Hard timeouts and crashes in worker threads and child processes.

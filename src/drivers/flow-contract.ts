@@ -140,8 +140,3 @@ export class LimitGate {
     return [...out];
   }
 }
-
-/** The longest window a rate of `limits` looks back over, in ms (0 without rates). */
-export function rateWindowMs(limits: QueueLimits): number {
-  return Math.max(limits.rate?.perSeconds ?? 0, limits.groupRate?.perSeconds ?? 0) * 1000;
-}

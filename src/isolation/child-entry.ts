@@ -100,8 +100,12 @@ async function run(task: RunTask): Promise<void> {
       queueName: task.queueName,
       batchId: task.batchId ?? null,
       jobName: task.jobName,
-      release: () => {
-        throw new Error('ctx.release() is not available in isolated jobs: release from a middleware instead');
+      release: (delaySeconds = 0) => {
+        // Checked here too, so a bad delay fails the attempt where it was asked for.
+        if (typeof delaySeconds !== 'number' || !Number.isFinite(delaySeconds) || delaySeconds < 0) {
+          throw new Error(`ctx.release(${String(delaySeconds)}): give a number of seconds, 0 or more`);
+        }
+        send({ t: 'release', id: task.id, delaySeconds });
       },
       progress: (value) => reportProgress(task.id, value),
     };

@@ -18,6 +18,7 @@ interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
   progress: ProgressHook | undefined;
+  release: ((delaySeconds: number) => void) | undefined;
 }
 
 /** One live thread or process and the attempt it runs. */
@@ -56,6 +57,10 @@ class Isolate {
     if (!pending || !('id' in message) || message.id !== pending.id) return;
     if (message.t === 'progress') {
       void this.forwardProgress(pending, message.seq, message.value);
+      return;
+    }
+    if (message.t === 'release') {
+      pending.release?.(message.delaySeconds);
       return;
     }
     this.pending = undefined;
@@ -248,6 +253,7 @@ export class Isolation {
           reject(error);
         },
         progress: ctx.progress as ProgressHook,
+        release: typeof ctx.release === 'function' ? (seconds) => ctx.release(seconds) : undefined,
       };
       signal.addEventListener('abort', onAbort, { once: true });
       isolate.ready.then(

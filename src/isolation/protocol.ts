@@ -40,6 +40,8 @@ export type FromIsolate =
   | { t: 'done'; id: number; result?: string }
   | { t: 'failed'; id: number; error: WireError }
   | { t: 'progress'; id: number; seq: number; value: string }
+  /** `ctx.release(delay)` called in the isolate: the worker releases the job once the attempt ends. */
+  | { t: 'release'; id: number; delaySeconds: number }
   /** An uncaught exception or unhandled rejection, sent by a child process just before it exits. */
   | { t: 'fatal'; error: WireError };
 

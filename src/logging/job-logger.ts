@@ -103,6 +103,16 @@ const HANDLERS: Array<Handler<JobEventName>> = [
     }),
   ],
   [
+    'job:released',
+    'info',
+    'job released, due again later',
+    (e: JobEvents['job:released']) => ({
+      ...fields(e),
+      durationMs: round(e.durationMs),
+      delaySeconds: e.delaySeconds,
+    }),
+  ],
+  [
     'job:lease-lost',
     'warn',
     'job lease lost; its result was not recorded',

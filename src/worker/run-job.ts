@@ -287,7 +287,11 @@ export async function runReservedJob(deps: RunnerDeps, run: ActiveRun): Promise<
   }
   if (run.releaseMs !== undefined) {
     // ctx.release(delay): back on the queue with the attempt given back, whatever handle did after.
-    await writeOutcome(deps, { kind: 'release', ...lease, delayMs: Math.min(run.releaseMs, MAX_DELAY_MS) });
+    const delayMs = Math.min(run.releaseMs, MAX_DELAY_MS);
+    const result = await writeOutcome(deps, { kind: 'release', ...lease, delayMs });
+    if (result.status === 'ok' && events.hasListeners('job:released')) {
+      events.emit('job:released', { ...eventBase(job), durationMs, delaySeconds: delayMs / 1000 });
+    } else if (result.status === 'lost') events.emit('job:lease-lost', eventBase(job));
     return;
   }
 

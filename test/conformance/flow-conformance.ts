@@ -100,11 +100,14 @@ export function runFlowConformance(harness: ReturnType<typeof makeHarnessFactory
 
   it('flow: ctx.release puts the job back without failing it and gives the attempt back', async () => {
     const { dispatcher, run, rec } = await create();
+    const released: number[] = [];
+    dispatcher.on('job:released', (e) => released.push(e.delaySeconds));
     const id = await dispatcher.dispatch(new FlowJob(run, 1, { releaseOnce: 0.05, maxAttempts: 1 }));
     await dispatcher.startWorker('default', 1);
     await waitFor('done after release', async () => (await dispatcher.find(id))?.status === 'completed');
     expect(rec.of('start').map((e) => e.attempt)).toEqual([1, 1]);
     expect((await dispatcher.find(id))!.attempts).toBe(1);
+    expect(released).toEqual([0.05]);
   });
 
   it('flow: WithoutOverlapping runs one at a time across slots; RateLimited releases what is over the limit', async () => {

@@ -58,7 +58,39 @@ async function limitedRun(make: () => FaultRun): Promise<void> {
   expect(mostAtOnce(lines)).toBeGreaterThanOrEqual(2);
 }
 
+/** The most starts (store clock, `reservedAt`) in any window of `ms`. */
+function mostStartsInWindow(times: number[], ms: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[i]! - sorted[j]! >= ms) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
+}
+
 describe('queue limits across processes', () => {
+  it('sqlite: a rate of 10 per second over 3 processes never starts more than 10 in any second', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jobwright-flow-rate-'));
+    const file = join(dir, 'jobs.sqlite');
+    run = makeFaultRun({ driverName: 'sqlite', spec: { file }, driver: new SqliteQueueDriver(file), dir });
+    await run.producer.setQueueLimits('fault', { rate: { max: 10, perSeconds: 1 } });
+    const workers = Array.from({ length: 3 }, () => run!.spawn(10));
+    await Promise.all(workers.map((w) => w.ready));
+    await run.producer.dispatchMany(Array.from({ length: 30 }, (_, n) => new LedgerJob(n)));
+    await waitFor(
+      '30 jobs completed',
+      async () => (await run!.producer.stats('fault')).completedJobs === 30,
+      60_000,
+    );
+    const { jobs } = await run.producer.jobs({ queue: 'fault', limit: 100 });
+    const starts = jobs.map((j) => j.reservedAt!.getTime());
+    expect(starts).toHaveLength(30);
+    // The store's own start times: what the limit counts, whatever the load on this machine.
+    expect(mostStartsInWindow(starts, 1000)).toBeLessThanOrEqual(10);
+    expect(Math.max(...starts) - Math.min(...starts)).toBeGreaterThanOrEqual(2000);
+  }, 90_000);
+
   it('sqlite: 3 processes x concurrency 10 on a queue limited to 3 never run more than 3 at once', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'jobwright-flow-limit-'));
     const file = join(dir, 'jobs.sqlite');

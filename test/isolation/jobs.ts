@@ -134,3 +134,12 @@ export class IsoWrongModule extends IsolationTestJob {
 export class QuickJob extends Job {
   override handle(): void {}
 }
+
+/** Calls `ctx.release(delaySeconds)` and returns: the worker puts the job back. */
+export class IsoRelease extends IsolationTestJob {
+  static module = import.meta.url;
+  delaySeconds = 7;
+  override handle(ctx: JobContext): void {
+    ctx.release(this.delaySeconds);
+  }
+}

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { Isolation, type JobContext } from '../../src/index.js';
 import { waitForStatus } from '../support/wait.js';
 import { childPids, type Opened, openStore, osThreads, type StoreName, waitUntil } from './harness.js';
-import { IsoContext, IsoCooperative, IsoNoop } from './jobs.js';
+import { IsoContext, IsoCooperative, IsoNoop, IsoRelease } from './jobs.js';
 
 const opened: Opened[] = [];
 const isolations: Isolation[] = [];
@@ -54,6 +54,15 @@ describe.each(['thread', 'process'] as const)('an isolated job in a %s', (mode) 
     await expect(isolation.run(job, contextFor({ progress: refuse }))).rejects.toThrow(
       'progress must be 0 to 100',
     );
+  }, 300_000);
+
+  test('ctx.release inside the isolate reaches the worker before the attempt ends', async () => {
+    const isolation = new Isolation();
+    isolations.push(isolation);
+    const released: number[] = [];
+    const ctx = contextFor({ release: (seconds?: number) => void released.push(seconds ?? 0) });
+    await isolation.run(Object.assign(new IsoRelease(), { mode, delaySeconds: 7 }), ctx);
+    expect(released).toEqual([7]);
   }, 300_000);
 
   test('a job that returns when ctx.signal aborts keeps its isolate for the next job', async () => {

@@ -237,7 +237,7 @@ async function work(ctx: CliContext, options: WorkOptions): Promise<void> {
 
 interface Logger {
   job(
-    kind: 'start' | 'done' | 'retry' | 'failed' | 'lost',
+    kind: 'start' | 'done' | 'retry' | 'failed' | 'lost' | 'released',
     e: JobEventBase,
     extra?: Record<string, unknown>,
   ): void;
@@ -257,6 +257,7 @@ function makeLogger(ctx: CliContext, json: boolean): Logger {
     retry: c.magenta('RETRY  '),
     failed: c.red('FAILED '),
     lost: c.red('LOST   '),
+    released: c.cyan('RELEASE'),
   };
   return {
     job(kind, e, extra = {}) {
@@ -310,6 +311,9 @@ function watchJobs(dispatcher: JobDispatcher, log: Logger, counted: () => void):
     if (e.durationMs !== null) counted();
   });
   dispatcher.on('job:lease-lost', (e) => log.job('lost', e));
+  dispatcher.on('job:released', (e) =>
+    log.job('released', e, { durationMs: e.durationMs, retryInSeconds: e.delaySeconds }),
+  );
   dispatcher.on('worker:error', (e) =>
     log.event('error', 'worker:error', `Worker ${e.workerId} (queue '${e.queue}'): ${e.error.message}`, {
       workerId: e.workerId,

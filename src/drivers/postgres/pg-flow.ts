@@ -54,23 +54,38 @@ export class PgFlow {
   async enqueue(jobs: NewJob[], tx?: PgQueryable): Promise<string[]> {
     const s = this.s;
     return this.transaction(async (c) => {
-      const ids: string[] = [];
-      for (const job of jobs) {
-        if (job.uniqueKey) {
-          await c.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
-            `${this.space}:${job.queueName}`,
-            job.uniqueKey,
-          ]);
-          const { rows } = await c.query<{ id: string }>(
-            `SELECT id FROM ${s}.jobs WHERE queue_name = $1 AND unique_key = $2
-               AND status IN ('pending', 'processing', 'retrying')
-               AND (unique_until IS NULL OR unique_until > now()) LIMIT 1`,
-            [job.queueName, job.uniqueKey],
-          );
-          if (rows[0]) {
-            ids.push(rows[0].id.trimEnd());
-            continue;
-          }
+      const ids = jobs.map((job) => job.id);
+      // Jobs without a unique key go in one multi-row insert, whatever their number.
+      const plain = jobs.filter((job) => !job.uniqueKey);
+      if (plain.length > 0) {
+        await c.query(
+          `INSERT INTO ${s}.jobs (id, queue_name, job_name, payload, max_attempts, priority, timeout_seconds,
+             timeout_ms, available_at, meta, group_key)
+           SELECT t.id, t.queue_name, t.job_name, t.payload::jsonb, t.max_attempts, t.priority, t.timeout_seconds,
+             t.timeout_ms, COALESCE(t.available_at, now() + t.delay_ms * interval '1 millisecond'), t.meta, t.group_key
+           FROM unnest($1::bpchar[], $2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::int[],
+                       $8::int[], $9::timestamptz[], $10::float8[], $11::text[], $12::text[])
+             AS t(id, queue_name, job_name, payload, max_attempts, priority, timeout_seconds, timeout_ms,
+                  available_at, delay_ms, meta, group_key)`,
+          [...newJobArrays(plain), plain.map((job) => job.group ?? null)],
+        );
+      }
+      for (const [i, job] of jobs.entries()) {
+        if (!job.uniqueKey) continue;
+        // Serialises dispatches of one key across processes until this transaction ends.
+        await c.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [
+          `${this.space}:${job.queueName}`,
+          job.uniqueKey,
+        ]);
+        const { rows } = await c.query<{ id: string }>(
+          `SELECT id FROM ${s}.jobs WHERE queue_name = $1 AND unique_key = $2
+             AND status IN ('pending', 'processing', 'retrying')
+             AND (unique_until IS NULL OR unique_until > now()) LIMIT 1`,
+          [job.queueName, job.uniqueKey],
+        );
+        if (rows[0]) {
+          ids[i] = rows[0].id.trimEnd();
+          continue;
         }
         const a = newJobArrays([job]).map((col) => col[0]);
         await c.query(
@@ -79,9 +94,8 @@ export class PgFlow {
            VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8,
              COALESCE($9::timestamptz, now() + $10::float8 * interval '1 millisecond'), $11, $12,
              CASE WHEN $13::float8 > 0 THEN now() + $13::float8 * interval '1 millisecond' END, $14)`,
-          [...a, job.uniqueKey ?? null, job.uniqueForMs ?? 0, job.group ?? null],
+          [...a, job.uniqueKey, job.uniqueForMs ?? 0, job.group ?? null],
         );
-        ids.push(job.id);
       }
       return ids;
     }, tx);

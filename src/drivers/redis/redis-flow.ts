@@ -18,6 +18,8 @@ export interface RedisFlowHost {
   decodeReserved(reply: Reply, offset: number): ReservedJob[];
 }
 
+const ENQUEUE_CHUNK = 100;
+
 /** How long a process trusts its copy of a queue's limits (ms). */
 const LIMITS_CACHE_MS = 1000;
 
@@ -34,21 +36,22 @@ export class RedisFlow {
   /** Stores unique or grouped jobs of one queue; per job, its id or the live job's. */
   async enqueue(queue: string, jobs: NewJob[]): Promise<string[]> {
     const k = this.host.keys(queue);
-    const args: Array<string | number> = [k.base, queue, this.host.channel];
-    for (const job of jobs) {
-      args.push(
-        ...jobArgs(job),
-        job.uniqueKey ?? '',
-        Math.max(0, Math.round(job.uniqueForMs ?? 0)),
-        job.group ?? '',
-      );
+    const keys = [k.ready, k.delayed, k.pending, k.all, k.unique];
+    const calls: Array<Promise<string[]>> = [];
+    // Calls of 100 jobs keep each script short, as enqueue.lua's; they run in order.
+    for (let i = 0; i < jobs.length; i += ENQUEUE_CHUNK) {
+      const args: Array<string | number> = [k.base, queue, this.host.channel];
+      for (const job of jobs.slice(i, i + ENQUEUE_CHUNK)) {
+        args.push(
+          ...jobArgs(job),
+          job.uniqueKey ?? '',
+          Math.max(0, Math.round(job.uniqueForMs ?? 0)),
+          job.group ?? '',
+        );
+      }
+      calls.push(this.host.run<string[]>('flow-enqueue', keys, args));
     }
-    const ids = await this.host.run<string[]>(
-      'flow-enqueue',
-      [k.ready, k.delayed, k.pending, k.all, k.unique],
-      args,
-    );
-    return ids.map(String);
+    return (await Promise.all(calls)).flat().map(String);
   }
 
   async cachedLimits(queue: string): Promise<QueueLimits | null> {
@@ -107,22 +110,23 @@ export class RedisFlow {
     return Number(done) === 1;
   }
 
+  /** One script call per queue for all of a worker's running jobs (flow-cancelled.lua). */
   async cancelRequested(leases: LeaseRef[]): Promise<string[]> {
-    const asked = await Promise.all(
-      leases.map(async (lease) => {
-        const queue = queueOfToken(lease.leaseToken);
-        if (queue === null) return false;
-        const [cancel, token, status] = (await this.host.command(
-          'HMGET',
-          this.host.keys(queue).job(lease.id),
-          'cancel',
-          'token',
-          'status',
-        )) as Array<string | null>;
-        return status === 'processing' && token === lease.leaseToken && cancel === lease.leaseToken;
-      }),
+    const byQueue = new Map<string, LeaseRef[]>();
+    for (const lease of leases) {
+      const queue = queueOfToken(lease.leaseToken);
+      if (queue !== null) byQueue.set(queue, [...(byQueue.get(queue) ?? []), lease]);
+    }
+    const found = await Promise.all(
+      [...byQueue].map(([queue, group]) =>
+        this.host.run<string[]>(
+          'flow-cancelled',
+          [],
+          [this.host.keys(queue).base, ...group.flatMap((l) => [l.id, l.leaseToken])],
+        ),
+      ),
     );
-    return leases.filter((_, i) => asked[i]).map((l) => l.id);
+    return found.flat().map(String);
   }
 
   async setLimits(queue: string, limits: QueueLimits): Promise<void> {

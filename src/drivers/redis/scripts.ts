@@ -34,6 +34,7 @@ export const SCRIPT_NAMES = [
   'flow-reserve',
   'flow-cancel',
   'flow-keys',
+  'flow-cancelled',
 ] as const;
 
 export type ScriptName = (typeof SCRIPT_NAMES)[number];

@@ -1,5 +1,6 @@
 -- flow-reserve.lua: reserve of a queue with limits: starts what they allow, holds nothing.
--- KEYS[1..8] as reserve.lua (ready, delayed, active, pending, retrying, failed, paused, held)
+-- KEYS[1] ready, KEYS[2] delayed, KEYS[3] active, KEYS[4] pending, KEYS[5] retrying,
+-- KEYS[6] failed, KEYS[7] paused, KEYS[8] held (as reserve.lua)
 -- KEYS[9] starts  zset  start ms -> '<group>\n<token>' (queues with a rate limit)
 -- ARGV[1] queue key base, ARGV[2] how many at most, ARGV[3] lease ms, ARGV[4] token prefix,
 -- ARGV[5] worker id, ARGV[6] first token number,
