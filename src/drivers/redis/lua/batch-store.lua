@@ -4,7 +4,8 @@
 -- ARGV[1] 'create' or 'add'
 -- ARGV[2] wake-up channel ('' for none)
 -- ARGV[3] batch id
--- ARGV[4] name ('' for none), ARGV[5] allow failures '1'/'0', ARGV[6..8] then/catch/finally specs ('' for none)
+-- ARGV[4] name ('' for none), ARGV[5] allow failures '1'/'0'
+-- ARGV[6], ARGV[7], ARGV[8] the then, catch and finally callback specs ('' for none)
 -- ARGV[9] number of jobs, then per job 12 fields: queue key base, queue name, the 9 fields of
 --   enqueue.lua, the job's group ('' for none; unique jobs are refused in batches by the dispatcher)
 -- Returns 1, or 0 for an 'add' to a batch that is unknown, finished or cancelled (nothing stored).
