@@ -64,6 +64,12 @@ export interface DatabaseQueueDriverOptions {
   urlSource?: string;
   /** How long opening a connection may take before it fails as unreachable (ms; default 10,000; 100 to 600,000). */
   connectTimeoutMs?: number;
+  /**
+   * Record attempt history and metrics (default true; migration 007's trigger). false sets
+   * `jobwright.history = off` on the driver's own connections; with your own pool, set it on the
+   * role instead (`ALTER ROLE ... SET jobwright.history = 'off'`).
+   */
+  history?: boolean;
 }
 
 const MAX_CONNECT_TIMEOUT_MS = 600_000;

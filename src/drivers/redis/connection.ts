@@ -43,9 +43,12 @@ export interface RedisQueueDriverOptions {
   urlSource?: string;
   /** How long the first connection may take before it fails as unreachable (ms; default 10,000; 100 to 600,000). */
   connectTimeoutMs?: number;
+  /** Record attempt history and metrics in the settle and recover scripts (default true). */
+  history?: boolean;
 }
 
 export interface ResolvedOptions {
+  history: boolean;
   url: string | null;
   client: RedisClient | null;
   prefix: string;
@@ -102,6 +105,7 @@ export function resolveOptions(input: string | RedisClientLike | RedisQueueDrive
     prefix: assertPrefix(options.prefix ?? DEFAULT_PREFIX),
     activityLimit,
     wakeups: options.wakeups ?? true,
+    history: options.history !== false,
   };
 }
 
