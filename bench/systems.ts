@@ -44,6 +44,35 @@ export const SYSTEMS: SystemInfo[] = [
     family: 'jobwright',
     load: async () => (await import('./adapters/jobwright-stores.js')).loadRedis(),
   },
+  // The same stores with attempt history and metrics off (JOBWRIGHT_HISTORY=off): what recording costs.
+  {
+    id: 'memory-nohist',
+    label: 'jobwright memory, history off',
+    store: 'memory',
+    family: 'jobwright',
+    load: async () => (await import('./adapters/memory.js')).memoryNoHistorySystem,
+  },
+  {
+    id: 'sqlite-nohist',
+    label: 'jobwright SQLite, history off',
+    store: 'sqlite',
+    family: 'jobwright',
+    load: async () => (await import('./adapters/jobwright-stores.js')).loadSqlite(false),
+  },
+  {
+    id: 'postgres-nohist',
+    label: 'jobwright PostgreSQL, history off',
+    store: 'postgres',
+    family: 'jobwright',
+    load: async () => (await import('./adapters/jobwright-stores.js')).loadPostgres(false),
+  },
+  {
+    id: 'redis-nohist',
+    label: 'jobwright Redis, history off',
+    store: 'redis',
+    family: 'jobwright',
+    load: async () => (await import('./adapters/jobwright-stores.js')).loadRedis(false),
+  },
   {
     id: 'bullmq',
     label: 'BullMQ',

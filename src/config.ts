@@ -34,6 +34,8 @@ export interface JobConfig {
   /** Heartbeat window: a dead worker's jobs are due again this long (plus the grace) after its last heartbeat. */
   leaseSeconds: number;
   leaseGraceSeconds: number;
+  /** Record each attempt (history) and per-minute metrics in the store: 'on' (default) or 'off'. */
+  history: 'on' | 'off';
 }
 
 interface Setting {
@@ -142,6 +144,12 @@ const SETTINGS: Setting[] = [
     accepts: '1 to 63 lowercase letters, digits or _, starting with a letter or _',
   },
   {
+    env: 'JOBWRIGHT_HISTORY',
+    key: 'history',
+    schema: z.enum(['on', 'off']),
+    accepts: "'on' or 'off'",
+  },
+  {
     env: 'JOBWRIGHT_REDIS_PREFIX',
     key: 'redisPrefix',
     schema: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
@@ -201,6 +209,7 @@ export const DEFAULT_CONFIG: JobConfig = {
   sqlitePath: './storage/jobs.sqlite',
   databaseSchema: 'public',
   redisPrefix: 'jobwright',
+  history: 'on',
   defaultQueue: 'default',
   maxAttempts: 3,
   retryDelay: 60,

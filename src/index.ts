@@ -39,6 +39,19 @@ export type {
   QueueLimits,
   RateLimit,
 } from './drivers/flow-contract.js';
+export type {
+  AttemptOutcome,
+  AttemptRecord,
+  ClassMetrics,
+  DurationSummary,
+  JobInsights,
+  MetricCell,
+  MetricPoint,
+  MetricQuery,
+  MetricSeries,
+  RunningJob,
+} from './drivers/insights.js';
+export { canRecordInsights } from './drivers/insights.js';
 export { MemoryQueueDriver, type MemoryQueueDriverOptions } from './drivers/memory/memory-driver.js';
 export {
   DatabaseQueueDriver,
@@ -77,6 +90,8 @@ export {
 } from './flow/middleware.js';
 export { CancelledError } from './flow/run-flow.js';
 export { batch, chain, configure, dispatch, dispatchJob, jobDispatcher, setJobDispatcher } from './global.js';
+export { type ErrorGroup, groupFailures, maskError } from './insights/error-groups.js';
+export { type ClassInsight, InsightsReader, type RunSummary } from './insights/reader.js';
 export { Isolation, type IsolationStats } from './isolation/pool.js';
 export { IsolationError } from './isolation/settings.js';
 export {

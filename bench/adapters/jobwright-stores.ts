@@ -24,48 +24,57 @@ function system(multiProcess: boolean, open: SystemModule['open']): SystemModule
   return { version: jobwrightVersion(), settings: JOBWRIGHT_SETTINGS, multiProcess, open };
 }
 
-export async function loadSqlite(): Promise<SystemModule | string> {
+/**
+ * `history: false` measures the drivers with attempt history and metrics switched off, beside
+ * the default (on) in the same run (SPEC decision: features added later are measured on and off).
+ */
+export async function loadSqlite(history = true): Promise<SystemModule | string> {
   const Driver = await driverClass('SqliteQueueDriver');
   if (typeof Driver === 'string') return Driver;
-  const make = Driver as unknown as new (file: string) => QueueDriver;
+  const make = Driver as unknown as new (file: string, options: { history: boolean }) => QueueDriver;
   return system(true, async (ns) => {
     const file = join(tmpdir(), `${ns}.sqlite`);
     const removeFiles = async () => {
       for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${file}${suffix}`, { force: true });
     };
     return jobwrightAdapter({
-      makeDriver: async () => new make(file),
+      makeDriver: async () => new make(file, { history }),
       clear: removeFiles,
       drop: removeFiles,
     });
   });
 }
 
-export async function loadPostgres(): Promise<SystemModule | string> {
+export async function loadPostgres(history = true): Promise<SystemModule | string> {
   const Driver = await driverClass('DatabaseQueueDriver');
   if (typeof Driver === 'string') return Driver;
   const make = Driver as unknown as new (options: {
     connectionString: string;
     schema: string;
+    history: boolean;
   }) => QueueDriver;
   return system(true, async (schema) =>
     jobwrightAdapter({
-      makeDriver: async () => new make({ connectionString: DATABASE_URL, schema }),
+      makeDriver: async () => new make({ connectionString: DATABASE_URL, schema, history }),
       clear: () => recreateSchema(schema),
       drop: () => dropSchema(schema),
     }),
   );
 }
 
-export async function loadRedis(): Promise<SystemModule | string> {
+export async function loadRedis(history = true): Promise<SystemModule | string> {
   const Driver = await driverClass('RedisQueueDriver');
   if (typeof Driver === 'string') return Driver;
-  const make = Driver as unknown as new (options: { url: string; prefix: string }) => QueueDriver;
+  const make = Driver as unknown as new (options: {
+    url: string;
+    prefix: string;
+    history: boolean;
+  }) => QueueDriver;
   return system(true, async (prefix) => {
     // The driver's keys are `{prefix}:...` and `{prefix:queue}:...` (hash tags); match both, not more.
     const patterns = [`{${prefix}}*`, `{${prefix}:*`];
     return jobwrightAdapter({
-      makeDriver: async () => new make({ url: REDIS_URL, prefix }),
+      makeDriver: async () => new make({ url: REDIS_URL, prefix, history }),
       clear: async () => void (await deleteRedisKeys(...patterns)),
       drop: async () => void (await deleteRedisKeys(...patterns)),
     });

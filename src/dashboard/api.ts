@@ -3,12 +3,17 @@ import type { RouteDeps } from './pages.js';
 import {
   BadParamError,
   NotFoundError,
+  parseGroup,
   parseJobId,
+  parseJobName,
   parseListQuery,
   parseMinutes,
   parseQueue,
+  parseSearch,
+  parseWindow,
 } from './params.js';
 import type { DashboardEnv } from './security.js';
+import { WINDOW_MINUTES } from './views/insights.js';
 
 /**
  * The JSON API: everything the pages show and do. Reads are GET; every change is a POST, guarded
@@ -89,7 +94,19 @@ export function registerApi(app: Hono<DashboardEnv>, deps: RouteDeps): void {
     return c.json({ ...list, queues });
   });
 
-  app.get('/api/workers', async (c) => c.json({ workers: await data.workers() }));
+  app.get('/api/workers', async (c) => c.json({ workers: await data.workersWithJobs() }));
+
+  app.get('/api/metrics', async (c) => {
+    const window = parseWindow(c.req.query('window'));
+    return c.json({ window, ...(await data.metrics(WINDOW_MINUTES[window])) });
+  });
+
+  app.get('/api/classes/:name', async (c) => c.json(await data.jobClass(parseJobName(c.req.param('name')))));
+
+  app.get('/api/failed/groups', async (c) => {
+    const filter = { queue: parseQueue(c.req.query('queue')), search: parseSearch(c.req.query('q')) };
+    return c.json(await data.errorGroups(filter));
+  });
 
   app.post('/api/jobs/:id/retry', async (c) => {
     const id = parseJobId(c.req.param('id'));
@@ -120,6 +137,16 @@ export function registerApi(app: Hono<DashboardEnv>, deps: RouteDeps): void {
     const queue = parseQueue(await field(c, 'queue'));
     return c.json({ queue: queue ?? null, cleared: await data.clearFailed(queue) });
   });
+
+  for (const verb of ['retry', 'delete'] as const) {
+    app.post(`/api/failed/groups/:group/${verb}`, async (c) => {
+      const group = parseGroup(c.req.param('group'));
+      const filter = { queue: parseQueue(await field(c, 'queue')), search: parseSearch(await field(c, 'q')) };
+      const n =
+        verb === 'retry' ? await data.retryGroup(group, filter) : await data.deleteGroup(group, filter);
+      return c.json(verb === 'retry' ? { group, retried: n } : { group, deleted: n });
+    });
+  }
 
   app.post('/api/queues/:queue/pause', async (c) => {
     const queue = parseQueue(c.req.param('queue'));

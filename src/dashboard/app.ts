@@ -26,7 +26,10 @@ export interface DashboardOptions {
   authorize?: Authorize;
   /** Where the dashboard is mounted, e.g. '/admin/jobs'; '' (the root) by default. */
   basePath?: string;
-  /** How often open pages refresh themselves, in seconds; 0 turns it off. Default 5. */
+  /**
+   * 0 turns live pages off. Otherwise pages update through server-sent events (`/events`) when
+   * something changes, and poll every this many seconds only when they cannot hold a stream. Default 5.
+   */
   refreshSeconds?: number;
   /** Origins besides the dashboard's own allowed to POST (when a proxy rewrites Host). */
   trustedOrigins?: string[];

@@ -1,17 +1,23 @@
 import type { Context, Hono } from 'hono';
 import { getCookie } from 'hono/cookie';
 import type { DashboardData } from './data.js';
+import { registerLiveEvents } from './live-events.js';
 import {
   BadParamError,
   NotFoundError,
+  parseGroup,
   parseJobId,
+  parseJobName,
   parseListQuery,
   parseMinutes,
   parseQueue,
+  parseSearch,
+  parseWindow,
 } from './params.js';
 import { type DashboardEnv, type DashboardSecurity, SESSION_COOKIE, sameOriginPath } from './security.js';
 import { batchesPage } from './views/batches.js';
 import { failedPage } from './views/failed.js';
+import { classPage, WINDOW_MINUTES } from './views/insights.js';
 import { jobPage, jobsPage } from './views/jobs.js';
 import type { Html, PageContext } from './views/layout.js';
 import { loginPage } from './views/login.js';
@@ -47,6 +53,14 @@ function noticeText(c: C): string | undefined {
       return `Deleted ${plural('failed job')}.`;
     case 'deleted':
       return count > 0 ? 'Deleted the failed job.' : 'Nothing deleted: no failed job has that id.';
+    case 'group-retried':
+      return count > 0
+        ? `Retried ${plural('failed job')} of that error.`
+        : 'Nothing retried: that error has no failed job now.';
+    case 'group-deleted':
+      return count > 0
+        ? `Deleted ${plural('failed job')} of that error.`
+        : 'Nothing deleted: that error has no failed job now.';
     case 'paused':
       return queue ? `Paused queue ${queue}: workers take no new jobs from it.` : undefined;
     case 'resumed':
@@ -104,8 +118,17 @@ export function registerPages(app: Hono<DashboardEnv>, deps: RouteDeps): void {
 
   app.get('/', async (c) => {
     const queue = parseQueue(c.req.query('queue'));
-    const overview = await data.overview({ queue, minutes: parseMinutes(c.req.query('minutes')) });
-    return render(c, overviewPage(await pageContext(c, deps), overview));
+    const window = parseWindow(c.req.query('window'));
+    const [overview, metrics] = await Promise.all([
+      data.overview({ queue, minutes: parseMinutes(c.req.query('minutes')) }),
+      data.metrics(WINDOW_MINUTES[window]),
+    ]);
+    return render(c, overviewPage(await pageContext(c, deps), overview, metrics, window));
+  });
+
+  app.get('/classes/:name', async (c) => {
+    const name = parseJobName(c.req.param('name'));
+    return render(c, classPage(await pageContext(c, deps), await data.jobClass(name), new Date()));
   });
 
   app.get('/jobs', async (c) => {
@@ -122,8 +145,12 @@ export function registerPages(app: Hono<DashboardEnv>, deps: RouteDeps): void {
 
   app.get('/failed', async (c) => {
     const query = { ...parseListQuery((name) => c.req.query(name)), status: 'failed' as const };
-    const [list, queues] = await Promise.all([data.jobs(query), data.failedQueues()]);
-    return render(c, failedPage(await pageContext(c, deps), query, list, queues));
+    const [list, queues, grouped] = await Promise.all([
+      data.jobs(query),
+      data.failedQueues(),
+      data.errorGroups({ queue: query.queue, search: query.search }),
+    ]);
+    return render(c, failedPage(await pageContext(c, deps), query, list, queues, grouped));
   });
 
   app.get('/batches', async (c) => {
@@ -131,7 +158,7 @@ export function registerPages(app: Hono<DashboardEnv>, deps: RouteDeps): void {
   });
 
   app.get('/workers', async (c) => {
-    return render(c, workersPage(await pageContext(c, deps), await data.workers()));
+    return render(c, workersPage(await pageContext(c, deps), await data.workersWithJobs()));
   });
 
   app.get('/login', async (c) => {
@@ -185,6 +212,22 @@ export function registerPages(app: Hono<DashboardEnv>, deps: RouteDeps): void {
     const cleared = await data.clearFailed(parseQueue(body.queue));
     return redirectAfter(c, deps, body.back, '/failed', { notice: 'cleared', n: String(cleared) });
   });
+
+  for (const verb of ['retry', 'delete'] as const) {
+    app.post(`/actions/${verb}-group`, async (c) => {
+      const body = await form(c);
+      const filter = { queue: parseQueue(body.queue), search: parseSearch(body.q) };
+      const group = parseGroup(body.group);
+      const n =
+        verb === 'retry' ? await data.retryGroup(group, filter) : await data.deleteGroup(group, filter);
+      return redirectAfter(c, deps, body.back, '/failed', {
+        notice: verb === 'retry' ? 'group-retried' : 'group-deleted',
+        n: String(n),
+      });
+    });
+  }
+
+  registerLiveEvents(app, deps);
 
   for (const verb of ['pause', 'resume'] as const) {
     app.post(`/actions/${verb}`, async (c) => {

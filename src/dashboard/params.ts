@@ -115,3 +115,34 @@ export function parseListQuery(get: (name: string) => Raw): ListQuery {
     order: parseOrder(get('order') ?? get('sort')),
   };
 }
+
+/** `?window=hour|day` of the metric tables; hour when absent. */
+export function parseWindow(raw: Raw): 'hour' | 'day' {
+  if (raw === undefined || raw === '' || raw === 'hour') return 'hour';
+  if (raw === 'day') return 'day';
+  throw new BadParamError('window', "window must be 'hour' or 'day'");
+}
+
+/** A job class name from the URL: 1 to 255 characters, no control characters. */
+export function parseJobName(raw: Raw): string {
+  if (raw === undefined || raw.length === 0 || raw.length > 255 || hasControlCharacter(raw)) {
+    throw new BadParamError('name', 'A job class name has 1 to 255 characters and no control characters.');
+  }
+  return raw;
+}
+
+/** An error group's fingerprint (12 hex digits, from the failed page's forms). */
+export function parseGroup(raw: Raw): string {
+  if (raw === undefined || !/^[0-9a-f]{12}$/.test(raw)) {
+    throw new BadParamError('group', 'Which error group? The form sent no valid group id.');
+  }
+  return raw;
+}
+
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}

@@ -27,6 +27,7 @@ import type { BatchStore, JobDataStore, ScheduleStore } from './composition.js';
 export type * from './composition.js';
 
 import type { EnqueueResult, FlowControl } from './flow-contract.js';
+import type { JobInsights } from './insights.js';
 
 export type JobStatus = 'pending' | 'processing' | 'completed' | 'failed' | 'retrying';
 
@@ -196,7 +197,7 @@ export interface RecoverResult {
 export interface ListParams {
   queue?: string;
   status?: JobStatus;
-  /** Matches the id exactly, or the job name or payload text as a substring. */
+  /** Matches the id exactly, or the job name, payload or error text as a substring. */
   search?: string;
   limit: number;
   offset: number;
@@ -393,7 +394,8 @@ export interface QueueDriver
     JobDataStore,
     BatchStore,
     ScheduleStore,
-    Partial<QueuePausing> {}
+    Partial<QueuePausing>,
+    Partial<JobInsights> {}
 
 /** The capability check for pausing. */
 export function canPause(driver: QueueDriver): driver is QueueDriver & QueuePausing {

@@ -10,18 +10,19 @@ import { MemoryQueueDriver } from './memory/memory-driver.js';
 export async function createDriver(config: JobConfig): Promise<QueueDriver> {
   switch (config.connection) {
     case 'memory':
-      return new MemoryQueueDriver();
+      return new MemoryQueueDriver({ history: config.history !== 'off' });
     case 'redis': {
       const { RedisQueueDriver } = await import('./redis/redis-driver.js');
       return new RedisQueueDriver({
         url: config.redisUrl!,
         prefix: config.redisPrefix,
         urlSource: urlSource(config.redisUrl, 'REDIS_URL', 'redisUrl'),
+        history: config.history !== 'off',
       });
     }
     case 'sqlite': {
       const { SqliteQueueDriver } = await import('./sqlite/sqlite-driver.js');
-      return new SqliteQueueDriver(config.sqlitePath);
+      return new SqliteQueueDriver(config.sqlitePath, { history: config.history !== 'off' });
     }
     case 'database': {
       const { DatabaseQueueDriver } = await import('./postgres/postgres-driver.js');
@@ -35,6 +36,7 @@ export async function createDriver(config: JobConfig): Promise<QueueDriver> {
         connectionString: config.databaseUrl,
         schema: config.databaseSchema,
         urlSource: urlSource(config.databaseUrl, 'DATABASE_URL', 'databaseUrl'),
+        history: config.history !== 'off',
       });
     }
     default:

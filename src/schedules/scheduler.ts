@@ -80,7 +80,20 @@ export class Scheduler {
       if (this.stopped) break;
       const cron = this.cronFor(schedule);
       if (!cron) continue;
-      const next = await this.dispatchDue(driver, schedule, cron, now);
+      let next: number | null;
+      try {
+        next = await this.dispatchDue(driver, schedule, cron, now);
+      } catch (error) {
+        // One damaged schedule (or a refused insert) must not keep the others from their ticks.
+        this.deps.events.emit('worker:error', {
+          workerId: 'scheduler',
+          queue: '',
+          error: new Error(
+            `Schedule ${schedule.name}: ${error instanceof Error ? error.message : String(error)}`,
+          ),
+        });
+        continue;
+      }
       if (next !== null) nextAt = Math.min(nextAt, next);
     }
     return Math.max(5, nextAt - Date.now());

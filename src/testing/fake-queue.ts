@@ -1,6 +1,12 @@
 import { AssertionError } from 'node:assert';
 import { randomUUID } from 'node:crypto';
-import { assertBatchJobs, type BatchOptions, type BatchRecord, newBatch } from '../batches/batch.js';
+import {
+  assertBatchJobs,
+  assertNoUniqueMembers,
+  type BatchOptions,
+  type BatchRecord,
+  newBatch,
+} from '../batches/batch.js';
 import { type DispatchOptions, JobDispatcher } from '../dispatcher.js';
 import { MemoryQueueDriver } from '../drivers/memory/memory-driver.js';
 import { JobwrightError } from '../errors.js';
@@ -71,7 +77,7 @@ export class FakeDispatcher extends JobDispatcher {
   override async batch(jobs: Job[], options: BatchOptions = {}): Promise<BatchRecord> {
     assertBatchJobs(jobs);
     newBatch('fake', options, (job) => this.prepare(job, {}));
-    for (const job of jobs) this.prepare(job, {});
+    assertNoUniqueMembers(jobs.map((job) => this.prepare(job, {})));
     const entry: FakeBatch = { id: randomUUID(), jobs: [...jobs], options, cancelled: false };
     this.batched.push(entry);
     return fakeRecord(entry);
@@ -79,7 +85,7 @@ export class FakeDispatcher extends JobDispatcher {
 
   override async addToBatch(batchId: string, jobs: Job[]): Promise<string[]> {
     assertBatchJobs(jobs);
-    for (const job of jobs) this.prepare(job, {});
+    assertNoUniqueMembers(jobs.map((job) => this.prepare(job, {})));
     const entry = this.batched.find((b) => b.id === batchId);
     if (!entry || entry.cancelled) {
       throw new JobwrightError('BATCH_NOT_RUNNING', `Batch ${batchId} is unknown or cancelled in this fake`);

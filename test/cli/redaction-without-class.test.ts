@@ -100,6 +100,8 @@ it('no read command prints a sensitive value, with or without the key', async ()
     ['queue:activity', '--json'],
     ['queue:activity', '--job', refundId],
     ['queue:workers', '--json'],
+    ['queue:show', refundId],
+    ['queue:show', refundId, '--json'],
   ];
   for (const env of [{}, { JOBWRIGHT_KEY: KEY }] as Array<Record<string, string>>) {
     for (const args of readers) {
@@ -111,6 +113,24 @@ it('no read command prints a sensitive value, with or without the key', async ()
     }
   }
   expect((await artisan(['queue:activity', '--job', refundId])).stdout).toContain('RefundJob');
+});
+
+it('queue:show prints the job and each attempt (worker, duration, outcome, scrubbed error) without its class', async () => {
+  const out = await artisan(['queue:show', refundId]);
+  expect(out.code, out.stderr).toBe(0);
+  expect(out.stdout).toContain('RefundJob');
+  expect(out.stdout).toMatch(/WORKER\s+WAITED\s+RAN\s+OUTCOME/);
+  expect(out.stdout).toMatch(/\n1\s+\S+ \S+\s+\S+.*failed\s+Error: refund to \[REDACTED\] declined/);
+  const json = JSON.parse((await artisan(['queue:show', refundId, '--json'])).stdout) as {
+    attempts: Array<{ attempt: number; outcome: string; workerId: string | null; error: string }>;
+  };
+  expect(json.attempts).toHaveLength(1);
+  expect(json.attempts[0]).toMatchObject({ attempt: 1, outcome: 'failed' });
+  expect(json.attempts[0]!.workerId).toBeTruthy();
+  expect(json.attempts[0]!.error).toContain('[REDACTED]');
+  const missing = await artisan(['queue:show', '01JD3Q4S5V6W7X8Y9Z0A1B2C3D']);
+  expect(missing.code).toBe(1);
+  expect(missing.stdout).toContain('No job with id');
 });
 
 it('queue:failed --json redacts by the stored names, and shows [encrypted] without the key', async () => {

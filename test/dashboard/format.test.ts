@@ -54,7 +54,17 @@ describe('dashboard formatting and parameters', () => {
       failed: 0,
     }));
     const svg = String(await barChart(buckets, { title: 'Throughput <x>', field: 'completed', tone: 'ok' }));
-    expect(svg.match(/<rect /g)).toHaveLength(60);
+    expect(svg.match(/<rect class="bar /g)).toHaveLength(60);
+    // The time axis is labelled every 10 minutes, on whole clock times; each bar has its hover value.
+    expect([...svg.matchAll(/class="label x"[^>]*>([^<]+)</g)].map((m) => m[1])).toEqual([
+      '10:00',
+      '10:10',
+      '10:20',
+      '10:30',
+      '10:40',
+      '10:50',
+    ]);
+    expect(svg).toContain('<title>10:07 UTC: 2 completed</title>');
     expect(svg).toContain('Throughput &lt;x&gt;');
     expect(svg).toContain('120 in all');
     expect(svg).toContain('>5</text>');

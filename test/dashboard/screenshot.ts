@@ -1,7 +1,8 @@
 /**
- * Makes docs/dashboard-overview.png: an hour of made-up traffic on five queues in a SQLite store, written through
- * the driver contract with a shifted store clock (so the charts have history), then the overview
- * page photographed in Debian's chromium.  Run: npx tsx test/dashboard/screenshot.ts
+ * Makes the dashboard pictures of docs/: an hour of made-up traffic on five queues in a SQLite store, written through
+ * the driver contract with a shifted store clock (so the charts, metrics and attempt history have
+ * history), then the overview, failed list, a job, a job class and the workers photographed in
+ * Debian's chromium.  Run: npx tsx test/dashboard/screenshot.ts
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,6 +36,14 @@ function id(): string {
   }
   return `${head}${String(++seq).padStart(16, '0')}`;
 }
+
+/** Run times in ms, per queue: a typical spread, with a long tail. */
+const runMs: Record<string, () => number> = {
+  emails: () => 120 + random() * 700 + (random() < 0.05 ? 3000 : 0),
+  payments: () => 300 + random() * 1800,
+  default: () => 40 + random() * 360,
+  inventory: () => 200 + random() * 1300 + (random() < 0.08 ? 6000 : 0),
+};
 
 const kinds: Array<{ queue: string; name: string; payload: () => unknown; rate: number; failRate: number }> =
   [
@@ -96,23 +105,31 @@ for (let minute = 0; minute < 60; minute++) {
     const count = Math.round(kind.rate * wave + (minute % 7));
     const jobs = Array.from({ length: count }, () => newJob(kind.queue, kind.name, kind.payload(), 1));
     await driver.enqueue({ jobs });
+    // They wait a moment in the queue, then run for a while each.
+    const due = offset;
+    offset = due + 50 + random() * (kind.queue === 'emails' ? 4000 : 900);
     const reserved = await driver.reserve({
       queue: kind.queue,
       limit: count,
-      leaseMs: MINUTE,
-      workerId: 'seed',
+      leaseMs: 10 * MINUTE,
+      workerId:
+        kind.queue === 'payments' || kind.queue === 'inventory'
+          ? 'payments@worker-a-1874'
+          : 'emails@web-1-5121',
     });
+    const started = offset;
     const burst = kind.queue === 'payments' && minute >= 38 && minute <= 41;
     for (const job of reserved) {
+      offset = started + (burst ? 8000 + random() * 20_000 : runMs[kind.queue]!());
       if (random() < (burst ? 0.45 : kind.failRate)) {
         const message =
           kind.queue === 'payments'
-            ? 'Stripe API error 502: upstream timed out'
+            ? `Stripe API error 502: upstream timed out (request req_${1000 + seq})`
             : kind.queue === 'inventory'
               ? 'ECONNRESET while calling warehouse API'
               : kind.queue === 'default'
                 ? 'sharp: Input buffer contains unsupported image format'
-                : 'SMTP 421 too many connections';
+                : `SMTP 421 too many connections for user ${1000 + seq}`;
         await failJob(driver, {
           id: job.id,
           leaseToken: job.leaseToken,
@@ -122,7 +139,34 @@ for (let minute = 0; minute < 60; minute++) {
         await completeJob(driver, { id: job.id, leaseToken: job.leaseToken });
       }
     }
+    offset = due;
   }
+}
+
+// One payment that failed three times on two workers: its page shows every attempt.
+offset = -9 * MINUTE;
+const [stubborn] = [
+  newJob('payments', 'ProcessPaymentJob', { paymentId: 'pay_8841', amount: 120, currency: 'EUR' }, 3),
+];
+await driver.enqueue({ jobs: [stubborn!] });
+for (const [attempt, worker] of [
+  [1, 'payments@worker-a-1874'],
+  [2, 'payments@worker-b-1902'],
+  [3, 'payments@worker-a-1874'],
+] as const) {
+  offset += 700;
+  const [run] = await driver.reserve({ queue: 'payments', limit: 1, leaseMs: 10 * MINUTE, workerId: worker });
+  offset += attempt === 2 ? 30_000 : 1400 + attempt * 300;
+  const error = stackOf(
+    attempt === 2
+      ? 'Stripe API error 502: upstream timed out (request req_9912)'
+      : 'Card declined: insufficient funds (code 51)',
+    'ProcessPaymentJob.handle',
+  );
+  if (attempt < 3)
+    await retryJob(driver, { id: run!.id, leaseToken: run!.leaseToken, delayMs: attempt * 60_000, error });
+  else await failJob(driver, { id: run!.id, leaseToken: run!.leaseToken, error });
+  offset += attempt * 60_000;
 }
 
 // Now: a backlog on reports, jobs running, one retrying, live workers on two hosts.
@@ -136,15 +180,29 @@ offset = -4 * MINUTE;
 await driver.enqueue({
   jobs: Array.from({ length: 5 }, (_, i) => newJob('emails', 'SendWelcomeEmail', { userId: 9000 + i })),
 });
-offset = 0;
+offset = -47_000;
 await driver.enqueue({
   jobs: Array.from({ length: 3 }, (_, i) =>
     newJob('payments', 'ProcessPaymentJob', { paymentId: `pay_live_${i}` }),
   ),
 });
-await driver.reserve({ queue: 'payments', limit: 2, leaseMs: 10 * MINUTE, workerId: 'w1' });
+await driver.reserve({
+  queue: 'payments',
+  limit: 2,
+  leaseMs: 10 * MINUTE,
+  workerId: 'payments@worker-a-1874',
+});
+offset = -8000;
+await driver.enqueue({ jobs: [newJob('default', 'ResizeImage', { path: 'uploads/big.tiff' })] });
+await driver.reserve({ queue: 'default', limit: 1, leaseMs: 10 * MINUTE, workerId: 'emails@web-1-5121' });
+offset = 0;
 await driver.enqueue({ jobs: [newJob('inventory', 'SyncInventory', { warehouse: 'AMS-2', sku: 'SKU-77' })] });
-const [flaky] = await driver.reserve({ queue: 'inventory', limit: 1, leaseMs: MINUTE, workerId: 'w2' });
+const [flaky] = await driver.reserve({
+  queue: 'inventory',
+  limit: 1,
+  leaseMs: MINUTE,
+  workerId: 'payments@worker-b-1902',
+});
 await retryJob(driver, {
   id: flaky!.id,
   leaseToken: flaky!.leaseToken,
@@ -168,27 +226,41 @@ for (const [host, queues, concurrency, done] of [
   });
 }
 
+// A worker that stopped renewing its registration a minute and a half ago: marked stale.
+offset = -90_000;
+await driver.registerWorker({
+  workerId: 'inventory@worker-c-733',
+  host: 'worker-c',
+  pid: 4733,
+  queues: ['inventory'],
+  concurrency: 2,
+  ttlMs: 10 * MINUTE,
+  jobsDone: 733,
+});
+offset = 0;
+
 const dispatcher = new JobDispatcher(driver);
 const server = await startDashboard({ dispatcher, port: 0, token: '', refreshSeconds: 5, log: () => {} });
 const browser = await launchBrowser();
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1 });
-  await page.goto(server.url);
-  const out = resolve(import.meta.dirname, '../../docs/dashboard-overview.png');
-  await page.screenshot({ path: out, fullPage: true });
-  const failedId = (await dispatcher.failedJobs({ queue: 'payments', limit: 1 }))[0]?.id ?? '';
-  for (const [path, name] of [
-    ['failed', 'failed'],
-    ['workers', 'workers'],
-    ['jobs?limit=10', 'jobs'],
-    [`jobs/${failedId}`, 'job'],
+  const docs = resolve(import.meta.dirname, '../../docs');
+  for (const [path, name, full] of [
+    ['', 'overview', true],
+    ['failed?limit=10', 'failed', true],
+    [`jobs/${stubborn!.id}`, 'job', true],
+    ['classes/ProcessPaymentJob', 'class', true],
+    ['workers', 'workers', false],
   ] as const) {
-    if (process.argv.includes('--all')) {
-      await page.goto(`${server.url}${path}`);
-      await page.screenshot({ path: `/tmp/dashboard-${name}.png`, fullPage: true });
-    }
+    await page.goto(`${server.url}${path}`);
+    const out = `${docs}/dashboard-${name}.png`;
+    await page.screenshot({ path: out, fullPage: full });
+    console.log(`wrote ${out}`);
   }
-  console.log(`wrote ${out}`);
+  if (process.argv.includes('--all')) {
+    await page.goto(`${server.url}jobs?limit=10`);
+    await page.screenshot({ path: '/tmp/dashboard-jobs.png', fullPage: true });
+  }
 } finally {
   await browser.close();
   await server.close();

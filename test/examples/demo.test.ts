@@ -85,8 +85,11 @@ describe('npm start (examples/demo.ts)', () => {
     expect(first.stdout).toMatch(/✗ ProcessPaymentJob .* failed for good after 5 attempts/);
     expect(first.stdout).toContain('✓ SendReminderJob');
     expect(first.stdout).toContain('✓ GenerateReceiptJob');
-    expect(first.stdout).toMatch(/payments\s+0\s+0\s+0\s+7\s+1\s+10/);
-    expect(first.stdout).toMatch(/All runs so far: 19 completed, 1 failed/);
+    // Seven payments and the batch of three; how many schedule ticks fall in a run varies.
+    expect(first.stdout).toMatch(/payments\s+0\s+0\s+0\s+10\s+1\s+10/);
+    expect(first.stdout).toMatch(/batch \w+: 3\/3 processed, 0 failed, 100%, finished/);
+    const firstTotal = Number(/All runs so far: (\d+) completed, 1 failed/.exec(first.stdout)?.[1]);
+    expect(firstTotal).toBeGreaterThanOrEqual(22);
     expect(first.stdout).not.toContain('4000000000000002');
     expect(first.stdout).toMatch(/done\s*$/);
     expect(first.seconds).toBeLessThan(30);
@@ -94,8 +97,9 @@ describe('npm start (examples/demo.ts)', () => {
 
     const second = await demo();
     expect(second.stdout).toContain(
-      'Before this run: 19 completed and 1 failed jobs in the store, 7 payments in the ledger',
+      `Before this run: ${firstTotal} completed and 1 failed jobs in the store, 10 payments in the ledger`,
     );
-    expect(second.stdout).toMatch(/All runs so far: 38 completed, 2 failed/);
+    const secondTotal = Number(/All runs so far: (\d+) completed, 2 failed/.exec(second.stdout)?.[1]);
+    expect(secondTotal).toBeGreaterThanOrEqual(2 * 22);
   });
 });

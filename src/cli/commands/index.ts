@@ -15,6 +15,7 @@ import { registerPrune } from './prune.js';
 import { registerQueueDashboard } from './queue-dashboard.js';
 import { registerRetryFailed } from './retry-failed.js';
 import { registerSchedule } from './schedule.js';
+import { registerShow } from './show.js';
 import { registerStatus } from './status.js';
 import { registerWork } from './work.js';
 import { registerWorkers } from './workers.js';
@@ -35,6 +36,7 @@ export const commands: CommandRegistrar[] = [
   registerBatches,
   registerSchedule,
   registerFailed,
+  registerShow,
   registerRetryFailed,
   registerClearFailed,
   registerForget,

@@ -22,7 +22,7 @@ export function registerQueueDashboard(program: Command, ctx: CliContext): void 
     .option('--base-path <path>', "serve under a path prefix, e.g. '/jobs' behind a proxy")
     .option(
       '--refresh <seconds>',
-      'how often open pages refresh (default 5; 0: never)',
+      'live pages (0: off); otherwise how often a page polls when it cannot hold an event stream (default 5)',
       parseCount('--refresh', 0, 86_400),
     )
     .addHelpText(

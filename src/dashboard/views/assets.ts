@@ -72,6 +72,21 @@ dl.facts dt { color:var(--muted); } dl.facts dd { margin:0; }
 .login { max-width:380px; margin:80px auto; }
 .login input { width:100%; padding:8px 10px; border:1px solid var(--line); border-radius:6px; font:inherit; margin:8px 0 12px; }
 .truncate { max-width:300px; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; }
+svg .slot .hit { fill:transparent; } svg .slot:hover .hit { fill:#eef2ff; } svg .slot:hover .bar { filter:brightness(.85); }
+svg .bar.info { fill:var(--info); } svg .tick { stroke:#cbd0d8; }
+.charts:has(> :nth-child(3)) { grid-template-columns:1fr 1fr 1fr; }
+details.msg summary { cursor:pointer; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; max-width:520px; }
+td.error-cell details.msg summary, td.error-cell span.msg { max-width:230px; }
+#error-groups button, #failed button { white-space:nowrap; }
+#error-groups td.group-error summary { max-width:420px; }
+#error-groups .actions, #failed .actions { flex-wrap:nowrap; }
+details.msg[open] summary { white-space:normal; }
+details.msg pre { margin-top:6px; max-height:300px; }
+span.msg { display:inline-block; max-width:520px; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; vertical-align:bottom; }
+ul.current { list-style:none; margin:0; padding:0; } ul.current li { white-space:nowrap; }
+ul.current .runtime { font-variant-numeric:tabular-nums; font-weight:600; }
+tr.stale td { background:#fff7ed; }
+h1 a.class-link { color:inherit; text-decoration:none; border-bottom:1px dashed var(--muted); }
 @media (max-width: 900px) { .tiles { grid-template-columns:repeat(2,1fr); } .charts { grid-template-columns:1fr; } }
 `;
 
@@ -88,12 +103,30 @@ export const SCRIPT = `
       event.preventDefault();
     }
   });
+  // Run times of running jobs count up between updates (workers page).
+  const runtime = (ms) => {
+    const s = Math.max(0, Math.round(ms / 1000));
+    if (ms < 1000) return Math.round(ms) + ' ms';
+    if (s < 60) return s + ' s';
+    const m = Math.floor(s / 60);
+    if (m < 60) return m + ' min ' + (s % 60) + ' s';
+    return Math.floor(m / 60) + ' h ' + (m % 60) + ' min';
+  };
+  setInterval(() => {
+    for (const el of document.querySelectorAll('.runtime[data-started]')) {
+      el.textContent = runtime(Date.now() - Number(el.dataset.started));
+    }
+  }, 1000);
   const seconds = Number(document.body.dataset.refresh || 0);
   if (!seconds) return;
   let busy = false;
+  let again = false;
   const tick = async () => {
     const active = document.activeElement;
-    if (busy || document.hidden || (active && /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName))) return;
+    if (document.hidden || (active && /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName))) return;
+    // An open error (details) stays open: refresh once it is closed.
+    if (document.querySelector('main details[open]')) return;
+    if (busy) { again = true; return; }
     busy = true;
     try {
       const response = await fetch(location.href, { credentials: 'same-origin', headers: { accept: 'text/html', 'x-jobwright-fragment': '1' } });
@@ -110,8 +143,29 @@ export const SCRIPT = `
       // The server may be restarting: try again at the next tick.
     } finally {
       busy = false;
+      if (again) { again = false; setTimeout(tick, 50); }
     }
   };
-  setInterval(tick, seconds * 1000);
+  // Live: the server says when something changed (server-sent events). Without EventSource, or
+  // when the stream is refused (too many open, live updates off), poll every few seconds instead.
+  const state = document.getElementById('live-state');
+  let polling = null;
+  const poll = () => {
+    if (polling === null) polling = setInterval(tick, seconds * 1000);
+    if (state) state.textContent = 'refreshes every ' + seconds + ' s';
+  };
+  if (typeof EventSource !== 'function' || !document.body.dataset.events) return poll();
+  const events = new EventSource(document.body.dataset.events);
+  events.addEventListener('ready', () => {
+    if (state) state.textContent = 'live';
+    tick();
+  });
+  events.addEventListener('change', () => tick());
+  events.addEventListener('error', () => {
+    if (events.readyState === EventSource.CLOSED) poll();
+  });
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden) tick();
+  });
 })();
 `;

@@ -12,6 +12,7 @@ import {
   splitError,
 } from '../format.js';
 import { type ListQuery, PAGE_SIZES } from '../params.js';
+import { attemptsSection, classHref } from './insights.js';
 import { actionForm, type Html, layout, type PageContext, statusBadge } from './layout.js';
 
 /** The list URL for a query, with one part changed; only known, whitelisted parameters go in. */
@@ -66,7 +67,7 @@ export function jobsPage(ctx: PageContext, query: ListQuery, list: JobList, queu
 <nav class="tabs" aria-label="Status">${tab(undefined, 'All')}${JOB_STATUSES.map((s) => tab(s, s))}</nav>
 <form class="filters" method="get" action="${ctx.base}/jobs" role="search">
 ${query.status ? html`<input type="hidden" name="status" value="${query.status}">` : ''}
-<input type="search" name="q" value="${query.search ?? ''}" placeholder="Id, job name or payload text" maxlength="200" aria-label="Search">
+<input type="search" name="q" value="${query.search ?? ''}" placeholder="Id, job name, payload or error text" maxlength="200" aria-label="Search">
 <select name="queue" aria-label="Queue"><option value="">All queues</option>${queues.map(
     (name) => html`<option value="${name}"${query.queue === name ? ' selected' : ''}>${name}</option>`,
   )}</select>
@@ -94,7 +95,7 @@ export function jobPage(ctx: PageContext, detail: JobDetail): Html {
   const when = (label: string, date: Date | null) =>
     html`<dt>${label}</dt><dd>${formatTime(date)}${date ? html` <span class="muted">(${formatAgo(date, now)})</span>` : ''}</dd>`;
   const back = `/jobs/${encodeURIComponent(job.id)}`;
-  const body = html`<h1>${job.jobName} <span class="muted mono">${job.id}</span></h1>
+  const body = html`<h1><a href="${classHref(ctx, job.jobName)}" class="class-link">${job.jobName}</a> <span class="muted mono">${job.id}</span></h1>
 <div class="card">
 <dl class="facts">
 <dt>Status</dt><dd id="job-status" data-status="${job.status}">${statusBadge(job.status)}</dd>
@@ -104,7 +105,12 @@ export function jobPage(ctx: PageContext, detail: JobDetail): Html {
 <dt>Timeout</dt><dd>${job.timeoutSeconds === null ? 'none' : `${job.timeoutSeconds} s`}</dd>
 ${when('Created', job.createdAt)}
 ${when('Available at', job.availableAt)}
-${when('Reserved at', job.reservedAt)}
+${when('Last attempt started', job.reservedAt)}
+${
+  job.status === 'processing' && job.reservedAt
+    ? html`<dt>Running for</dt><dd id="job-running"><span class="runtime" data-started="${job.reservedAt.getTime()}">${formatDuration(now - job.reservedAt.getTime())}</span></dd>`
+    : ''
+}
 ${when('Processed at', job.processedAt)}
 ${when('Failed at', job.failedAt)}
 ${when('Updated', job.updatedAt)}
@@ -129,10 +135,11 @@ ${
     ? html`<h2>Error</h2><p id="error-message" class="mono">${error.message}</p>${error.stack ? html`<pre class="error" id="error-stack">${error.stack}</pre>` : ''}`
     : ''
 }
+${attemptsSection(detail.attempts, detail.attemptsSupported)}
 <h2>Activity</h2>
 ${
   activity.length === 0
-    ? html`<div class="card empty">No activity logged for this job (only ActivityLoggedJob jobs log it).</div>`
+    ? html`<div class="card empty">No activity logged for this job (only ActivityLoggedJob jobs log it; every attempt is listed above).</div>`
     : html`<div class="table-wrap"><table id="activity"><thead><tr><th>When</th><th>Event</th><th class="num">Attempt</th><th class="num">Duration</th><th>Caused by</th><th>Properties</th><th>Error</th></tr></thead><tbody>
 ${activity.map(
   (

@@ -61,7 +61,7 @@ ${body}
 <title>${title} · jobwright</title>
 <style nonce="${ctx.nonce}">${raw(STYLES)}</style>
 </head>
-<body data-refresh="${section === 'login' ? 0 : ctx.refreshSeconds}">
+<body data-refresh="${section === 'login' ? 0 : ctx.refreshSeconds}" data-events="${ctx.base}/events">
 <header class="top">
   <span class="brand">jobwright</span>
   ${
@@ -71,7 +71,7 @@ ${body}
   }
   <span class="meta">
     <span>driver: ${ctx.driverName}</span>
-    ${ctx.refreshSeconds > 0 && section !== 'login' ? html`<span>refreshes every ${ctx.refreshSeconds} s</span>` : ''}
+    ${ctx.refreshSeconds > 0 && section !== 'login' ? html`<span id="live-state" title="Updates arrive as server-sent events when something changes">live</span>` : ''}
     ${ctx.localOnly ? html`<span title="No token configured: only this machine can open it">local only</span>` : ''}
     ${ctx.signedIn ? actionForm(ctx, '/logout', 'Sign out') : ''}
   </span>

@@ -1,8 +1,9 @@
 import { html } from 'hono/html';
 import { describeLimits } from '../../flow/dispatch-flow.js';
-import { barChart } from '../chart.js';
-import type { Overview, QueueOverview } from '../data.js';
+import { barChart, onGrid, timeChart } from '../chart.js';
+import type { MetricsView, Overview, QueueOverview } from '../data.js';
 import { formatCount, formatDuration } from '../format.js';
+import { type MetricWindow, metricsSection } from './insights.js';
 import { actionForm, type Html, layout, type PageContext } from './layout.js';
 
 function tile(kind: string, label: string, value: string): Html {
@@ -31,7 +32,33 @@ ${cell('failed', q.failedJobs, `${ctx.base}/failed?queue=${queue}`)}
 </tr>`;
 }
 
-export function overviewPage(ctx: PageContext, data: Overview): Html {
+/** Mean run time and mean wait per minute over the last hour, all queues together. */
+function timeCharts(metrics: MetricsView, now: Date): Html {
+  const mean = (runs: boolean) => {
+    const byMinute = new Map<number, { sum: number; n: number }>();
+    for (const p of metrics.timeline) {
+      if ((p.series === 'wait') === runs) continue;
+      const m = byMinute.get(p.minute.getTime()) ?? { sum: 0, n: 0 };
+      m.sum += p.sumMs;
+      m.n += p.count;
+      byMinute.set(p.minute.getTime(), m);
+    }
+    const points = [...byMinute].map(([at, m]) => ({ at: new Date(at), value: m.n === 0 ? 0 : m.sum / m.n }));
+    return onGrid(points, 60, now);
+  };
+  const duration = (v: number) => formatDuration(v);
+  return html`<div class="charts">
+${timeChart(mean(true), { title: 'Mean run time', tone: 'info', unit: '', format: duration, caption: 'per minute, last 60 min, every queue', id: 'overview-run' })}
+${timeChart(mean(false), { title: 'Mean wait', tone: 'info', unit: '', format: duration, caption: 'due to start, per minute, last 60 min', id: 'overview-wait' })}
+</div>`;
+}
+
+export function overviewPage(
+  ctx: PageContext,
+  data: Overview,
+  metrics: MetricsView = { supported: false, byQueue: [], byClass: [], timeline: [] },
+  window: MetricWindow = 'hour',
+): Html {
   const t = data.totals;
   const body = html`<h1>Overview</h1>
 <div class="tiles">
@@ -55,6 +82,8 @@ ${
 <tbody>${data.queues.map((q) => queueRow(ctx, data, q))}</tbody>
 </table></div>`
 }
-${data.pauseSupported ? '' : html`<p class="muted">The ${data.driver} driver cannot pause queues.</p>`}`;
+${data.pauseSupported ? '' : html`<p class="muted">The ${data.driver} driver cannot pause queues.</p>`}
+${metricsSection(ctx, window, metrics.byQueue, metrics.byClass, metrics.supported)}
+${metrics.supported ? timeCharts(metrics, data.generatedAt) : ''}`;
   return layout(ctx, 'overview', 'Overview', body);
 }

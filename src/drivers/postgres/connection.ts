@@ -74,6 +74,12 @@ export interface DatabaseQueueDriverOptions {
    * Keep it below the lease (JOB_LEASE_SECONDS) so that a worker notices before its jobs expire.
    */
   queryTimeoutMs?: number;
+  /**
+   * Record attempt history and metrics (default true; migration 007's trigger). false sets
+   * `jobwright.history = off` on the driver's own connections; with your own pool, set it on the
+   * role instead (`ALTER ROLE ... SET jobwright.history = 'off'`).
+   */
+  history?: boolean;
 }
 
 const MAX_CONNECT_TIMEOUT_MS = 600_000;

@@ -37,6 +37,7 @@ import type {
   WorkerInfo,
 } from '../contract.js';
 import type { CounterHit, EnqueueResult, QueueLimits } from '../flow-contract.js';
+import type { AttemptRecord, MetricCell, MetricPoint, MetricQuery, RunningJob } from '../insights.js';
 import { PostgresComposition } from './composition-store.js';
 import { guardPool, pgTarget } from './connect-errors.js';
 import {
@@ -50,6 +51,7 @@ import {
   queryTimeoutOf,
   quoteSchema,
 } from './connection.js';
+import { readAttempts, readMetricCells, readMetricTimeline, readRunning } from './history.js';
 import { NotifyListener } from './listener.js';
 import { runMigrations } from './migrate.js';
 import { assertStorableJob, storeError } from './pg-errors.js';
@@ -295,6 +297,26 @@ export class DatabaseQueueDriver implements QueueDriver {
       void this.notify(q);
     }
     return result;
+  }
+
+  async runningJobs({ limit }: { limit: number }): Promise<RunningJob[]> {
+    await this.migrate();
+    return readRunning(await this.pool(), this.quoted, limit);
+  }
+
+  async attemptHistory({ id, limit }: { id: string; limit: number }): Promise<AttemptRecord[]> {
+    await this.migrate();
+    return readAttempts(await this.pool(), this.quoted, id, limit);
+  }
+
+  async metricCells(query: MetricQuery): Promise<MetricCell[]> {
+    await this.migrate();
+    return readMetricCells(await this.pool(), this.quoted, query);
+  }
+
+  async metricTimeline(query: MetricQuery): Promise<MetricPoint[]> {
+    await this.migrate();
+    return readMetricTimeline(await this.pool(), this.quoted, query);
   }
 
   async find({ id }: { id: string }): Promise<StoredJob | null> {
@@ -577,6 +599,8 @@ export class DatabaseQueueDriver implements QueueDriver {
         idleTimeoutMillis: 30_000,
         connectionTimeoutMillis: this.connectTimeoutMs,
         keepAlive: true,
+        // history: false switches migration 007's recording trigger off for this pool's sessions.
+        ...(this.options.history === false ? { options: '-c jobwright.history=off' } : {}),
       });
       // An idle connection the server dropped (restart, pg_terminate_backend) must not crash
       // the process: the pool discards it and opens a new one on the next query.

@@ -33,7 +33,7 @@ export async function listJobs(
     const like = bind(`%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
     // jsonb prints `"key": value`; also match the compact `"key":value` users copy from JSON.
     where.push(
-      `(${search.length <= ID_LENGTH ? `id = ${bind(search)} OR ` : ''}job_name LIKE ${like} OR payload::text LIKE ${like} OR replace(replace(payload::text, '": ', '":'), ', "', ',"') LIKE ${like})`,
+      `(${search.length <= ID_LENGTH ? `id = ${bind(search)} OR ` : ''}job_name LIKE ${like} OR payload::text LIKE ${like} OR replace(replace(payload::text, '": ', '":'), ', "', ',"') LIKE ${like} OR error_message LIKE ${like})`,
     );
   }
   const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';

@@ -72,9 +72,12 @@ export interface RedisQueueDriverOptions {
   commandTimeoutMs?: number;
   /** How long a write waits for its replicas before it fails with REDIS_NOT_REPLICATED (ms; default 1,000; 10 to 60,000). */
   waitTimeoutMs?: number;
+  /** Record attempt history and metrics in the settle and recover scripts (default true). */
+  history?: boolean;
 }
 
 export interface ResolvedOptions {
+  history: boolean;
   url: string | null;
   client: RedisClient | null;
   prefix: string;
@@ -163,6 +166,7 @@ export function resolveOptions(input: string | RedisClientLike | RedisQueueDrive
     prefix: assertPrefix(options.prefix ?? DEFAULT_PREFIX),
     activityLimit,
     wakeups: options.wakeups ?? true,
+    history: options.history !== false,
   };
 }
 

@@ -36,6 +36,7 @@ import type {
   WorkerInfo,
 } from '../contract.js';
 import type { CounterHit, EnqueueResult, QueueLimits } from '../flow-contract.js';
+import type { AttemptRecord, MetricCell, MetricPoint, MetricQuery, RunningJob } from '../insights.js';
 import { decodeJob, FIELD_COUNT, jobArgs, queueOfToken } from './codec.js';
 import { RedisComposition } from './composition-store.js';
 import {
@@ -48,6 +49,7 @@ import {
   type ResolvedOptions,
   resolveOptions,
 } from './connection.js';
+import { RedisHistoryReads } from './history.js';
 import { GlobalKeys, QueueKeys } from './keys.js';
 import { drainOutbox } from './outbox.js';
 import { RedisFlow } from './redis-flow.js';
@@ -110,6 +112,7 @@ export class RedisQueueDriver implements QueueDriver {
   private opening: Promise<RedisClient> | undefined;
   private scripts: ScriptRunner | undefined;
   private reads: RedisReads | undefined;
+  private historyReads: RedisHistoryReads | undefined;
   private readonly ownsClient: boolean;
   private readonly queueKeys = new Map<string, QueueKeys>();
   /** Queues this process has recorded in the queue registry already. */
@@ -289,7 +292,16 @@ export class RedisQueueDriver implements QueueDriver {
         }
         const reply = await this.run<Array<number | string>>(
           'settle',
-          [k.active, k.completed, k.throughput, k.retrying, k.failed, k.pending, k.held],
+          [
+            k.active,
+            k.completed,
+            k.throughput,
+            k.retrying,
+            k.failed,
+            k.pending,
+            k.held,
+            ...this.historyKey(k),
+          ],
           args,
         );
         indexes.forEach((at, n) => {
@@ -323,7 +335,7 @@ export class RedisQueueDriver implements QueueDriver {
       if (this.client?.isCluster) await this.drainOutbox(k);
       const reply = await this.run<Array<string | number | null>>(
         'recover',
-        [k.active, k.retrying, k.failed, k.throughput, k.pending, k.held],
+        [k.active, k.retrying, k.failed, k.throughput, k.pending, k.held, ...this.historyKey(k)],
         [k.base, Math.min(room, CHUNK), this.channel, name],
       );
       const requeued = Number(reply[0]);
@@ -657,13 +669,15 @@ export class RedisQueueDriver implements QueueDriver {
       if (this.ownsClient)
         (client as unknown as { on(e: string, l: () => void): void }).on('error', () => {});
       this.scripts = new ScriptRunner(client, this.options.replication);
-      this.reads = new RedisReads({
+      const context = {
         client,
         scripts: this.scripts,
         global: this.global,
-        keys: (queue) => this.keys(queue),
+        keys: (queue: string) => this.keys(queue),
         knownQueues: () => this.knownQueues(),
-      });
+      };
+      this.reads = new RedisReads(context);
+      this.historyReads = new RedisHistoryReads(context);
       this.client = client;
       return client;
     })();
@@ -673,6 +687,31 @@ export class RedisQueueDriver implements QueueDriver {
       this.opening = undefined;
       throw error;
     }
+  }
+
+  /** The optional last key of settle and recover: present when history is on (history.lua). */
+  private historyKey(k: QueueKeys): string[] {
+    return this.options.history ? [k.base] : [];
+  }
+
+  async runningJobs({ limit }: { limit: number }): Promise<RunningJob[]> {
+    await this.readSide();
+    return this.historyReads!.runningJobs(limit);
+  }
+
+  async attemptHistory({ id, limit }: { id: string; limit: number }): Promise<AttemptRecord[]> {
+    await this.readSide();
+    return this.historyReads!.attemptHistory(id, limit);
+  }
+
+  async metricCells(query: MetricQuery): Promise<MetricCell[]> {
+    await this.readSide();
+    return this.historyReads!.metricCells(query);
+  }
+
+  async metricTimeline(query: MetricQuery): Promise<MetricPoint[]> {
+    await this.readSide();
+    return this.historyReads!.metricTimeline(query);
   }
 
   private async readSide(): Promise<RedisReads> {

@@ -62,7 +62,8 @@ function readLua(name: string): string {
 /** Every script with the shared helpers of lib.lua in front, read once per process. */
 export function loadScripts(): Map<ScriptName, Script> {
   if (loaded) return loaded;
-  const lib = readLua('lib');
+  // history.lua holds the attempt history and metric helpers of settle and recover.
+  const lib = `${readLua('lib')}\n${readLua('history')}`;
   const scripts = new Map<ScriptName, Script>();
   for (const name of SCRIPT_NAMES) {
     const source = `${lib}\n${readLua(name)}`;

@@ -39,10 +39,11 @@ export function sqliteMigrations(): SqliteMigration[] {
   }
   migrations.forEach((m, i) => {
     // A gap or a duplicate number means a file was lost or misnamed: refuse rather than skip it.
-    if (m.version !== i + 1) {
+    // Numbers rise without repeats; a gap is allowed (helpers reserve numbers: 007 may land before 005).
+    if (i > 0 ? m.version <= (migrations[i - 1]?.version ?? 0) : m.version < 1) {
       throw new StoreError(
         'MIGRATIONS_INVALID',
-        `SQLite migration ${String(m.version).padStart(3, '0')}_${m.name}.sql is out of sequence (expected ${i + 1})`,
+        `SQLite migration ${String(m.version).padStart(3, '0')}_${m.name}.sql is out of sequence (numbers must rise)`,
       );
     }
   });

@@ -20,7 +20,11 @@ export function listJobs(
   const where: string[] = [];
   if (queue !== undefined) where.push('queue_name = @queue');
   if (status !== undefined) where.push('status = @status');
-  if (search) where.push('(id = @search OR instr(job_name, @search) > 0 OR instr(payload, @search) > 0)');
+  if (search) {
+    where.push(
+      "(id = @search OR instr(job_name, @search) > 0 OR instr(payload, @search) > 0 OR instr(coalesce(error_message, ''), @search) > 0)",
+    );
+  }
   const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
   const params = { queue, status, search, limit: Math.trunc(limit), offset: Math.trunc(offset) };
   // One read transaction: the page and the total come from the same snapshot.

@@ -37,10 +37,18 @@ import type {
   WorkerInfo,
 } from '../contract.js';
 import type { CounterHit, EnqueueResult, QueueLimits } from '../flow-contract.js';
+import type { AttemptRecord, MetricCell, MetricPoint, MetricQuery, RunningJob } from '../insights.js';
 import { byPriorityThenId } from '../reserve-order.js';
 import { SqliteComposition } from './composition-store.js';
 import { FileIdentity, IDENTITY_CHECK_MS } from './file-identity.js';
 import { GroupCommit } from './group-commit.js';
+import {
+  installRecorder,
+  readAttempts,
+  readMetricCells,
+  readMetricTimeline,
+  readRunning,
+} from './history.js';
 import { appliedMigrations, runMigrations } from './migrations.js';
 import { isDatabase, openDatabase, type SqliteDatabase, translateOpenError } from './open-database.js';
 import * as q from './queries.js';
@@ -75,6 +83,8 @@ export interface SqliteQueueDriverOptions {
   crossProcessWakeups?: boolean;
   /** The fs.watch to use (tests give one that never fires, as on a file system without events). */
   watch?: WatchFunction;
+  /** Record attempt history and metrics (default true): a trigger on this connection. */
+  history?: boolean;
 }
 
 const MAX_IDLE_POLL_MS = 3_600_000;
@@ -121,6 +131,7 @@ export class SqliteQueueDriver implements QueueDriver {
   /** Queues of the workers registered through this driver, to wake when the file is lost. */
   private readonly workerQueues = new Set<string>();
   private migrated = false;
+  private readonly history: boolean;
   private closed = false;
   private readonly composition = new SqliteComposition({
     stmt: (sql) => this.stmt(sql),
@@ -145,6 +156,7 @@ export class SqliteQueueDriver implements QueueDriver {
     });
     this.file = this.db.memory ? ':memory:' : resolve(this.db.name);
     this.clock = options.clock ?? Date.now;
+    this.history = options.history !== false;
     this.transaction = this.db.transaction((fn: () => unknown) => fn());
     this.commits = new GroupCommit(
       (body, wait) => this.immediate(body, wait),
@@ -351,6 +363,26 @@ export class SqliteQueueDriver implements QueueDriver {
     }
     for (const name of woken) this.wake(name);
     return result;
+  }
+
+  async runningJobs({ limit }: { limit: number }): Promise<RunningJob[]> {
+    this.ensureMigrated();
+    return this.guard(() => readRunning(this.reader, limit));
+  }
+
+  async attemptHistory({ id, limit }: { id: string; limit: number }): Promise<AttemptRecord[]> {
+    this.ensureMigrated();
+    return this.guard(() => readAttempts(this.reader, id, limit));
+  }
+
+  async metricCells(query: MetricQuery): Promise<MetricCell[]> {
+    this.ensureMigrated();
+    return this.guard(() => readMetricCells(this.reader, query));
+  }
+
+  async metricTimeline(query: MetricQuery): Promise<MetricPoint[]> {
+    this.ensureMigrated();
+    return this.guard(() => readMetricTimeline(this.reader, query));
   }
 
   async find({ id }: { id: string }): Promise<StoredJob | null> {
@@ -700,6 +732,7 @@ export class SqliteQueueDriver implements QueueDriver {
     if (this.migrated) return;
     try {
       runMigrations(this.db, () => this.now());
+      installRecorder(this.db, this.history);
     } catch (cause) {
       throw translateOpenError(cause, this.file);
     }

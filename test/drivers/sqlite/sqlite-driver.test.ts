@@ -75,6 +75,7 @@ describe('SQLite store at start-up', () => {
       '4_held_jobs',
       '5_flow_control',
       '6_batches_schedules',
+      '7_history_metrics',
     ]);
     const tables = driver.database
       .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -111,7 +112,7 @@ describe('SQLite store at start-up', () => {
     // A second process opening the same file applies nothing again.
     const again = track(new SqliteQueueDriver(file));
     await again.migrate();
-    expect(await again.migrations()).toHaveLength(6);
+    expect(await again.migrations()).toHaveLength(7);
   });
 
   it('a file that is not a SQLite database is a StoreError naming the file', () => {

@@ -75,6 +75,9 @@ BEGIN
                  ELSE LEAST(2147483647, round((spec ->> 'timeoutSeconds')::float8 * 1000))::int END,
             now(), NULL)
     ON CONFLICT (id) DO NOTHING;
+    -- Wake idle workers of the callback's queue (the driver's channel is jobwright_<schema>);
+    -- delivered at commit, a hint only: polling finds the job anyway.
+    PERFORM pg_notify('jobwright_' || TG_TABLE_SCHEMA, spec ->> 'queueName');
   END LOOP;
   RETURN NULL;
 END;

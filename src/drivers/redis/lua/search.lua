@@ -1,7 +1,7 @@
 -- search.lua: one bounded step of a text search over an index set of one queue (no SCAN).
 -- KEYS[1] the index set (all, or one status set)
 -- ARGV[1] queue key base '{prefix:queue}:'
--- ARGV[2] the text: matches the id exactly, or a substring of the job name or payload
+-- ARGV[2] the text: matches the id exactly, or a substring of the job name, payload or error
 -- ARGV[3] start rank   ARGV[4] how many to look at   ARGV[5] '1' for descending order
 -- Returns { number looked at, then id, score of each match }.
 local start = tonumber(ARGV[3])
@@ -18,9 +18,10 @@ for i = 1, #range, 2 do
   local id = range[i]
   local hit = id == needle
   if not hit then
-    local row = redis.call('HMGET', ARGV[1] .. 'job:' .. id, 'name', 'payload')
+    local row = redis.call('HMGET', ARGV[1] .. 'job:' .. id, 'name', 'payload', 'error')
     hit = (row[1] and string.find(row[1], needle, 1, true) ~= nil)
       or (row[2] and string.find(row[2], needle, 1, true) ~= nil)
+      or (row[3] and string.find(row[3], needle, 1, true) ~= nil)
   end
   if hit then
     out[#out + 1] = id

@@ -7,6 +7,7 @@
 -- KEYS[5] failed     zset  failed at ms -> id
 -- KEYS[6] pending    zset  0 -> id
 -- KEYS[7] held       zset  0 -> id
+-- KEYS[8] (optional) the queue's history base '{prefix:queue}:': present when history is on
 -- ARGV[1] queue key base '{prefix:queue}:'
 -- ARGV[2] wake-up channel ('' for none)
 -- ARGV[3] queue name
@@ -23,13 +24,15 @@ local channel, queue = ARGV[2], ARGV[3]
 local now = now_ms()
 local out = {}
 local completed, failed = 0, 0
+local history = history_open(base, KEYS[8] ~= nil)
 local i = 5
 for _ = 1, tonumber(ARGV[4]) do
   local kind, id, token, delay, err, k = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]) or 0,
     ARGV[i + 4], tonumber(ARGV[i + 5])
   i = i + 6
   local key = base .. 'job:' .. id
-  local cur = redis.call('HMGET', key, 'status', 'token', 'priority', 'attempts', 'reserved')
+  local cur = redis.call('HMGET', key, 'status', 'token', 'priority', 'attempts', 'reserved', 'available',
+    'worker', 'name')
   if cur[1] ~= 'processing' or cur[2] ~= token then
     out[#out + 1] = 0
   elseif kind == 'c' then
@@ -49,6 +52,7 @@ for _ = 1, tonumber(ARGV[4]) do
     end
     batch_job_finished(key, 'completed', '', now, channel)
     completed = completed + 1
+    history_record(history, id, cur[4], cur[8], cur[7], cur[5], cur[6], now, 'completed', nil)
     out[#out + 1] = 1
   elseif kind == 'f' or (kind == 'r' and tonumber(cur[3]) == nil) then
     local reason = err
@@ -60,6 +64,7 @@ for _ = 1, tonumber(ARGV[4]) do
     redis.call('ZADD', KEYS[5], now, id)
     batch_job_finished(key, 'failed', reason, now, channel)
     failed = failed + 1
+    history_record(history, id, cur[4], cur[8], cur[7], cur[5], cur[6], now, 'failed', reason)
     out[#out + 1] = 1
   elseif kind == 'r' then
     local due = now + delay
@@ -69,6 +74,7 @@ for _ = 1, tonumber(ARGV[4]) do
     redis.call('ZREM', KEYS[7], id)
     redis.call('ZADD', KEYS[4], 0, id)
     schedule(base, id, tonumber(cur[3]), due, now, channel, queue)
+    history_record(history, id, cur[4], cur[8], cur[7], cur[5], cur[6], now, 'retried', err)
     out[#out + 1] = 1
   else
     -- Release: a held job (reserved empty) as it was, a started one without its attempt.
@@ -93,6 +99,7 @@ for _ = 1, tonumber(ARGV[4]) do
   end
   i = i + k * 11
 end
+history_flush(history, now)
 if completed > 0 then count_finished(KEYS[3], 'c', now, completed) end
 if failed > 0 then count_finished(KEYS[3], 'f', now, failed) end
 return out

@@ -1,0 +1,162 @@
+import {
+  type AttemptOutcome,
+  type AttemptRecord,
+  type MetricCell,
+  type MetricPoint,
+  type MetricQuery,
+  metricWindow,
+  type RunningJob,
+  seriesOfCode,
+} from '../insights.js';
+import type { PgQueryable } from './connection.js';
+
+/**
+ * Reads of the attempt history and metric cells that migration 007's trigger writes as each
+ * started attempt ends (see 007_history_metrics.sql). Times by the database clock.
+ */
+
+/** Ids are ULIDs (26 characters); anything longer cannot be stored. */
+const ID_LENGTH = 26;
+
+export async function readAttempts(
+  pool: PgQueryable,
+  quoted: string,
+  id: string,
+  limit: number,
+): Promise<AttemptRecord[]> {
+  if (typeof id !== 'string' || id.length === 0 || id.length > ID_LENGTH) return [];
+  const { rows } = await pool.query<{
+    job_id: string;
+    attempt: number;
+    queue_name: string;
+    job_name: string;
+    worker_id: string | null;
+    started_at: Date;
+    finished_at: Date;
+    wait_ms: string | null;
+    outcome: string;
+    error: string | null;
+  }>(
+    `-- inputs: $1 job id, $2 limit
+     SELECT job_id, attempt, queue_name, job_name, worker_id, started_at, finished_at, wait_ms, outcome, error
+     FROM ${quoted}.jobwright_attempts WHERE job_id = $1 ORDER BY seq DESC LIMIT $2`,
+    [id, Math.max(0, Math.trunc(limit))],
+  );
+  return rows.map((r) => ({
+    jobId: r.job_id.trimEnd(),
+    attempt: r.attempt,
+    queueName: r.queue_name,
+    jobName: r.job_name,
+    workerId: r.worker_id,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    durationMs: Math.max(0, r.finished_at.getTime() - r.started_at.getTime()),
+    waitMs: r.wait_ms === null ? null : Number(r.wait_ms),
+    outcome: r.outcome as AttemptOutcome,
+    error: r.error,
+  }));
+}
+
+export async function readRunning(pool: PgQueryable, quoted: string, limit: number): Promise<RunningJob[]> {
+  const { rows } = await pool.query<{
+    id: string;
+    queue_name: string;
+    job_name: string;
+    reserved_by: string | null;
+    reserved_at: Date | null;
+    attempts: number;
+  }>(
+    `-- inputs: $1 limit (idx_jobs_retry holds exactly the processing rows)
+     SELECT id, queue_name, job_name, reserved_by, reserved_at, attempts FROM ${quoted}.jobs
+     WHERE status = 'processing' ORDER BY lease_expires_at LIMIT $1`,
+    [Math.max(0, Math.trunc(limit))],
+  );
+  return rows.map((r) => ({
+    id: r.id.trimEnd(),
+    queueName: r.queue_name,
+    jobName: r.job_name,
+    workerId: r.reserved_by,
+    startedAt: r.reserved_at,
+    attempts: r.attempts,
+  }));
+}
+
+/** The window's filter by the database clock; $1 window minutes, $2 queue or NULL, $3 class or NULL. */
+const WINDOW = `minute > floor(extract(epoch FROM now()) / 60) - $1
+  AND ($2::text IS NULL OR queue_name = $2) AND ($3::text IS NULL OR job_name = $3)`;
+
+function windowArgs(query: MetricQuery): unknown[] {
+  return [metricWindow(query.minutes), query.queue ?? null, query.jobName ?? null];
+}
+
+export async function readMetricCells(
+  pool: PgQueryable,
+  quoted: string,
+  query: MetricQuery,
+): Promise<MetricCell[]> {
+  const { rows } = await pool.query<{
+    queue_name: string;
+    job_name: string;
+    series: string;
+    bucket: number;
+    n: string;
+    sum_ms: string;
+    max_ms: string;
+  }>(
+    `-- inputs: $1 window minutes, $2 queue or NULL, $3 job class or NULL
+     SELECT queue_name, job_name, series::text AS series, bucket, sum(n) AS n, sum(sum_ms) AS sum_ms, max(max_ms) AS max_ms
+     FROM ${quoted}.jobwright_metrics WHERE ${WINDOW}
+     GROUP BY queue_name, job_name, series, bucket`,
+    windowArgs(query),
+  );
+  return rows.flatMap((r) => {
+    const series = seriesOfCode(r.series);
+    return series
+      ? [
+          {
+            queueName: r.queue_name,
+            jobName: r.job_name,
+            series,
+            bucket: r.bucket,
+            count: Number(r.n),
+            sumMs: Number(r.sum_ms),
+            maxMs: Number(r.max_ms),
+          },
+        ]
+      : [];
+  });
+}
+
+export async function readMetricTimeline(
+  pool: PgQueryable,
+  quoted: string,
+  query: MetricQuery,
+): Promise<MetricPoint[]> {
+  const { rows } = await pool.query<{
+    minute: number;
+    series: string;
+    n: string;
+    sum_ms: string;
+    max_ms: string;
+  }>(
+    `-- inputs: $1 window minutes, $2 queue or NULL, $3 job class or NULL
+     SELECT minute, series::text AS series, sum(n) AS n, sum(sum_ms) AS sum_ms, max(max_ms) AS max_ms
+     FROM ${quoted}.jobwright_metrics WHERE ${WINDOW}
+     GROUP BY minute, series ORDER BY minute`,
+    windowArgs(query),
+  );
+  return rows.flatMap((r) => {
+    const series = seriesOfCode(r.series);
+    return series
+      ? [
+          {
+            minute: new Date(r.minute * 60_000),
+            series,
+            count: Number(r.n),
+            sumMs: Number(r.sum_ms),
+            maxMs: Number(r.max_ms),
+          },
+        ]
+      : [];
+  });
+}
