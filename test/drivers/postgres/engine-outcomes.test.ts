@@ -141,7 +141,9 @@ describe.skipIf(!available)('PostgreSQL: per-job outcomes, table names, reservat
     // The app's table stays; every table of jobwright's but `jobs` carries the prefix.
     expect(names).toContain('activity_log');
     expect(names).toEqual(expect.arrayContaining(['jobs', 'jobwright_activity_log', 'jobwright_migrations']));
-    expect(names.filter((n) => n !== 'activity_log' && n !== 'jobs' && !n.startsWith('jobwright_'))).toEqual([]);
+    expect(names.filter((n) => n !== 'activity_log' && n !== 'jobs' && !n.startsWith('jobwright_'))).toEqual(
+      [],
+    );
     const app = await admin.query(`SELECT note FROM "${schema}".activity_log`);
     expect(app.rows).toEqual([{ note: "the app's own row" }]);
     expect(await driver.activity({ limit: 5 })).toHaveLength(1);
