@@ -253,7 +253,8 @@ async function benchSystem(info: (typeof SYSTEMS)[number]): Promise<void> {
     peer: info.family === 'peer',
     system: tracked(system),
     namespace: () => {
-      const ns = `jwb_${info.id}_${process.pid}_${++counter}`;
+      // Schema names take letters, digits and _ only (system ids such as postgres-nohist have a -).
+      const ns = `jwb_${info.id.replaceAll('-', '_')}_${process.pid}_${++counter}`;
       namespaces.push({ ns, system });
       return ns;
     },

@@ -14,6 +14,7 @@ import type { ErrorGroup } from '../insights/error-groups.js';
 import { type ClassInsight, InsightsReader } from '../insights/reader.js';
 import type { JobRecord } from '../job.js';
 import { redactRecord } from '../logging/sensitive.js';
+import type { ScheduleInfo } from '../schedules/schedule-info.js';
 import type { ListQuery } from './params.js';
 
 /**
@@ -87,6 +88,11 @@ export class DashboardData {
   /** The newest batches. */
   batches(): Promise<BatchRecord[]> {
     return this.dispatcher.batches({ limit: 100 });
+  }
+
+  /** Stored schedules with their last and next tick. */
+  schedules(): Promise<ScheduleInfo[]> {
+    return this.dispatcher.schedules();
   }
 
   async driverInfo(): Promise<{ name: string; pauseSupported: boolean }> {

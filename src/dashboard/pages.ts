@@ -22,6 +22,7 @@ import { jobPage, jobsPage } from './views/jobs.js';
 import type { Html, PageContext } from './views/layout.js';
 import { loginPage } from './views/login.js';
 import { overviewPage } from './views/overview.js';
+import { schedulesPage } from './views/schedules.js';
 import { workersPage } from './views/workers.js';
 
 export interface RouteDeps {
@@ -155,6 +156,10 @@ export function registerPages(app: Hono<DashboardEnv>, deps: RouteDeps): void {
 
   app.get('/batches', async (c) => {
     return render(c, batchesPage(await pageContext(c, deps), await data.batches()));
+  });
+
+  app.get('/schedules', async (c) => {
+    return render(c, schedulesPage(await pageContext(c, deps), await data.schedules()));
   });
 
   app.get('/workers', async (c) => {

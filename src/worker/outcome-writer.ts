@@ -27,8 +27,9 @@ export interface Successors {
 
 /**
  * Writes job outcomes for every store the same way: grouped into one `settleAndStart` per turn
- * of the event loop (pipelined: two calls in flight while the slots keep running), each outcome
- * with its own result, together with the held jobs that take the finishing slots. When a
+ * of the event loop, one call in flight (the outcomes that finish meanwhile go together in the
+ * next: fewer, bigger writes measured faster than two calls in flight, at concurrency 10 and 50
+ * alike), each outcome with its own result, together with the held jobs that take the finishing slots. When a
  * grouped call fails, the outcomes are written one by one, so one job the store refuses fails
  * alone with its reason and never harms its neighbours (rule 9). A refused completion or retry
  * (e.g. a chain link the store cannot keep) becomes a failure with the reason.
@@ -41,7 +42,7 @@ export class OutcomeWriter {
     private readonly successors?: Successors,
     private readonly leaseMs = 0,
   ) {
-    this.group = new WriteGroup((items) => this.flush(items), 2, MAX_GROUP);
+    this.group = new WriteGroup((items) => this.flush(items), 1, MAX_GROUP);
   }
 
   /** Outcomes waiting or being written. */

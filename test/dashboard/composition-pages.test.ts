@@ -39,3 +39,20 @@ test('the dashboard lists batches and shows a job’s progress and result (escap
   expect(page).toMatch(/id="result">[\s\S]*&quot;rows&quot;: 12/);
   expect(page).not.toContain('report-<b>');
 });
+
+test('the dashboard lists schedules with their cron, zone, job and next tick', async () => {
+  const dispatcher = new JobDispatcher(new MemoryQueueDriver(), { jobs: [ResultJob] });
+  closing.push(() => dispatcher.close({ graceSeconds: 0 }));
+  const server = await startDashboard({ dispatcher, port: 0, token: '', log: () => {} });
+  closing.push(() => server.close());
+  expect(await (await fetch(new URL('schedules', server.url))).text()).toContain('No schedules');
+  await dispatcher.schedule('nightly-report', '0 3 * * *', new ResultJob(), { timezone: 'Europe/Berlin' });
+  const page = await (await fetch(new URL('schedules', server.url))).text();
+  const row = /<tr data-schedule="nightly-report">[\s\S]*?<\/tr>/.exec(page)?.[0] ?? '';
+  expect(row).toContain('0 3 * * *');
+  expect(row).toContain('Europe/Berlin');
+  expect(row).toContain('ResultJob');
+  expect(row).toContain('skipped');
+  // Never ran yet; the next tick is a real time.
+  expect(row).toMatch(/<td>—<\/td><td><span title="[^"]+">/);
+});

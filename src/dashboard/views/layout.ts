@@ -21,7 +21,7 @@ export interface PageContext {
   fragment: boolean;
 }
 
-export type Section = 'overview' | 'jobs' | 'failed' | 'workers' | 'batches' | 'login';
+export type Section = 'overview' | 'jobs' | 'failed' | 'workers' | 'batches' | 'schedules' | 'login';
 
 /** A POST form with the CSRF token; `back` is where to return after the action. */
 export function actionForm(
@@ -67,7 +67,7 @@ ${body}
   ${
     section === 'login'
       ? ''
-      : html`<nav>${link('overview', '/', 'Overview')}${link('jobs', '/jobs', 'Jobs')}${link('failed', '/failed', 'Failed')}${link('workers', '/workers', 'Workers')}${link('batches', '/batches', 'Batches')}</nav>`
+      : html`<nav>${link('overview', '/', 'Overview')}${link('jobs', '/jobs', 'Jobs')}${link('failed', '/failed', 'Failed')}${link('workers', '/workers', 'Workers')}${link('batches', '/batches', 'Batches')}${link('schedules', '/schedules', 'Schedules')}</nav>`
   }
   <span class="meta">
     <span>driver: ${ctx.driverName}</span>

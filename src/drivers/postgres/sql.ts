@@ -160,7 +160,7 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
         SET status = 'completed', processed_at = now(), updated_at = now(), error_message = NULL,
             lease_token = NULL, lease_expires_at = NULL
         FROM unnest($1::bpchar[], $2::uuid[]) AS t(id, token)
-        WHERE j.id = t.id AND j.status = 'processing' AND j.lease_token = t.token ${async} ${afterLocks}
+        WHERE j.id = ANY($1::bpchar[]) AND j.id = t.id AND j.lease_token = t.token ${async} ${afterLocks}
         RETURNING j.id, t.token
       ),
       retried AS (
@@ -169,7 +169,7 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
             available_at = now() + t.delay_ms * interval '1 millisecond',
             lease_token = NULL, lease_expires_at = NULL, updated_at = now()
         FROM unnest($3::bpchar[], $4::uuid[], $5::float8[], $6::text[]) AS t(id, token, delay_ms, error)
-        WHERE j.id = t.id AND j.status = 'processing' AND j.lease_token = t.token ${async} ${afterLocks}
+        WHERE j.id = ANY($3::bpchar[]) AND j.id = t.id AND j.lease_token = t.token ${async} ${afterLocks}
         RETURNING j.id, t.token, j.queue_name, t.delay_ms <= 0 AS due
       ),
       failed AS (
@@ -177,7 +177,7 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
         SET status = 'failed', error_message = t.error, failed_at = now(), updated_at = now(),
             lease_token = NULL, lease_expires_at = NULL
         FROM unnest($7::bpchar[], $8::uuid[], $9::text[]) AS t(id, token, error)
-        WHERE j.id = t.id AND j.status = 'processing' AND j.lease_token = t.token ${async} ${afterLocks}
+        WHERE j.id = ANY($7::bpchar[]) AND j.id = t.id AND j.lease_token = t.token ${async} ${afterLocks}
         RETURNING j.id, t.token
       ),
       started AS (
@@ -185,7 +185,7 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
         SET attempts = j.attempts + 1, reserved_at = now(), updated_at = now(),
             lease_expires_at = now() + $12 * interval '1 millisecond'
         FROM unnest($10::bpchar[], $11::uuid[]) AS t(id, token)
-        WHERE j.id = t.id AND j.status = 'processing' AND j.reserved_at IS NULL
+        WHERE j.id = ANY($10::bpchar[]) AND j.id = t.id AND j.reserved_at IS NULL
           AND j.lease_token = t.token ${async} ${afterLocks}
         RETURNING j.id
       )
