@@ -105,6 +105,9 @@ export class Prefetch {
   private async fetch(): Promise<void> {
     const { driver, queue, max } = this.options;
     try {
+      // A fresh count of the queue's workers for every top-up: a worker that started first
+      // counted only itself, and would take a whole backlog that others started to share.
+      await this.refreshWorkers();
       const due = await driver.countDue({ queue, limit: max * this.liveWorkers });
       this.target = Math.min(max, Math.ceil(due / this.liveWorkers));
       const want = this.target - this.held.length;
