@@ -90,7 +90,8 @@ export function runDriverConformance(
       expect(failed.attempts).toBe(2);
       expect(failed.failedAt).toBeInstanceOf(Date);
       expect(failed.errorMessage).toContain('probe 2 failed on attempt 2');
-      await sleep(200);
+      // A stopped worker has finished every run it had, failed() hooks included.
+      await dispatcher.stopWorker('default');
       expect(rec.of('failed-hook', 2)).toHaveLength(1);
       expect(rec.of('failed-hook', 1)).toHaveLength(0);
     });
@@ -176,7 +177,8 @@ export function runDriverConformance(
       await h.dispatcher.dispatchMany(jobs);
       await Promise.all([h.dispatcher.startWorker('default', 4), other.startWorker('default', 4)]);
       await waitFor('all done', () => h.rec.of('done').length >= 60);
-      await sleep(100);
+      // Stopped workers have finished every run they had: a duplicate start would show now.
+      await Promise.all([h.dispatcher.stopWorker('default'), other.stopWorker('default')]);
       expect(h.rec.of('start')).toHaveLength(60);
       expect(new Set(h.rec.of('done').map((e) => e.n)).size).toBe(60);
     });
@@ -298,7 +300,7 @@ export function runDriverConformance(
         async () => (await status(dispatcher, ids[2]!)) === 'completed',
       );
       await waitFor('broken link failed', async () => (await status(dispatcher, broken[1]!)) === 'failed');
-      await sleep(200);
+      await dispatcher.stopWorker('default');
       expect(rec.of('start', 13)).toHaveLength(0);
       expect(await dispatcher.find(broken[2]!)).toBeNull();
     });

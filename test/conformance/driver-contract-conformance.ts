@@ -81,8 +81,11 @@ export function runContractConformance(harness: ReturnType<typeof makeHarnessFac
     expect(first).toMatchObject({ id: row.id, status: 'processing', attempts: 1 });
     expect(await driver.reserve({ queue: 'default', limit: 5, leaseMs: 150, workerId: 'w2' })).toEqual([]);
     expect((await driver.heartbeat({ leases: [first!], leaseMs: 150 })).lost).toEqual([]);
-    await sleep(300);
-    const recovered = await driver.recoverExpired({ queue: 'default', limit: 10 });
+    // The lease runs out with time: sweep until it has.
+    const recovered = await waitFor('the lease expired', async () => {
+      const r = await driver.recoverExpired({ queue: 'default', limit: 10 });
+      return r.requeued.length > 0 && r;
+    });
     expect(recovered.requeued).toEqual([row.id]);
     expect((await driver.find({ id: row.id }))!.status).toBe('retrying');
     expect((await driver.heartbeat({ leases: [first!], leaseMs: 150 })).lost).toEqual([row.id]);
@@ -158,8 +161,11 @@ export function runContractConformance(harness: ReturnType<typeof makeHarnessFac
     await waitFor('finished', async () => (await dispatcher.find(failed))?.status === 'failed');
     await waitFor('completed', async () => (await dispatcher.find(done))?.status === 'completed');
     expect(await dispatcher.prune({ olderThanSeconds: 3600 })).toBe(0);
-    await sleep(300);
-    expect(await dispatcher.prune({ olderThanSeconds: 0.2, statuses: ['completed'] })).toBe(1);
+    // Age comes with time: prune until the completed job is old enough.
+    await waitFor(
+      'the completed job aged',
+      async () => (await dispatcher.prune({ olderThanSeconds: 0.2, statuses: ['completed'] })) === 1,
+    );
     expect(await dispatcher.find(done)).toBeNull();
     expect(await dispatcher.prune({ olderThanSeconds: 0.2 })).toBe(1);
     expect(await dispatcher.find(failed)).toBeNull();
@@ -183,7 +189,8 @@ export function runContractConformance(harness: ReturnType<typeof makeHarnessFac
     });
     expect(live.startedAt).toBeInstanceOf(Date);
     expect(live.lastHeartbeatAt).toBeInstanceOf(Date);
-    await sleep(300);
+    // Registrations lapse with time: wait until the short one has.
+    await waitFor('the short registration lapsed', async () => (await driver.workers()).length === 1);
     expect((await driver.workers()).map((w) => w.workerId)).toEqual(['w-live']);
     await driver.registerWorker({ ...base, workerId: 'w-live', ttlMs: 10_000, jobsDone: 9 });
     const renewed = (await driver.workers())[0]!;

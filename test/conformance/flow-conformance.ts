@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { InvalidJobError } from '../../src/index.js';
 import { FlowJob } from './flow-jobs.js';
-import { type makeHarnessFactory, sleep, waitFor } from './harness.js';
+import { type makeHarnessFactory, waitFor } from './harness.js';
 
 /** Flow control (issue 17) on every driver: unique jobs, cancel, release, middleware, ordered pools, limits. */
 export function runFlowConformance(harness: ReturnType<typeof makeHarnessFactory>): void {
@@ -53,8 +53,12 @@ export function runFlowConformance(harness: ReturnType<typeof makeHarnessFactory
       delay: 60,
     });
     expect(await dispatcher.dispatch(new FlowJob(run, 2, { uniqueId: 'u', uniqueFor: 0.2 }))).toBe(first);
-    await sleep(250);
-    expect(await dispatcher.dispatch(new FlowJob(run, 3, { uniqueId: 'u', uniqueFor: 0.2 }))).not.toBe(first);
+    // The lock lapses with time: dispatch until it does (each refused try stores nothing).
+    const third = await waitFor('the unique lock lapsed', async () => {
+      const id = await dispatcher.dispatch(new FlowJob(run, 3, { uniqueId: 'u', uniqueFor: 0.2 }));
+      return id !== first && id;
+    });
+    expect(third).not.toBe(first);
     await expect(dispatcher.dispatch(new FlowJob(run, 4, { uniqueId: '' }))).rejects.toBeInstanceOf(
       InvalidJobError,
     );
@@ -73,8 +77,11 @@ export function runFlowConformance(harness: ReturnType<typeof makeHarnessFactory
     expect(record.errorMessage).toMatch(/^Cancelled/);
     await dispatcher.startWorker('default', 1);
     await dispatcher.startWorker('other', 1);
-    await sleep(300);
-    expect(rec.of('start')).toHaveLength(0);
+    // Jobs dispatched after the cancelled ones ran on both queues: the workers have passed them.
+    await dispatcher.dispatch(new FlowJob(run, 3), { delay: 0.25 });
+    await dispatcher.dispatch(new FlowJob(run, 4, { queue: 'other' }));
+    await waitFor('later jobs ran', () => rec.of('done', 3).length === 1 && rec.of('done', 4).length === 1);
+    expect([...rec.of('start', 1), ...rec.of('start', 2)]).toHaveLength(0);
     expect(rec.of('failed-hook')).toHaveLength(0);
     expect(await dispatcher.retryFailed(delayed)).toBe(1);
     await waitFor('revived job done', async () => (await dispatcher.find(delayed))?.status === 'completed');
@@ -93,7 +100,8 @@ export function runFlowConformance(harness: ReturnType<typeof makeHarnessFactory
     const record = (await dispatcher.find(id))!;
     expect(record.errorMessage).toMatch(/^Cancelled/);
     expect(record.attempts).toBe(1);
-    await sleep(100);
+    // A stopped worker has finished every run it had, failed() hooks included.
+    await worker.stopWorker('default');
     expect(rec.of('failed-hook')).toHaveLength(0);
     expect(await dispatcher.cancel(id)).toBe(false);
   });
@@ -124,8 +132,12 @@ export function runFlowConformance(harness: ReturnType<typeof makeHarnessFactory
     );
     await dispatcher.startWorker('rated', 3);
     await waitFor('two ran', () => rec.of('done').length === 6);
-    await sleep(150);
-    const statuses = await Promise.all(limited.map(async (id) => (await dispatcher.find(id))!));
+    // The third was put back by the middleware: wait for that, not for a pause.
+    const statuses = await waitFor('two completed, one put back', async () => {
+      const all = await Promise.all(limited.map(async (id) => (await dispatcher.find(id))!));
+      const done = all.filter((r) => r.status === 'completed').length;
+      return done === 2 && all.some((r) => r.status === 'pending' || r.status === 'retrying') && all;
+    });
     expect(statuses.filter((r) => r.status === 'completed')).toHaveLength(2);
     const waiting = statuses.find((r) => r.status !== 'completed')!;
     expect(['pending', 'retrying']).toContain(waiting.status);
@@ -139,8 +151,10 @@ export function runFlowConformance(harness: ReturnType<typeof makeHarnessFactory
     );
     await dispatcher.startWorker('default', 1);
     await waitFor('first failed', async () => (await dispatcher.find(failing))?.status === 'failed');
+    const released: string[] = [];
+    dispatcher.on('job:released', (e) => released.push(e.jobId));
     const next = await dispatcher.dispatch(new FlowJob(run, 2, { middleware: 'throttle' }));
-    await sleep(150);
+    await waitFor('the throttled job put back', () => released.includes(next));
     const held = (await dispatcher.find(next))!;
     expect(held.status === 'pending' || held.status === 'retrying').toBe(true);
     expect(rec.of('start', 2)).toHaveLength(0);
@@ -192,7 +206,8 @@ export function runFlowConformance(harness: ReturnType<typeof makeHarnessFactory
     await dispatcher.startWorker('burst', 4);
     await other.startWorker('burst', 4);
     await waitFor('two more done', () => rec.of('done').length === 8);
-    await sleep(200);
+    // Both outcomes stored: the slots they freed have asked for more and got nothing.
+    await waitFor('two stored', async () => (await dispatcher.stats('burst')).completedJobs === 2);
     expect(rec.of('done')).toHaveLength(8);
     expect((await dispatcher.stats('burst')).pendingJobs).toBe(2);
     await dispatcher.setQueueLimits('burst', { rate: null });
@@ -207,7 +222,8 @@ export function runFlowConformance(harness: ReturnType<typeof makeHarnessFactory
     expect(await dispatcher.cancel(id)).toBe(true);
     await waitFor('failed', async () => (await dispatcher.find(id))?.status === 'failed');
     expect((await dispatcher.find(id))!.errorMessage).toMatch(/^Cancelled/);
-    await sleep(100);
+    // A stopped worker has finished every run it had, failed() hooks included.
+    await dispatcher.stopWorker('default');
     expect(rec.of('start')).toHaveLength(1);
     expect(rec.of('failed-hook')).toHaveLength(0);
   });

@@ -86,17 +86,7 @@ function sharedView(driver: QueueDriver): QueueDriver {
   });
 }
 
-export async function waitFor(
-  what: string,
-  predicate: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
-    if (await predicate()) return;
-    await sleep(10);
-  }
-  throw new Error(`Timed out after ${timeoutMs} ms waiting for: ${what}`);
-}
+/** The suite's one way to wait (test/support/wait.ts). */
+export { waitFor } from '../support/wait.js';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,20 +1,8 @@
 import { afterEach, expect, it } from 'vitest';
+import { waitFor } from '../wait.js';
 import { checkRun, summarize } from './checker.js';
 import { LedgerJob } from './ledger-job.js';
 import type { FaultRun } from './scenarios.js';
-
-async function waitUntil(
-  what: string,
-  predicate: () => boolean | Promise<boolean>,
-  ms: number,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await predicate()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`Timed out after ${ms} ms waiting for: ${what}`);
-}
 
 /**
  * The engine's invariants with real worker processes (issue 12): a job whose handle never
@@ -39,7 +27,7 @@ export function runEngineFaultScenarios(
     const ids = await run.producer.dispatchMany(
       Array.from({ length: 3000 }, (_, n) => new LedgerJob(n, { sleepMs: 1, maxAttempts: 1 })),
     );
-    await waitUntil(
+    await waitFor(
       'the first worker ran 200 jobs',
       () => run!.lines().filter((l) => l.kind === 'start').length >= 200,
       60_000,
@@ -48,7 +36,7 @@ export function runEngineFaultScenarios(
     await first.exited;
     const second = run.spawn(concurrency);
     await second.ready;
-    await waitUntil(
+    await waitFor(
       'every job finished',
       async () => {
         const s = await run!.producer.stats('fault');
@@ -98,7 +86,7 @@ export function runEngineFaultScenarios(
         Array.from({ length: 300 }, (_, k) => new LedgerJob(from + k, { sleepMs: 20, maxAttempts: 1 })),
       );
       base += 300;
-      await waitUntil(
+      await waitFor(
         `round ${round + 1}: 300 jobs completed`,
         async () => (await run!.producer.stats('fault')).completedJobs >= base,
         90_000,

@@ -3,11 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { JobDispatcher, type QueueDriver } from '../../../src/index.js';
+import { waitFor } from '../wait.js';
 import { checkRun, summarize } from './checker.js';
 import type { FaultDriverName, FaultDriverSpec } from './drivers.js';
 import { runEngineFaultScenarios } from './engine-scenarios.js';
 import { type LedgerLine, readLedger } from './ledger.js';
 import { LedgerJob } from './ledger-job.js';
+
+/** Fault tests wait the suite's one way (test/support/wait.ts). */
+export { waitFor };
+
 import { type LedgerWorker, spawnLedgerWorker } from './spawn-worker.js';
 
 /** One fault run on one store: a producer, ledger worker processes, and a cleanup. */
@@ -98,19 +103,6 @@ export function makeFaultRun(options: FaultRunOptions): FaultRun & { workers: Le
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-export async function waitFor(
-  what: string,
-  predicate: () => boolean | Promise<boolean>,
-  ms: number,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await predicate()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`Timed out after ${ms} ms waiting for: ${what}`);
 }
 
 /**
