@@ -7,7 +7,7 @@ import { InlineProbeJob, ProbeJob, SpawningJob, spawnDispatcher } from './confor
 import { runContractConformance } from './driver-contract-conformance.js';
 import { runEngineConformance } from './engine-conformance.js';
 import { runFlowConformance } from './flow-conformance.js';
-import { type ConformanceTarget, makeHarnessFactory, sleep, waitFor } from './harness.js';
+import { type ConformanceTarget, makeHarnessFactory, waitFor } from './harness.js';
 
 export type { ConformanceTarget } from './harness.js';
 
