@@ -52,6 +52,19 @@ export interface EnqueueResult {
   ids: string[];
 }
 
+/** A middleware lock: `key` held by `owner`. */
+export interface LockParams {
+  key: string;
+  owner: string;
+}
+
+/** A fixed-window counter hit (see `FlowControl.hitCounter`). */
+export interface CounterParams {
+  key: string;
+  windowMs: number;
+  max: number | null;
+}
+
 export interface CounterHit {
   /** True when the counter was incremented (it was below `max`). */
   allowed: boolean;
@@ -72,13 +85,13 @@ export interface FlowControl {
   /** Every queue with a limit set. */
   limitedQueues(): Promise<Array<{ queue: string; limits: QueueLimits }>>;
   /** Takes the lock `key` for `owner` unless another owner holds it unexpired. */
-  acquireLock(params: { key: string; owner: string; ttlMs: number }): Promise<boolean>;
-  releaseLock(params: { key: string; owner: string }): Promise<void>;
+  acquireLock(params: LockParams & { ttlMs: number }): Promise<boolean>;
+  releaseLock(params: LockParams): Promise<void>;
   /**
    * A fixed-window counter: increments `key` unless it has reached `max` (null: no cap; 0: only
    * reads). The window starts at the first hit and lasts `windowMs`.
    */
-  hitCounter(params: { key: string; windowMs: number; max: number | null }): Promise<CounterHit>;
+  hitCounter(params: CounterParams): Promise<CounterHit>;
   clearCounter(params: { key: string }): Promise<void>;
 }
 

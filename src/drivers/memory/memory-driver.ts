@@ -37,9 +37,11 @@ import { CountsByQueue } from '../counts.js';
 import {
   CANCELLED,
   type CounterHit,
+  type CounterParams,
   type EnqueueResult,
   hasLimits,
   LimitGate,
+  type LockParams,
   NO_LIMITS,
   type QueueLimits,
 } from '../flow-contract.js';
@@ -596,15 +598,15 @@ export class MemoryQueueDriver implements QueueDriver {
       .sort((a, b) => (a.queue < b.queue ? -1 : 1));
   }
 
-  async acquireLock({ key, owner, ttlMs }: { key: string; owner: string; ttlMs: number }): Promise<boolean> {
+  async acquireLock({ key, owner, ttlMs }: LockParams & { ttlMs: number }): Promise<boolean> {
     return this.flow.acquireLock(key, owner, ttlMs, this.clock());
   }
 
-  async releaseLock({ key, owner }: { key: string; owner: string }): Promise<void> {
+  async releaseLock({ key, owner }: LockParams): Promise<void> {
     this.flow.releaseLock(key, owner);
   }
 
-  async hitCounter(params: { key: string; windowMs: number; max: number | null }): Promise<CounterHit> {
+  async hitCounter(params: CounterParams): Promise<CounterHit> {
     return this.flow.hit(params.key, params.windowMs, params.max, this.clock());
   }
 

@@ -36,7 +36,7 @@ import type {
   WakeListener,
   WorkerInfo,
 } from '../contract.js';
-import type { CounterHit, EnqueueResult, QueueLimits } from '../flow-contract.js';
+import type { CounterHit, CounterParams, EnqueueResult, LockParams, QueueLimits } from '../flow-contract.js';
 import type { AttemptRecord, MetricCell, MetricPoint, MetricQuery, RunningJob } from '../insights.js';
 import { PostgresComposition } from './composition-store.js';
 import { guardPool, pgTarget } from './connect-errors.js';
@@ -488,25 +488,17 @@ export class DatabaseQueueDriver implements QueueDriver {
     return this.flow.limitedQueues();
   }
 
-  async acquireLock({ key, owner, ttlMs }: { key: string; owner: string; ttlMs: number }): Promise<boolean> {
+  async acquireLock({ key, owner, ttlMs }: LockParams & { ttlMs: number }): Promise<boolean> {
     await this.migrate();
     return this.flow.acquireLock(key, owner, ttlMs);
   }
 
-  async releaseLock({ key, owner }: { key: string; owner: string }): Promise<void> {
+  async releaseLock({ key, owner }: LockParams): Promise<void> {
     await this.migrate();
     await this.flow.releaseLock(key, owner);
   }
 
-  async hitCounter({
-    key,
-    windowMs,
-    max,
-  }: {
-    key: string;
-    windowMs: number;
-    max: number | null;
-  }): Promise<CounterHit> {
+  async hitCounter({ key, windowMs, max }: CounterParams): Promise<CounterHit> {
     await this.migrate();
     return this.flow.hit(key, windowMs, max);
   }

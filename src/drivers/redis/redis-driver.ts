@@ -35,7 +35,7 @@ import type {
   WakeListener,
   WorkerInfo,
 } from '../contract.js';
-import type { CounterHit, EnqueueResult, QueueLimits } from '../flow-contract.js';
+import type { CounterHit, CounterParams, EnqueueResult, LockParams, QueueLimits } from '../flow-contract.js';
 import type { AttemptRecord, MetricCell, MetricPoint, MetricQuery, RunningJob } from '../insights.js';
 import { decodeJob, FIELD_COUNT, jobArgs, queueOfToken } from './codec.js';
 import { RedisComposition } from './composition-store.js';
@@ -609,23 +609,15 @@ export class RedisQueueDriver implements QueueDriver {
     return this.flow.limitedQueues();
   }
 
-  async acquireLock({ key, owner, ttlMs }: { key: string; owner: string; ttlMs: number }): Promise<boolean> {
+  async acquireLock({ key, owner, ttlMs }: LockParams & { ttlMs: number }): Promise<boolean> {
     return this.flow.acquireLock(key, owner, ttlMs);
   }
 
-  async releaseLock({ key, owner }: { key: string; owner: string }): Promise<void> {
+  async releaseLock({ key, owner }: LockParams): Promise<void> {
     await this.flow.releaseLock(key, owner);
   }
 
-  async hitCounter({
-    key,
-    windowMs,
-    max,
-  }: {
-    key: string;
-    windowMs: number;
-    max: number | null;
-  }): Promise<CounterHit> {
+  async hitCounter({ key, windowMs, max }: CounterParams): Promise<CounterHit> {
     return this.flow.hit(key, windowMs, max);
   }
 

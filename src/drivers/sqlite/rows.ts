@@ -2,6 +2,7 @@ import type {
   ActivityEntry,
   ActivityEvent,
   JobStatus,
+  NewJob,
   ReservedJob,
   StoredJob,
   WorkerInfo,
@@ -32,6 +33,22 @@ export interface JobRow {
 }
 
 const date = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
+
+/** The named parameters of a job row's INSERT (queries.ts), shared by plain and flow inserts. */
+export function insertParams(job: NewJob, availableAt: number, now: number) {
+  return {
+    id: job.id,
+    queueName: job.queueName,
+    jobName: job.jobName,
+    payload: job.payload,
+    maxAttempts: job.maxAttempts,
+    priority: job.priority,
+    availableAt,
+    timeoutSeconds: job.timeoutSeconds,
+    now,
+    meta: job.meta,
+  };
+}
 
 export function toStoredJob(row: JobRow): StoredJob {
   return {

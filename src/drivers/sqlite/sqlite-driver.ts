@@ -36,7 +36,7 @@ import type {
   WakeListener,
   WorkerInfo,
 } from '../contract.js';
-import type { CounterHit, EnqueueResult, QueueLimits } from '../flow-contract.js';
+import type { CounterHit, CounterParams, EnqueueResult, LockParams, QueueLimits } from '../flow-contract.js';
 import type { AttemptRecord, MetricCell, MetricPoint, MetricQuery, RunningJob } from '../insights.js';
 import { byPriorityThenId } from '../reserve-order.js';
 import { SqliteComposition } from './composition-store.js';
@@ -55,6 +55,7 @@ import * as q from './queries.js';
 import { countJobs, listJobs, type SqliteReader, throughputBuckets } from './reads.js';
 import {
   type ActivityRow,
+  insertParams,
   type JobRow,
   toActivityEntry,
   toReservedJob,
@@ -235,18 +236,7 @@ export class SqliteQueueDriver implements QueueDriver {
         continue;
       }
       if (availableAt <= now) due.add(job.queueName);
-      insert.run({
-        id: job.id,
-        queueName: job.queueName,
-        jobName: job.jobName,
-        payload: job.payload,
-        maxAttempts: job.maxAttempts,
-        priority: job.priority,
-        availableAt,
-        timeoutSeconds: job.timeoutSeconds,
-        now,
-        meta: job.meta,
-      });
+      insert.run(insertParams(job, availableAt, now));
     }
     return { due, ids };
   }
@@ -579,23 +569,15 @@ export class SqliteQueueDriver implements QueueDriver {
     return this.guard(() => this.flow.limitedQueues());
   }
 
-  async acquireLock({ key, owner, ttlMs }: { key: string; owner: string; ttlMs: number }): Promise<boolean> {
+  async acquireLock({ key, owner, ttlMs }: LockParams & { ttlMs: number }): Promise<boolean> {
     return this.commit(() => this.flow.acquireLock(key, owner, ttlMs, this.now()));
   }
 
-  async releaseLock({ key, owner }: { key: string; owner: string }): Promise<void> {
+  async releaseLock({ key, owner }: LockParams): Promise<void> {
     await this.commit(() => this.flow.releaseLock(key, owner));
   }
 
-  async hitCounter({
-    key,
-    windowMs,
-    max,
-  }: {
-    key: string;
-    windowMs: number;
-    max: number | null;
-  }): Promise<CounterHit> {
+  async hitCounter({ key, windowMs, max }: CounterParams): Promise<CounterHit> {
     return this.commit(() => this.flow.hit(key, windowMs, max, this.now()));
   }
 

@@ -8,7 +8,7 @@ import {
   NO_LIMITS,
   type QueueLimits,
 } from '../flow-contract.js';
-import type { JobRow } from './rows.js';
+import { insertParams, type JobRow } from './rows.js';
 
 /** What the flow-control statements need from the driver. */
 export interface SqliteFlowHost {
@@ -88,16 +88,7 @@ export class SqliteFlow {
       if (holder !== undefined) return holder;
     }
     this.host.stmt(INSERT_FLOW_JOB).run({
-      id: job.id,
-      queueName: job.queueName,
-      jobName: job.jobName,
-      payload: job.payload,
-      maxAttempts: job.maxAttempts,
-      priority: job.priority,
-      availableAt,
-      timeoutSeconds: job.timeoutSeconds,
-      now,
-      meta: job.meta,
+      ...insertParams(job, availableAt, now),
       uniqueKey: job.uniqueKey ?? null,
       uniqueUntil: job.uniqueKey && job.uniqueForMs ? now + job.uniqueForMs : null,
       group: job.group ?? null,
