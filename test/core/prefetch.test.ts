@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidJobError, Job, JobDispatcher, loadConfig, MemoryQueueDriver } from '../../src/index.js';
+import { waitFor } from '../support/wait.js';
 
 let release: (() => void) | undefined;
 const gate = () => new Promise<void>((resolve) => (release = resolve));
@@ -12,15 +13,6 @@ class Slow extends Job {
   override async handle() {
     await waiting;
   }
-}
-
-async function waitFor(what: string, predicate: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await predicate()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`Timed out waiting for: ${what}`);
 }
 
 describe('prefetch: jobs held ahead of the free slots', () => {

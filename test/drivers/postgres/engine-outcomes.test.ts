@@ -4,6 +4,7 @@ import { DatabaseQueueDriver, Job, JobDispatcher, PayloadError } from '../../../
 import { DATABASE_URL, serviceAvailable } from '../../support/services.js';
 import { dropPgSchema } from '../../support/stores.js';
 import { uniqueName } from '../../support/unique.js';
+import { waitFor } from '../../support/wait.js';
 
 /**
  * Issue 12 on PostgreSQL: one bad row never sinks a batch, jobwright's tables cannot collide with
@@ -28,15 +29,6 @@ class Text extends Job {
   override async handle() {
     runs.set(this.text, (runs.get(this.text) ?? 0) + 1);
   }
-}
-
-async function waitFor(what: string, predicate: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await predicate()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`Timed out waiting for: ${what}`);
 }
 
 describe.skipIf(!available)('PostgreSQL: per-job outcomes, table names, reservation index', () => {

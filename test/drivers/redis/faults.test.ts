@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobDispatcher, RedisQueueDriver } from '../../../src/index.js';
 import { servicesRequired } from '../../support/services.js';
+import { waitFor } from '../../support/wait.js';
 import { LedgerJob } from './ledger-job.js';
 import { PrivateRedis } from './private-redis.js';
 
@@ -76,15 +77,6 @@ async function allDone(dispatcher: JobDispatcher, ledger: string, total: number)
   return (await dispatcher.stats('faults')).completedJobs === total;
 }
 
-async function waitUntil(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await predicate()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
 describe.skipIf(!redisInstalled)('redis driver under faults (real processes, private redis-server)', () => {
   let redis: PrivateRedis;
   const tmp = mkdtempSync(join(tmpdir(), 'jobwright-faults-'));
@@ -142,7 +134,7 @@ describe.skipIf(!redisInstalled)('redis driver under faults (real processes, pri
     const workers = await Promise.all([1, 2, 3].map(() => spawnWorker(prefix, ledger, 4)));
     const total = 300;
     const { dispatcher } = await produce(prefix, total, 5);
-    await waitUntil('all completed', () => allDone(dispatcher, ledger, total), 60_000);
+    await waitFor('all completed', () => allDone(dispatcher, ledger, total), 60_000);
     const result = tally(readLedger(ledger), total);
     expect(result).toEqual({ lost: [], dupStarts: [], dupCompleted: [] });
     const pids = new Set(readLedger(ledger).map((l) => l.pid));
@@ -163,7 +155,7 @@ describe.skipIf(!redisInstalled)('redis driver under faults (real processes, pri
     const killed: number[] = [];
     for (const victim of victims) {
       const pid = victim.pid!;
-      await waitUntil(
+      await waitFor(
         'the victim runs a job',
         () => readLedger(ledger).some((l) => l.pid === pid && l.event === 'start'),
         30_000,
@@ -172,12 +164,10 @@ describe.skipIf(!redisInstalled)('redis driver under faults (real processes, pri
       killed.push(pid);
     }
     const t0 = Date.now();
-    await waitUntil('all completed', () => allDone(dispatcher, ledger, total), 60_000).catch(
-      async (error) => {
-        await explain(dispatcher, ledger, total);
-        throw error;
-      },
-    );
+    await waitFor('all completed', () => allDone(dispatcher, ledger, total), 60_000).catch(async (error) => {
+      await explain(dispatcher, ledger, total);
+      throw error;
+    });
     const lines = readLedger(ledger);
     const result = tally(lines, total);
     expect(result.lost).toEqual([]);
@@ -201,7 +191,7 @@ describe.skipIf(!redisInstalled)('redis driver under faults (real processes, pri
     const workers = await Promise.all([1, 2].map(() => spawnWorker(prefix, ledger, 5)));
     const total = 400;
     const { dispatcher } = await produce(prefix, total, 25);
-    await waitUntil(
+    await waitFor(
       'a quarter done',
       () => readLedger(ledger).filter((l) => l.event === 'completed').length >= total / 4,
       30_000,
@@ -210,13 +200,11 @@ describe.skipIf(!redisInstalled)('redis driver under faults (real processes, pri
     await new Promise((r) => setTimeout(r, 1500));
     await redis.startProcess();
     const t0 = Date.now();
-    await waitUntil('all completed', () => allDone(dispatcher, ledger, total), 90_000).catch(
-      async (error) => {
-        // Say where the missing jobs are before failing.
-        await explain(dispatcher, ledger, total);
-        throw error;
-      },
-    );
+    await waitFor('all completed', () => allDone(dispatcher, ledger, total), 90_000).catch(async (error) => {
+      // Say where the missing jobs are before failing.
+      await explain(dispatcher, ledger, total);
+      throw error;
+    });
     const result = tally(readLedger(ledger), total);
     expect(result.lost).toEqual([]);
     expect(result.dupCompleted).toEqual([]);
