@@ -1,10 +1,10 @@
 // biome-ignore-all lint/performance/useDomNodeTextContent: these are Playwright locators, whose innerText() is the rendered text a user sees
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type RunningDashboard, startDashboard } from '../../src/dashboard/index.js';
 import { Job, JobDispatcher } from '../../src/index.js';
 import { serviceAvailable } from '../support/services.js';
-import { browserAvailable, launchBrowser } from './browser.js';
+import { browserAvailable, browserPerFile } from './browser.js';
 import { type DriverTarget, postgresTarget, redisTarget, sqliteTarget, waitFor } from './fixture.js';
 
 /**
@@ -14,6 +14,7 @@ import { type DriverTarget, postgresTarget, redisTarget, sqliteTarget, waitFor }
  * server-sent events.
  */
 const hasBrowser = browserAvailable();
+const browser = browserPerFile(hasBrowser);
 
 type Mode = 'ok' | 'smtp' | 'full';
 
@@ -65,7 +66,6 @@ class SlowJob extends Job {
 
 function suite(target: DriverTarget, skip = false) {
   describe.skipIf(!hasBrowser || skip)(`dashboard insights in chromium, ${target.name} driver`, () => {
-    let browser: Browser;
     let context: BrowserContext;
     let dispatcher: JobDispatcher;
     let server: RunningDashboard;
@@ -99,14 +99,12 @@ function suite(target: DriverTarget, skip = false) {
         async () => (await dispatcher.find(slowId))?.status === 'processing',
       );
       server = await startDashboard({ dispatcher, port: 0, token: '', refreshSeconds: 1, log: () => {} });
-      browser = await launchBrowser();
-      context = await browser.newContext();
+      context = await browser().newContext();
     }, 90_000);
 
     afterAll(async () => {
       SlowJob.release();
       await context?.close();
-      await browser?.close();
       await server?.close();
       await dispatcher?.close({ graceSeconds: 1 });
       await target.cleanup();
