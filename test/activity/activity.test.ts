@@ -9,8 +9,8 @@ import {
   REDACTED,
   redactRecord,
 } from '../../src/index.js';
+import { targetsPresent } from '../support/targets.js';
 import { waitFor, waitForStatus } from '../support/wait.js';
-import { storesPresent } from './stores.js';
 
 const CARD = '4000000000000002';
 
@@ -102,7 +102,7 @@ class InlineLoggedJob extends ActivityLoggedJob {
 }
 
 const CONFIG = { pollIntervalMs: 20, leaseSeconds: 5, shutdownGraceSeconds: 1 };
-const stores = await storesPresent();
+const stores = await targetsPresent('jw_monitoring');
 const open: JobDispatcher[] = [];
 afterEach(async () => {
   for (const d of open.splice(0)) await d.close({ graceSeconds: 0 });

@@ -1,30 +1,15 @@
 import { expect, it } from 'vitest';
 import { completeJob, failJob, releaseJob, retryJob } from '../../src/drivers/settle-one.js';
 import type { NewJob, QueueDriver } from '../../src/index.js';
+import { newJob } from '../support/new-job.js';
 import { ProbeJob } from './conformance-jobs.js';
 import { type makeHarnessFactory, sleep, waitFor } from './harness.js';
 
 /** Drivers whose store validates JSON on write (PostgreSQL: the payload column is JSONB). */
 const REFUSES_INVALID_JSON = new Set(['database']);
 
-let seq = 0;
 /** A raw row, as something other than the dispatcher might have written it. */
-function rawJob(overrides: Partial<NewJob> = {}): NewJob {
-  seq++;
-  return {
-    id: `01J${String(Date.now()).padStart(15, '0')}${String(seq).padStart(8, '0')}`.slice(0, 26),
-    queueName: 'default',
-    jobName: 'conformance.Probe',
-    payload: '{}',
-    maxAttempts: 3,
-    priority: 0,
-    timeoutSeconds: 30,
-    delayMs: 0,
-    availableAt: null,
-    meta: null,
-    ...overrides,
-  };
-}
+const rawJob = (overrides: Partial<NewJob> = {}) => newJob({ jobName: 'conformance.Probe', ...overrides });
 
 /** The driver verbs beyond the engine rules: fencing, reads, the worker registry, the activity log. */
 export function runContractConformance(harness: ReturnType<typeof makeHarnessFactory>): void {

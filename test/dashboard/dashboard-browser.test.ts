@@ -4,21 +4,16 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type RunningDashboard, startDashboard } from '../../src/dashboard/index.js';
 import type { JobDispatcher } from '../../src/index.js';
 import { serviceAvailable } from '../support/services.js';
-import { browserAvailable, browserPerFile } from './browser.js';
-import { type EvilSite, startEvilSite } from './evil-site.js';
 import {
-  type DriverTarget,
-  FlakyJob,
-  HostileJob,
-  makeDispatcher,
   memoryTarget,
   postgresTarget,
   redisTarget,
-  type Seeded,
-  seed,
+  type StoreTarget,
   sqliteTarget,
-  waitFor,
-} from './fixture.js';
+} from '../support/targets.js';
+import { browserAvailable, browserPerFile } from './browser.js';
+import { type EvilSite, startEvilSite } from './evil-site.js';
+import { FlakyJob, HostileJob, makeDispatcher, type Seeded, seed, waitFor } from './fixture.js';
 
 const hasBrowser = browserAvailable();
 const browser = browserPerFile(hasBrowser);
@@ -47,7 +42,7 @@ async function cell(page: Page, queue: string, count: string): Promise<string> {
   ).trim();
 }
 
-function browserSuite(target: DriverTarget, options: { skip?: boolean } = {}) {
+function browserSuite(target: StoreTarget, options: { skip?: boolean } = {}) {
   describe.skipIf(!hasBrowser || options.skip)(`dashboard in chromium, ${target.name} driver`, () => {
     let context: BrowserContext;
     let dispatcher: JobDispatcher;
@@ -375,7 +370,7 @@ function browserSuite(target: DriverTarget, options: { skip?: boolean } = {}) {
 }
 
 browserSuite(memoryTarget());
-browserSuite(sqliteTarget());
+browserSuite(sqliteTarget('jw_dash'));
 // The stores of many machines, when their services answer (required under CI).
-browserSuite(postgresTarget(), { skip: !(await serviceAvailable('postgres')) });
-browserSuite(redisTarget(), { skip: !(await serviceAvailable('redis')) });
+browserSuite(postgresTarget('jw_dash'), { skip: !(await serviceAvailable('postgres')) });
+browserSuite(redisTarget('jw_dash'), { skip: !(await serviceAvailable('redis')) });

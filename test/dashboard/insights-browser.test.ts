@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type RunningDashboard, startDashboard } from '../../src/dashboard/index.js';
 import { Job, JobDispatcher } from '../../src/index.js';
 import { serviceAvailable } from '../support/services.js';
+import { postgresTarget, redisTarget, type StoreTarget, sqliteTarget } from '../support/targets.js';
 import { browserAvailable, browserPerFile } from './browser.js';
-import { type DriverTarget, postgresTarget, redisTarget, sqliteTarget, waitFor } from './fixture.js';
+import { waitFor } from './fixture.js';
 
 /**
  * The dashboard's "why" pages in Chromium on every store: attempts on the job page, error
@@ -64,7 +65,7 @@ class SlowJob extends Job {
   }
 }
 
-function suite(target: DriverTarget, skip = false) {
+function suite(target: StoreTarget, skip = false) {
   describe.skipIf(!hasBrowser || skip)(`dashboard insights in chromium, ${target.name} driver`, () => {
     let context: BrowserContext;
     let dispatcher: JobDispatcher;
@@ -257,6 +258,6 @@ function suite(target: DriverTarget, skip = false) {
 
 const pgUp = await serviceAvailable('postgres');
 const redisUp = await serviceAvailable('redis');
-suite(sqliteTarget());
-suite(postgresTarget(), !pgUp);
-suite(redisTarget(), !redisUp);
+suite(sqliteTarget('jw_dash'));
+suite(postgresTarget('jw_dash'), !pgUp);
+suite(redisTarget('jw_dash'), !redisUp);

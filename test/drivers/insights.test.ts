@@ -11,6 +11,7 @@ import {
   RedisQueueDriver,
   SqliteQueueDriver,
 } from '../../src/index.js';
+import { newJob } from '../support/new-job.js';
 import { DATABASE_URL, REDIS_URL, serviceAvailable } from '../support/services.js';
 import { dropPgSchema, dropRedisPrefix } from '../support/stores.js';
 import { uniqueName } from '../support/unique.js';
@@ -76,20 +77,8 @@ const stores: Array<{ name: string; skip: boolean; make(history: boolean): Made 
   },
 ];
 
-function job(queue: string, jobName: string, maxAttempts = 3): NewJob {
-  return {
-    id: ulid(),
-    queueName: queue,
-    jobName,
-    payload: '{"n":1}',
-    maxAttempts,
-    priority: 0,
-    timeoutSeconds: 30,
-    delayMs: 0,
-    availableAt: null,
-    meta: null,
-  };
-}
+const job = (queueName: string, jobName: string, maxAttempts = 3) =>
+  newJob({ queueName, jobName, payload: '{"n":1}', maxAttempts });
 
 for (const store of stores) {
   describe.skipIf(store.skip)(`attempt history and metrics: ${store.name}`, () => {

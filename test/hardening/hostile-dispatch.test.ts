@@ -10,7 +10,7 @@ import {
   PayloadError,
   type QueueDriver,
 } from '../../src/index.js';
-import { type StoreUnderTest, storesPresent } from '../activity/stores.js';
+import { type StoreTarget, targetsPresent } from '../support/targets.js';
 import { waitForStatus } from '../support/wait.js';
 
 /**
@@ -126,9 +126,9 @@ const BAD_PAYLOADS: Array<[string, unknown, RegExp]> = [
   ['Infinity', { n: Number.POSITIVE_INFINITY }, /payload\.data\.n is the number Infinity/],
 ];
 
-let stores: StoreUnderTest[] = [];
+let stores: StoreTarget[] = [];
 beforeAll(async () => {
-  stores = await storesPresent();
+  stores = await targetsPresent('jw_monitoring');
 });
 afterAll(async () => {
   for (const store of stores) await store.cleanup();

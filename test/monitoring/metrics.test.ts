@@ -2,7 +2,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Job, type JobContext, JobDispatcher } from '../../src/index.js';
 import { createJobMetrics } from '../../src/metrics/job-metrics.js';
 import { type MetricsServer, startMetricsServer } from '../../src/metrics/metrics-server.js';
-import { storesPresent } from '../activity/stores.js';
+import { targetsPresent } from '../support/targets.js';
 import { waitForStatus } from '../support/wait.js';
 
 class MeteredJob extends Job {
@@ -39,7 +39,7 @@ function sample(text: string, name: string, labels: Record<string, string>): num
   return undefined;
 }
 
-const stores = await storesPresent();
+const stores = await targetsPresent('jw_monitoring');
 const open: JobDispatcher[] = [];
 const servers: MetricsServer[] = [];
 afterEach(async () => {
