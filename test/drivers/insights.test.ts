@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ulid } from 'ulid';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { NewJob, QueueDriver } from '../../src/drivers/contract.js';
+import type { QueueDriver } from '../../src/drivers/contract.js';
 import { canRecordInsights, metricsBy } from '../../src/drivers/insights.js';
 import {
   DatabaseQueueDriver,
