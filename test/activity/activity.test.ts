@@ -180,7 +180,7 @@ describe.each(stores)('activity log on $name', (store) => {
     expect(await driver.reserve({ queue: 'default', limit: 1, leaseMs: 100, workerId: 'dead' })).toHaveLength(
       1,
     );
-    await new Promise((r) => setTimeout(r, 400));
+    // The worker finds the job once the dead one's lease has run out.
     await d.startWorker('default', 1);
     await waitForStatus(d, id, ['failed']);
     await waitFor('an activity entry', async () => (await d.activity({ jobId: id, limit: 5 })).length > 0);

@@ -14,6 +14,7 @@ import { newJob } from '../support/new-job.js';
 import { DATABASE_URL, REDIS_URL, serviceAvailable } from '../support/services.js';
 import { dropPgSchema, dropRedisPrefix } from '../support/stores.js';
 import { uniqueName } from '../support/unique.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * Attempt history and metrics, through the driver contract on every store: recorded in the
@@ -213,11 +214,10 @@ for (const store of stores) {
       const a = job('default', 'Crashy', 1);
       await driver.enqueue({ jobs: [a] });
       await driver.reserve({ queue: 'default', limit: 1, leaseMs: 1, workerId: 'dead-worker' });
-      let recovered = { failed: [] as unknown[] };
-      for (let i = 0; i < 200 && recovered.failed.length === 0; i++) {
-        recovered = await driver.recoverExpired({ limit: 10 });
-        if (recovered.failed.length === 0) await new Promise((r) => setTimeout(r, 5));
-      }
+      await waitFor(
+        'the expired lease to be recovered as failed',
+        async () => (await driver.recoverExpired({ limit: 10 })).failed.length > 0,
+      );
       const history = await driver.attemptHistory({ id: a.id, limit: 10 });
       expect(history).toHaveLength(1);
       expect(history[0]).toMatchObject({ attempt: 1, outcome: 'failed', workerId: 'dead-worker' });

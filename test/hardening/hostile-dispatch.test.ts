@@ -11,7 +11,7 @@ import {
   type QueueDriver,
 } from '../../src/index.js';
 import { type StoreTarget, targetsPresent } from '../support/targets.js';
-import { waitForStatus } from '../support/wait.js';
+import { waitFor, waitForStatus } from '../support/wait.js';
 
 /**
  * Hostile dispatches on every store: each is a typed error (a JobwrightError with a stable code
@@ -292,8 +292,7 @@ describe.each(['memory', 'sqlite', 'postgres', 'redis'])('hostile dispatches on 
       [await dispatcher.dispatch(new BadRetry('text')), /retryDelay\(1\) returned "60"/],
     ];
     await dispatcher.startWorker('default', 2);
-    const until = Date.now() + 20_000;
-    while (reasons.size < jobs.length && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    await waitFor('every job to fail', () => reasons.size === jobs.length, 20_000);
     for (const [id, reason] of jobs) {
       expect(reasons.get(id)).toMatch(reason);
       expect(reasons.get(id)).toMatch(
