@@ -17,4 +17,7 @@ export const SLOW_TESTS = [
   'test/package/**/*.test.ts',
   // Chaos, rolling restarts, soak, many hosts.
   'test/chaos/**/*.test.ts',
+  // The benchmark harness end to end: worker processes forked four at a time, isolates in
+  // threads and child processes (a tenth of the fast suite's CPU when it ran there).
+  'test/bench/**/*.test.ts',
 ];

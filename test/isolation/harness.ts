@@ -1,20 +1,16 @@
-import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { type JobConfig, JobDispatcher, type JobEventName } from '../../src/index.js';
 import {
-  DatabaseQueueDriver,
-  type JobConfig,
-  JobDispatcher,
-  type JobEventName,
-  MemoryQueueDriver,
-  RedisQueueDriver,
-  SqliteQueueDriver,
-} from '../../src/index.js';
-import { DATABASE_URL, REDIS_URL } from '../support/services.js';
-import { dropPgSchema, dropRedisPrefix } from '../support/stores.js';
+  memoryTarget,
+  postgresTarget,
+  redisTarget,
+  type StoreName,
+  type StoreTarget,
+  sqliteTarget,
+} from '../support/targets.js';
+import { waitFor } from '../support/wait.js';
 
-export type StoreName = 'memory' | 'sqlite' | 'postgres' | 'redis';
+export type { StoreName };
 
 /** Short real times; every job class of these tests sets its own attempts and timeout. */
 export const ISOLATION_CONFIG: Partial<JobConfig> = {
@@ -31,41 +27,22 @@ export interface Opened {
   cleanup(): Promise<void>;
 }
 
+const TARGETS: Record<StoreName, (label: string) => StoreTarget> = {
+  memory: () => memoryTarget(),
+  sqlite: sqliteTarget,
+  postgres: postgresTarget,
+  redis: redisTarget,
+};
+
+/** A dispatcher on a fresh place of `store` (the store registry, test/support/targets.ts). */
 export async function openStore(store: StoreName, config: Partial<JobConfig> = {}): Promise<Opened> {
-  const run = `iso_${process.pid}_${randomUUID().slice(0, 8)}`;
-  const options = { config: { ...ISOLATION_CONFIG, ...config } };
-  if (store === 'memory') {
-    const dispatcher = new JobDispatcher(new MemoryQueueDriver(), options);
-    return { dispatcher, cleanup: () => dispatcher.close({ graceSeconds: 0 }) };
-  }
-  if (store === 'sqlite') {
-    const file = join(tmpdir(), `jobwright-${run}.sqlite`);
-    const dispatcher = new JobDispatcher(new SqliteQueueDriver(file), options);
-    return {
-      dispatcher,
-      async cleanup() {
-        await dispatcher.close({ graceSeconds: 0 });
-        for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
-      },
-    };
-  }
-  if (store === 'postgres') {
-    const driver = new DatabaseQueueDriver({ connectionString: DATABASE_URL, schema: run });
-    const dispatcher = new JobDispatcher(driver, options);
-    return {
-      dispatcher,
-      async cleanup() {
-        await dispatcher.close({ graceSeconds: 0 });
-        await dropPgSchema(run);
-      },
-    };
-  }
-  const dispatcher = new JobDispatcher(new RedisQueueDriver({ url: REDIS_URL, prefix: run }), options);
+  const target = TARGETS[store]('jw_iso');
+  const dispatcher = new JobDispatcher(await target.make(), { config: { ...ISOLATION_CONFIG, ...config } });
   return {
     dispatcher,
     async cleanup() {
       await dispatcher.close({ graceSeconds: 0 });
-      await dropRedisPrefix(run);
+      await target.cleanup();
     },
   };
 }
@@ -86,13 +63,9 @@ export function recordEvents(dispatcher: JobDispatcher): LedgerEntry[] {
   return ledger;
 }
 
-/** Polls `check` every 10 ms until it returns true; the deadline is generous (2 shared cores). */
+/** Waits the suite's one way (test/support/wait.ts); the deadline is generous (2 shared cores). */
 export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await waitFor('the isolation test condition', check, timeoutMs);
 }
 
 /** OS threads of this process (worker threads each add some). */
