@@ -110,6 +110,7 @@ export class DatabaseQueueDriver implements QueueDriver {
     this.sql = buildStatements(this.quoted, {
       asyncCommit: this.options.asyncCommit ?? 'reservations',
       channel: this.channel,
+      history: this.options.history !== false,
     });
     this.flow = new PgFlow(this.quoted, () => this.pool());
     this.composition = new PostgresComposition(

@@ -32,7 +32,10 @@ export function jobColumns(alias = ''): string {
 
 export type AsyncCommit = 'none' | 'reservations' | 'all';
 
-export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; channel: string }) {
+export function buildStatements(
+  s: string,
+  options: { asyncCommit: AsyncCommit; channel: string; history: boolean },
+) {
   // A statement may skip the WAL flush wait: set_config(..., true) lasts for that statement's own
   // transaction only. Reservations and heartbeats forgotten by a database crash only put a job
   // back (its run's completion is then refused by the token); completions, retries and failures
@@ -147,8 +150,10 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
      * Every outcome but chained completions and releases, plus held jobs starting, in one UPDATE
      * (one transaction, one round trip): a slot that finished a job and takes a held one writes
      * both at once, so the hot path costs one round trip per job and a worker never has more jobs
-     * charged and unsettled than slots. One UPDATE rather than one per kind: one plan node and one
-     * run of the history trigger per call. Each row is fenced by its lease token (a token exists
+     * charged and unsettled than slots. One UPDATE rather than one per kind: one plan node per
+     * call. With history on, the statement records the ended attempts and metric cells itself
+     * (historyCtes) and tells migration 008's trigger it did, which skips the trigger's transition
+     * tables and PL/pgSQL on the hot path. Each row is fenced by its lease token (a token exists
      * only while processing); a start also needs the job still held (reserved_at NULL). No lock-
      * ordering step: the heartbeat skips rows a write holds (SKIP LOCKED), so the two cannot
      * deadlock. Returns one row per accepted outcome (kind 'done') and per started job ('start').
@@ -173,9 +178,12 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
             updated_at = now()
         FROM unnest($1::bpchar[], $2::uuid[], $3::text[], $4::float8[], $5::text[])
           AS t(id, token, kind, delay_ms, error)
+          ${options.history ? priorDueTime(s) : ''}
         WHERE j.id = t.id AND j.lease_token = t.token AND (t.kind <> 's' OR j.reserved_at IS NULL) ${async}
+          ${options.history ? historyWrittenHere : ''}
         RETURNING j.id, t.token, t.kind, j.queue_name, t.delay_ms
-      )
+          ${options.history ? ', j.job_name, j.attempts, j.reserved_by, j.reserved_at, j.error_message, coalesce(prior.available_at, j.available_at) AS due_at' : ''}
+      )${options.history ? historyCtes(s) : ''}
       SELECT id, token::text AS token, CASE WHEN kind = 's' THEN 'start' ELSE 'done' END AS kind FROM changed
       UNION ALL SELECT NULL, NULL, 'notified' WHERE (SELECT count(pg_notify(${channel}, q.queue_name))
              FROM (SELECT DISTINCT queue_name FROM changed WHERE kind = 'r' AND delay_ms <= 0) q) > 0`,
@@ -373,3 +381,72 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
 }
 
 export type Statements = ReturnType<typeof buildStatements>;
+
+/**
+ * The due time of a retried job before this statement moves it (the wait of the attempt that
+ * ended): read from the row's snapshot, for retries only.
+ */
+function priorDueTime(s: string): string {
+  return `LEFT JOIN LATERAL (SELECT o.available_at FROM ${s}.jobs o WHERE t.kind = 'r' AND o.id = t.id) prior ON true`;
+}
+
+/** Marks this transaction's outcomes as recorded by the statement, so the trigger skips them. */
+const historyWrittenHere = `AND (SELECT set_config('jobwright.history_written', 'on', true)) IS NOT NULL`;
+
+/**
+ * What migration 007/008's trigger records, done inside the hot statement from its RETURNING
+ * rows: retried and failed attempts into jobwright_attempts (a completed one is read from the job
+ * row), every ended attempt into the minute's metric cells, the per-job bound of 25 attempts, and
+ * now and then the pruning of minutes older than a day and an hour. A role or session with
+ * `jobwright.history = off` records nothing.
+ */
+function historyCtes(s: string): string {
+  const minuteNow = `floor(extract(epoch FROM now()) / 60)::int`;
+  return `,
+      ended AS (
+        SELECT id, attempts, queue_name, job_name, reserved_by, reserved_at, error_message, kind,
+               greatest(0, round(extract(epoch FROM (now() - reserved_at)) * 1000))::bigint AS run_ms,
+               greatest(0, round(extract(epoch FROM (reserved_at - due_at)) * 1000))::bigint AS wait_ms
+        FROM changed
+        WHERE kind <> 's' AND reserved_at IS NOT NULL
+          AND current_setting('jobwright.history', true) IS DISTINCT FROM 'off'
+      ),
+      recorded AS (
+        INSERT INTO ${s}.jobwright_attempts
+          (job_id, attempt, queue_name, job_name, worker_id, started_at, finished_at, wait_ms, outcome, error)
+        SELECT id, attempts, queue_name, job_name, reserved_by, reserved_at, now(), wait_ms,
+               CASE kind WHEN 'f' THEN 'failed' ELSE 'retried' END, error_message
+        FROM ended WHERE kind <> 'c'
+        RETURNING job_id
+      ),
+      trimmed AS (
+        DELETE FROM ${s}.jobwright_attempts a
+        USING ended e
+        WHERE e.kind <> 'c' AND e.attempts > 25 AND a.job_id = e.id AND a.seq <= (
+          SELECT k.seq FROM ${s}.jobwright_attempts k WHERE k.job_id = e.id
+          ORDER BY k.seq DESC OFFSET 24 LIMIT 1)
+        RETURNING a.seq
+      ),
+      counted AS (
+        INSERT INTO ${s}.jobwright_metrics AS m
+          (minute, queue_name, job_name, series, bucket, shard, n, sum_ms, max_ms)
+        SELECT ${minuteNow}, queue_name, job_name, series, bucket, (pg_backend_pid() % 8)::smallint,
+               count(*), sum(ms), max(ms)
+        FROM (
+          SELECT queue_name, job_name, (CASE kind WHEN 'c' THEN 'c' WHEN 'f' THEN 'f' ELSE 'r' END)::"char" AS series,
+                 ${s}.jobwright_duration_bucket(run_ms) AS bucket, run_ms AS ms
+          FROM ended
+          UNION ALL
+          SELECT queue_name, job_name, 'w'::"char", ${s}.jobwright_duration_bucket(wait_ms), wait_ms FROM ended
+        ) cells
+        GROUP BY queue_name, job_name, series, bucket
+        ON CONFLICT (minute, queue_name, job_name, series, bucket, shard) DO UPDATE
+          SET n = m.n + excluded.n, sum_ms = m.sum_ms + excluded.sum_ms, max_ms = greatest(m.max_ms, excluded.max_ms)
+        RETURNING 1
+      ),
+      pruned AS (
+        DELETE FROM ${s}.jobwright_metrics
+        WHERE minute < ${minuteNow} - 1500 AND (SELECT random()) < 0.02 AND EXISTS (SELECT 1 FROM ended)
+        RETURNING 1
+      )`;
+}

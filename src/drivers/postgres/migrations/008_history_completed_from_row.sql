@@ -6,13 +6,19 @@
 -- an INSERT, two index entries and a foreign-key check per job from it. Retried and failed
 -- attempts (whose row fields a later attempt overwrites) are still recorded, and every outcome
 -- still counts in jobwright_metrics. Rows recorded before this migration keep their completed
--- attempt; the reader does not add it twice.
+-- attempt; the reader does not add it twice. The driver's hot statement (completions, retries,
+-- failures and starts in one UPDATE) records its outcomes itself, in the same statement, and
+-- sets jobwright.history_written for its transaction: the trigger then skips it (its transition
+-- tables and PL/pgSQL cost more than the recording). Other updates (crash recovery, chained
+-- completions) still go through the trigger.
 CREATE OR REPLACE FUNCTION {schema}.jobwright_record_attempts() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
   minute_now INTEGER := floor(extract(epoch FROM now()) / 60);
 BEGIN
   IF current_setting('jobwright.history', true) = 'off' THEN RETURN NULL; END IF;
+  -- The driver's hot statement (sql.ts, outcomes) records its outcomes itself and says so.
+  IF current_setting('jobwright.history_written', true) = 'on' THEN RETURN NULL; END IF;
   -- Reservations, starts and heartbeats leave every row 'processing': nothing to record.
   IF NOT EXISTS (SELECT 1 FROM new_rows WHERE status <> 'processing' AND reserved_at IS NOT NULL) THEN
     RETURN NULL;
