@@ -9,8 +9,8 @@ import {
   REDACTED,
   redactRecord,
 } from '../../src/index.js';
+import { targetsPresent } from '../support/targets.js';
 import { waitFor, waitForStatus } from '../support/wait.js';
-import { storesPresent } from './stores.js';
 
 const CARD = '4000000000000002';
 
@@ -102,7 +102,7 @@ class InlineLoggedJob extends ActivityLoggedJob {
 }
 
 const CONFIG = { pollIntervalMs: 20, leaseSeconds: 5, shutdownGraceSeconds: 1 };
-const stores = await storesPresent();
+const stores = await targetsPresent('jw_monitoring');
 const open: JobDispatcher[] = [];
 afterEach(async () => {
   for (const d of open.splice(0)) await d.close({ graceSeconds: 0 });
@@ -180,7 +180,7 @@ describe.each(stores)('activity log on $name', (store) => {
     expect(await driver.reserve({ queue: 'default', limit: 1, leaseMs: 100, workerId: 'dead' })).toHaveLength(
       1,
     );
-    await new Promise((r) => setTimeout(r, 400));
+    // The worker finds the job once the dead one's lease has run out.
     await d.startWorker('default', 1);
     await waitForStatus(d, id, ['failed']);
     await waitFor('an activity entry', async () => (await d.activity({ jobId: id, limit: 5 })).length > 0);

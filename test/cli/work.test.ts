@@ -1,7 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Background, cleanEnv, makeProject, runArtisan, statusByQueue, useBuiltCli } from './helpers.js';
+import {
+  artisanInProcess,
+  Background,
+  cleanEnv,
+  makeProject,
+  runArtisan,
+  statusByQueue,
+  useBuiltCli,
+} from './helpers.js';
 
 /** A job that takes `ms` milliseconds and gives up early only when its signal aborts. */
 const SLOW_JOB = `import { Job, type JobContext } from 'jobwright';
@@ -43,7 +51,11 @@ describe('artisan queue:work', { timeout: 120_000 }, () => {
     expect(r.stderr).toBe('');
     return (JSON.parse(r.stdout) as { id: string }).id;
   };
-  const status = async () => statusByQueue((await artisan('queue:status', '--json')).stdout);
+  // The state read back in this process: what is tested here is queue:work, in its own process.
+  const status = async () =>
+    statusByQueue(
+      (await artisanInProcess(dir, ['queue:status', '--json'], env as Record<string, string>)).stdout,
+    );
 
   beforeAll(async () => {
     await useBuiltCli();

@@ -1,30 +1,15 @@
 import { expect, it } from 'vitest';
 import { completeJob, failJob, releaseJob, retryJob } from '../../src/drivers/settle-one.js';
 import type { NewJob, QueueDriver } from '../../src/index.js';
+import { newJob } from '../support/new-job.js';
 import { ProbeJob } from './conformance-jobs.js';
-import { type makeHarnessFactory, sleep, waitFor } from './harness.js';
+import { type makeHarnessFactory, waitFor } from './harness.js';
 
 /** Drivers whose store validates JSON on write (PostgreSQL: the payload column is JSONB). */
 const REFUSES_INVALID_JSON = new Set(['database']);
 
-let seq = 0;
 /** A raw row, as something other than the dispatcher might have written it. */
-function rawJob(overrides: Partial<NewJob> = {}): NewJob {
-  seq++;
-  return {
-    id: `01J${String(Date.now()).padStart(15, '0')}${String(seq).padStart(8, '0')}`.slice(0, 26),
-    queueName: 'default',
-    jobName: 'conformance.Probe',
-    payload: '{}',
-    maxAttempts: 3,
-    priority: 0,
-    timeoutSeconds: 30,
-    delayMs: 0,
-    availableAt: null,
-    meta: null,
-    ...overrides,
-  };
-}
+const rawJob = (overrides: Partial<NewJob> = {}) => newJob({ jobName: 'conformance.Probe', ...overrides });
 
 /** The driver verbs beyond the engine rules: fencing, reads, the worker registry, the activity log. */
 export function runContractConformance(harness: ReturnType<typeof makeHarnessFactory>): void {
@@ -215,7 +200,9 @@ export function runContractConformance(harness: ReturnType<typeof makeHarnessFac
       error: event === 'failed' ? 'boom' : null,
     });
     await driver.logActivity({ entries: [entry('a1', 'job-1', 'started')] });
-    await sleep(5);
+    // Entries are listed newest first by their time: the next ones are written a tick later.
+    const first = Date.now();
+    await waitFor('the clock to move on', () => Date.now() >= first + 5);
     await driver.logActivity({ entries: [entry('a2', 'job-1', 'failed'), entry('a3', 'job-2', 'started')] });
     const forJob = await driver.activity({ jobId: 'job-1', limit: 10 });
     expect(forJob.map((e) => e.id)).toEqual(['a2', 'a1']);
@@ -287,9 +274,12 @@ export function runContractConformance(harness: ReturnType<typeof makeHarnessFac
     await dispatcher.pause('default');
     expect(await dispatcher.pausedQueues()).toEqual(['default']);
     await dispatcher.dispatch(new ProbeJob(run, 1));
-    await dispatcher.startWorker('default', 1);
-    await sleep(200);
-    expect(rec.of('start')).toHaveLength(0);
+    // One pool over both queues, the paused one first: once a job of the other queue has run,
+    // the worker has been past the paused queue, and it took nothing from it.
+    await dispatcher.startWorker(['default', 'other'], 1);
+    await dispatcher.dispatch(new ProbeJob(run, 2), { queue: 'other' });
+    await waitFor("the other queue's job ran", () => rec.of('done', 2).length === 1);
+    expect(rec.of('start', 1)).toHaveLength(0);
     await dispatcher.resume('default');
     await waitFor('ran after resume', () => rec.of('done', 1).length === 1);
     expect(await dispatcher.pausedQueues()).toEqual([]);

@@ -88,5 +88,3 @@ function sharedView(driver: QueueDriver): QueueDriver {
 
 /** The suite's one way to wait (test/support/wait.ts). */
 export { waitFor } from '../support/wait.js';
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

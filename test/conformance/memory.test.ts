@@ -1,4 +1,4 @@
-import { MemoryQueueDriver } from '../../src/index.js';
+import { memoryTarget } from '../support/targets.js';
 import { runDriverConformance } from './driver-conformance.js';
 
-runDriverConformance('memory', { make: async () => new MemoryQueueDriver() });
+runDriverConformance('memory', memoryTarget());

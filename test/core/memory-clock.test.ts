@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { failJob, releaseJob, retryJob } from '../../src/drivers/settle-one.js';
 import { MemoryQueueDriver, type NewJob } from '../../src/index.js';
+import { newJob } from '../support/new-job.js';
 
 /** Time rules proven with a controlled store clock instead of real waiting. */
 describe('memory driver with a controlled clock', () => {
@@ -11,19 +12,8 @@ describe('memory driver with a controlled clock', () => {
     const reserve = () => driver.reserve({ queue: 'clock', limit: 10, leaseMs: 30_000, workerId: 'w' });
     return { clock, driver, reserve };
   }
-  const job = (id: string, over: Partial<NewJob> = {}): NewJob => ({
-    id,
-    queueName: 'clock',
-    jobName: 'X',
-    payload: '{}',
-    maxAttempts: 2,
-    priority: 0,
-    timeoutSeconds: 60,
-    delayMs: 0,
-    availableAt: null,
-    meta: null,
-    ...over,
-  });
+  const job = (id: string, over: Partial<NewJob> = {}) =>
+    newJob({ id, queueName: 'clock', jobName: 'X', maxAttempts: 2, timeoutSeconds: 60, ...over });
 
   it('a delayed job is due exactly at its time, not a millisecond before', async () => {
     const { clock, driver, reserve } = setup();

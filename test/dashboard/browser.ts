@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 
 /** Debian's chromium; never a downloaded browser. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -29,4 +30,23 @@ export function launchBrowser(): Promise<Browser> {
       '--no-first-run',
     ],
   });
+}
+
+/**
+ * One Chromium for a whole test file, launched before its first suite and closed after the last:
+ * launching is the costly part, and each suite still opens its own contexts (own cookies).
+ * Call at the top level of the file; the returned function gives the browser inside tests.
+ */
+export function browserPerFile(enabled: boolean): () => Browser {
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    if (enabled) browser = await launchBrowser();
+  }, 90_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return () => {
+    if (!browser) throw new Error('No browser: browserPerFile() was not enabled for this file');
+    return browser;
+  };
 }

@@ -4,18 +4,13 @@ import { type RunningDashboard, startDashboard } from '../../src/dashboard/index
 import type { JobDispatcher, JobRecord } from '../../src/index.js';
 import { serviceAvailable } from '../support/services.js';
 import {
-  type DriverTarget,
-  FlakyJob,
-  HostileJob,
-  makeDispatcher,
   memoryTarget,
   postgresTarget,
   redisTarget,
-  type Seeded,
-  seed,
+  type StoreTarget,
   sqliteTarget,
-  waitFor,
-} from './fixture.js';
+} from '../support/targets.js';
+import { FlakyJob, HostileJob, makeDispatcher, type Seeded, seed, waitFor } from './fixture.js';
 import { DashboardClient } from './http-client.js';
 
 const TOKEN = 'api-test-token-8d2b41f07c3e-m5x9q2';
@@ -46,7 +41,7 @@ interface JobListBody {
   page: number;
 }
 
-function apiSuite(target: DriverTarget, options: { skip?: boolean } = {}) {
+function apiSuite(target: StoreTarget, options: { skip?: boolean } = {}) {
   describe.skipIf(options.skip)(`dashboard JSON API, ${target.name} driver`, () => {
     let dispatcher: JobDispatcher;
     let open: RunningDashboard;
@@ -261,6 +256,6 @@ function apiSuite(target: DriverTarget, options: { skip?: boolean } = {}) {
 }
 
 apiSuite(memoryTarget());
-apiSuite(sqliteTarget());
-apiSuite(postgresTarget(), { skip: !postgresUp });
-apiSuite(redisTarget(), { skip: !redisUp });
+apiSuite(sqliteTarget('jw_dash'));
+apiSuite(postgresTarget('jw_dash'), { skip: !postgresUp });
+apiSuite(redisTarget('jw_dash'), { skip: !redisUp });

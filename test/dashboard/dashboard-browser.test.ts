@@ -1,26 +1,22 @@
 // biome-ignore-all lint/performance/useDomNodeTextContent: these are Playwright locators, whose innerText() is the rendered text a user sees
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type RunningDashboard, startDashboard } from '../../src/dashboard/index.js';
 import type { JobDispatcher } from '../../src/index.js';
 import { serviceAvailable } from '../support/services.js';
-import { browserAvailable, launchBrowser } from './browser.js';
-import { type EvilSite, startEvilSite } from './evil-site.js';
 import {
-  type DriverTarget,
-  FlakyJob,
-  HostileJob,
-  makeDispatcher,
   memoryTarget,
   postgresTarget,
   redisTarget,
-  type Seeded,
-  seed,
+  type StoreTarget,
   sqliteTarget,
-  waitFor,
-} from './fixture.js';
+} from '../support/targets.js';
+import { browserAvailable, browserPerFile } from './browser.js';
+import { type EvilSite, startEvilSite } from './evil-site.js';
+import { FlakyJob, HostileJob, makeDispatcher, type Seeded, seed, waitFor } from './fixture.js';
 
 const hasBrowser = browserAvailable();
+const browser = browserPerFile(hasBrowser);
 const TOKEN = 'dashboard-test-token-5f1c9a7e-b3d8k2q';
 
 /** The page's globals, typed here because the tests compile without the DOM library. */
@@ -46,9 +42,8 @@ async function cell(page: Page, queue: string, count: string): Promise<string> {
   ).trim();
 }
 
-function browserSuite(target: DriverTarget, options: { skip?: boolean } = {}) {
+function browserSuite(target: StoreTarget, options: { skip?: boolean } = {}) {
   describe.skipIf(!hasBrowser || options.skip)(`dashboard in chromium, ${target.name} driver`, () => {
-    let browser: Browser;
     let context: BrowserContext;
     let dispatcher: JobDispatcher;
     let server: RunningDashboard;
@@ -60,13 +55,11 @@ function browserSuite(target: DriverTarget, options: { skip?: boolean } = {}) {
       seeded = await seed(dispatcher);
       server = await startDashboard({ dispatcher, port: 0, token: '', refreshSeconds: 1, log: () => {} });
       evil = await startEvilSite();
-      browser = await launchBrowser();
-      context = await browser.newContext();
+      context = await browser().newContext();
     }, 90_000);
 
     afterAll(async () => {
       await context?.close();
-      await browser?.close();
       await evil?.close();
       await server?.close();
       await dispatcher?.close({ graceSeconds: 1 });
@@ -287,7 +280,6 @@ function browserSuite(target: DriverTarget, options: { skip?: boolean } = {}) {
   describe.skipIf(!hasBrowser || options.skip)(
     `dashboard with a token in chromium, ${target.name} driver`,
     () => {
-      let browser: Browser;
       let dispatcher: JobDispatcher;
       let server: RunningDashboard;
       let evil: EvilSite;
@@ -304,11 +296,9 @@ function browserSuite(target: DriverTarget, options: { skip?: boolean } = {}) {
           log: () => {},
         });
         evil = await startEvilSite();
-        browser = await launchBrowser();
       }, 90_000);
 
       afterAll(async () => {
-        await browser?.close();
         await evil?.close();
         await server?.close();
         await dispatcher?.close({ graceSeconds: 1 });
@@ -316,7 +306,7 @@ function browserSuite(target: DriverTarget, options: { skip?: boolean } = {}) {
       }, 60_000);
 
       test('pages ask for the token; a wrong one is refused, the right one signs in with a strict cookie', async () => {
-        const context = await browser.newContext();
+        const context = await browser().newContext();
         const page = await context.newPage();
         await page.goto(`${server.url}failed`);
         expect(page.url()).toContain('/login');
@@ -335,7 +325,7 @@ function browserSuite(target: DriverTarget, options: { skip?: boolean } = {}) {
       });
 
       test('an action without the token is refused', async () => {
-        const context = await browser.newContext();
+        const context = await browser().newContext();
         const api = await context.request.post(`${server.url}api/jobs/${seeded.flakyId}/retry`);
         expect(api.status()).toBe(401);
         const form = await context.request.post(`${server.url}actions/retry/${seeded.flakyId}`, {
@@ -353,7 +343,7 @@ function browserSuite(target: DriverTarget, options: { skip?: boolean } = {}) {
 
       test('signed in, a form posted from another origin is still refused', async () => {
         const before = await dispatcher.find(seeded.flakyId);
-        const context = await browser.newContext();
+        const context = await browser().newContext();
         const page = await context.newPage();
         await page.goto(`${server.url}login`);
         await page.fill('#token', TOKEN);
@@ -380,7 +370,7 @@ function browserSuite(target: DriverTarget, options: { skip?: boolean } = {}) {
 }
 
 browserSuite(memoryTarget());
-browserSuite(sqliteTarget());
+browserSuite(sqliteTarget('jw_dash'));
 // The stores of many machines, when their services answer (required under CI).
-browserSuite(postgresTarget(), { skip: !(await serviceAvailable('postgres')) });
-browserSuite(redisTarget(), { skip: !(await serviceAvailable('redis')) });
+browserSuite(postgresTarget('jw_dash'), { skip: !(await serviceAvailable('postgres')) });
+browserSuite(redisTarget('jw_dash'), { skip: !(await serviceAvailable('redis')) });

@@ -4,7 +4,7 @@ import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createDashboard, startDashboard } from '../../src/dashboard/index.js';
 import { type JobDispatcher, MemoryQueueDriver } from '../../src/index.js';
-import { FlakyJob, makeDispatcher } from './fixture.js';
+import { FlakyJob, makeDispatcher, waitFor } from './fixture.js';
 import { DashboardClient } from './http-client.js';
 
 const TOKEN = 'security-test-token-41c7aa90-x9m3p7w';
@@ -18,9 +18,10 @@ describe('dashboard security defaults', () => {
     FlakyJob.failing = true;
     failedId = await dispatcher.dispatch(new FlakyJob('S-1'));
     await dispatcher.startWorker('default', 1);
-    for (let i = 0; i < 200 && (await dispatcher.find(failedId))?.status !== 'failed'; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitFor(
+      'the flaky job to fail',
+      async () => (await dispatcher.find(failedId))?.status === 'failed',
+    );
   });
 
   afterAll(() => dispatcher.close({ graceSeconds: 1 }));

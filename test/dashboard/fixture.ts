@@ -1,19 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  DatabaseQueueDriver,
-  Job,
-  JobDispatcher,
-  MemoryQueueDriver,
-  type QueueDriver,
-  RedisQueueDriver,
-  SqliteQueueDriver,
-} from '../../src/index.js';
-import { DATABASE_URL, REDIS_URL } from '../support/services.js';
-import { dropPgSchema, dropRedisPrefix } from '../support/stores.js';
-import { uniqueName } from '../support/unique.js';
+import { Job, JobDispatcher, type QueueDriver } from '../../src/index.js';
 import { waitFor } from '../support/wait.js';
 
 export { waitFor };
@@ -76,58 +61,6 @@ export class ReportJob extends Job {
     return 'reports';
   }
   async handle() {}
-}
-
-export interface DriverTarget {
-  name: string;
-  make(): Promise<QueueDriver>;
-  cleanup(): Promise<void>;
-}
-
-export function memoryTarget(): DriverTarget {
-  return { name: 'memory', make: async () => new MemoryQueueDriver(), cleanup: async () => {} };
-}
-
-export function sqliteTarget(): DriverTarget {
-  const dir = mkdtempSync(join(tmpdir(), 'jobwright-dashboard-'));
-  let n = 0;
-  return {
-    name: 'sqlite',
-    make: async () => new SqliteQueueDriver(join(dir, `store-${++n}.sqlite`)),
-    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
-  };
-}
-
-/** Its own schema per make(), dropped by cleanup(). */
-export function postgresTarget(): DriverTarget {
-  const schemas: string[] = [];
-  return {
-    name: 'postgres',
-    make: async () => {
-      const schema = uniqueName('jw_dash');
-      schemas.push(schema);
-      return new DatabaseQueueDriver({ connectionString: DATABASE_URL, schema, max: 3 });
-    },
-    cleanup: async () => {
-      for (const schema of schemas.splice(0)) await dropPgSchema(schema);
-    },
-  };
-}
-
-/** Its own key prefix per make(); cleanup() deletes every key under the prefixes it made. */
-export function redisTarget(): DriverTarget {
-  const prefixes: string[] = [];
-  return {
-    name: 'redis',
-    make: async () => {
-      const prefix = `jwdash-${randomUUID().slice(0, 8)}`;
-      prefixes.push(prefix);
-      return new RedisQueueDriver({ url: REDIS_URL, prefix });
-    },
-    cleanup: async () => {
-      for (const prefix of prefixes.splice(0)) await dropRedisPrefix(prefix);
-    },
-  };
 }
 
 export function makeDispatcher(driver: QueueDriver): JobDispatcher {

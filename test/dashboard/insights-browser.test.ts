@@ -1,11 +1,12 @@
 // biome-ignore-all lint/performance/useDomNodeTextContent: these are Playwright locators, whose innerText() is the rendered text a user sees
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type RunningDashboard, startDashboard } from '../../src/dashboard/index.js';
 import { Job, JobDispatcher } from '../../src/index.js';
 import { serviceAvailable } from '../support/services.js';
-import { browserAvailable, launchBrowser } from './browser.js';
-import { type DriverTarget, postgresTarget, redisTarget, sqliteTarget, waitFor } from './fixture.js';
+import { postgresTarget, redisTarget, type StoreTarget, sqliteTarget } from '../support/targets.js';
+import { browserAvailable, browserPerFile } from './browser.js';
+import { waitFor } from './fixture.js';
 
 /**
  * The dashboard's "why" pages in Chromium on every store: attempts on the job page, error
@@ -14,6 +15,7 @@ import { type DriverTarget, postgresTarget, redisTarget, sqliteTarget, waitFor }
  * server-sent events.
  */
 const hasBrowser = browserAvailable();
+const browser = browserPerFile(hasBrowser);
 
 type Mode = 'ok' | 'smtp' | 'full';
 
@@ -63,9 +65,8 @@ class SlowJob extends Job {
   }
 }
 
-function suite(target: DriverTarget, skip = false) {
+function suite(target: StoreTarget, skip = false) {
   describe.skipIf(!hasBrowser || skip)(`dashboard insights in chromium, ${target.name} driver`, () => {
-    let browser: Browser;
     let context: BrowserContext;
     let dispatcher: JobDispatcher;
     let server: RunningDashboard;
@@ -99,14 +100,12 @@ function suite(target: DriverTarget, skip = false) {
         async () => (await dispatcher.find(slowId))?.status === 'processing',
       );
       server = await startDashboard({ dispatcher, port: 0, token: '', refreshSeconds: 1, log: () => {} });
-      browser = await launchBrowser();
-      context = await browser.newContext();
+      context = await browser().newContext();
     }, 90_000);
 
     afterAll(async () => {
       SlowJob.release();
       await context?.close();
-      await browser?.close();
       await server?.close();
       await dispatcher?.close({ graceSeconds: 1 });
       await target.cleanup();
@@ -259,6 +258,6 @@ function suite(target: DriverTarget, skip = false) {
 
 const pgUp = await serviceAvailable('postgres');
 const redisUp = await serviceAvailable('redis');
-suite(sqliteTarget());
-suite(postgresTarget(), !pgUp);
-suite(redisTarget(), !redisUp);
+suite(sqliteTarget('jw_dash'));
+suite(postgresTarget('jw_dash'), !pgUp);
+suite(redisTarget('jw_dash'), !redisUp);

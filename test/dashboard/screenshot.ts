@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startDashboard } from '../../src/dashboard/index.js';
 import { completeJob, failJob, retryJob } from '../../src/drivers/settle-one.js';
-import { JobDispatcher, type NewJob, SqliteQueueDriver } from '../../src/index.js';
+import { JobDispatcher, SqliteQueueDriver } from '../../src/index.js';
+import { newJob } from '../support/new-job.js';
 import { launchBrowser } from './browser.js';
 
 const MINUTE = 60_000;
@@ -77,20 +78,15 @@ const kinds: Array<{ queue: string; name: string; payload: () => unknown; rate: 
     },
   ];
 
-function newJob(queue: string, name: string, payload: unknown, maxAttempts = 3): NewJob {
-  return {
+const jobRow = (queueName: string, jobName: string, payload: unknown, maxAttempts = 3) =>
+  newJob({
     id: id(),
-    queueName: queue,
-    jobName: name,
+    queueName,
+    jobName,
     payload: JSON.stringify(payload),
     maxAttempts,
-    priority: 0,
     timeoutSeconds: 300,
-    delayMs: 0,
-    availableAt: null,
-    meta: null,
-  };
-}
+  });
 
 const stackOf = (message: string, where: string) =>
   `Error: ${message}\n    at ${where} (/srv/app/src/jobs/${where.split('.')[0]}.ts:42:11)\n    at runJob (/srv/app/node_modules/jobwright/dist/worker/run-job.js:112:24)`;
@@ -103,7 +99,7 @@ for (let minute = 0; minute < 60; minute++) {
   const wave = 1 + 0.6 * Math.sin(minute / 6);
   for (const kind of kinds) {
     const count = Math.round(kind.rate * wave + (minute % 7));
-    const jobs = Array.from({ length: count }, () => newJob(kind.queue, kind.name, kind.payload(), 1));
+    const jobs = Array.from({ length: count }, () => jobRow(kind.queue, kind.name, kind.payload(), 1));
     await driver.enqueue({ jobs });
     // They wait a moment in the queue, then run for a while each.
     const due = offset;
@@ -146,7 +142,7 @@ for (let minute = 0; minute < 60; minute++) {
 // One payment that failed three times on two workers: its page shows every attempt.
 offset = -9 * MINUTE;
 const [stubborn] = [
-  newJob('payments', 'ProcessPaymentJob', { paymentId: 'pay_8841', amount: 120, currency: 'EUR' }, 3),
+  jobRow('payments', 'ProcessPaymentJob', { paymentId: 'pay_8841', amount: 120, currency: 'EUR' }, 3),
 ];
 await driver.enqueue({ jobs: [stubborn!] });
 for (const [attempt, worker] of [
@@ -173,17 +169,17 @@ for (const [attempt, worker] of [
 offset = 0;
 await driver.enqueue({
   jobs: Array.from({ length: 37 }, (_, i) =>
-    newJob('reports', 'GenerateMonthlyReport', { month: '2026-11', team: i }),
+    jobRow('reports', 'GenerateMonthlyReport', { month: '2026-11', team: i }),
   ),
 });
 offset = -4 * MINUTE;
 await driver.enqueue({
-  jobs: Array.from({ length: 5 }, (_, i) => newJob('emails', 'SendWelcomeEmail', { userId: 9000 + i })),
+  jobs: Array.from({ length: 5 }, (_, i) => jobRow('emails', 'SendWelcomeEmail', { userId: 9000 + i })),
 });
 offset = -47_000;
 await driver.enqueue({
   jobs: Array.from({ length: 3 }, (_, i) =>
-    newJob('payments', 'ProcessPaymentJob', { paymentId: `pay_live_${i}` }),
+    jobRow('payments', 'ProcessPaymentJob', { paymentId: `pay_live_${i}` }),
   ),
 });
 await driver.reserve({
@@ -193,10 +189,10 @@ await driver.reserve({
   workerId: 'payments@worker-a-1874',
 });
 offset = -8000;
-await driver.enqueue({ jobs: [newJob('default', 'ResizeImage', { path: 'uploads/big.tiff' })] });
+await driver.enqueue({ jobs: [jobRow('default', 'ResizeImage', { path: 'uploads/big.tiff' })] });
 await driver.reserve({ queue: 'default', limit: 1, leaseMs: 10 * MINUTE, workerId: 'emails@web-1-5121' });
 offset = 0;
-await driver.enqueue({ jobs: [newJob('inventory', 'SyncInventory', { warehouse: 'AMS-2', sku: 'SKU-77' })] });
+await driver.enqueue({ jobs: [jobRow('inventory', 'SyncInventory', { warehouse: 'AMS-2', sku: 'SKU-77' })] });
 const [flaky] = await driver.reserve({
   queue: 'inventory',
   limit: 1,

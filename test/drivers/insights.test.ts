@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ulid } from 'ulid';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { NewJob, QueueDriver } from '../../src/drivers/contract.js';
+import type { QueueDriver } from '../../src/drivers/contract.js';
 import { canRecordInsights, metricsBy } from '../../src/drivers/insights.js';
 import {
   DatabaseQueueDriver,
@@ -11,9 +10,11 @@ import {
   RedisQueueDriver,
   SqliteQueueDriver,
 } from '../../src/index.js';
+import { newJob } from '../support/new-job.js';
 import { DATABASE_URL, REDIS_URL, serviceAvailable } from '../support/services.js';
 import { dropPgSchema, dropRedisPrefix } from '../support/stores.js';
 import { uniqueName } from '../support/unique.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * Attempt history and metrics, through the driver contract on every store: recorded in the
@@ -76,20 +77,8 @@ const stores: Array<{ name: string; skip: boolean; make(history: boolean): Made 
   },
 ];
 
-function job(queue: string, jobName: string, maxAttempts = 3): NewJob {
-  return {
-    id: ulid(),
-    queueName: queue,
-    jobName,
-    payload: '{"n":1}',
-    maxAttempts,
-    priority: 0,
-    timeoutSeconds: 30,
-    delayMs: 0,
-    availableAt: null,
-    meta: null,
-  };
-}
+const job = (queueName: string, jobName: string, maxAttempts = 3) =>
+  newJob({ queueName, jobName, payload: '{"n":1}', maxAttempts });
 
 for (const store of stores) {
   describe.skipIf(store.skip)(`attempt history and metrics: ${store.name}`, () => {
@@ -259,11 +248,10 @@ for (const store of stores) {
       const a = job('default', 'Crashy', 1);
       await driver.enqueue({ jobs: [a] });
       await driver.reserve({ queue: 'default', limit: 1, leaseMs: 1, workerId: 'dead-worker' });
-      let recovered = { failed: [] as unknown[] };
-      for (let i = 0; i < 200 && recovered.failed.length === 0; i++) {
-        recovered = await driver.recoverExpired({ limit: 10 });
-        if (recovered.failed.length === 0) await new Promise((r) => setTimeout(r, 5));
-      }
+      await waitFor(
+        'the expired lease to be recovered as failed',
+        async () => (await driver.recoverExpired({ limit: 10 })).failed.length > 0,
+      );
       const history = await driver.attemptHistory({ id: a.id, limit: 10 });
       expect(history).toHaveLength(1);
       expect(history[0]).toMatchObject({ attempt: 1, outcome: 'failed', workerId: 'dead-worker' });

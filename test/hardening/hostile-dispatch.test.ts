@@ -10,8 +10,8 @@ import {
   PayloadError,
   type QueueDriver,
 } from '../../src/index.js';
-import { type StoreUnderTest, storesPresent } from '../activity/stores.js';
-import { waitForStatus } from '../support/wait.js';
+import { type StoreTarget, targetsPresent } from '../support/targets.js';
+import { waitFor, waitForStatus } from '../support/wait.js';
 
 /**
  * Hostile dispatches on every store: each is a typed error (a JobwrightError with a stable code
@@ -126,9 +126,9 @@ const BAD_PAYLOADS: Array<[string, unknown, RegExp]> = [
   ['Infinity', { n: Number.POSITIVE_INFINITY }, /payload\.data\.n is the number Infinity/],
 ];
 
-let stores: StoreUnderTest[] = [];
+let stores: StoreTarget[] = [];
 beforeAll(async () => {
-  stores = await storesPresent();
+  stores = await targetsPresent('jw_monitoring');
 });
 afterAll(async () => {
   for (const store of stores) await store.cleanup();
@@ -292,8 +292,7 @@ describe.each(['memory', 'sqlite', 'postgres', 'redis'])('hostile dispatches on 
       [await dispatcher.dispatch(new BadRetry('text')), /retryDelay\(1\) returned "60"/],
     ];
     await dispatcher.startWorker('default', 2);
-    const until = Date.now() + 20_000;
-    while (reasons.size < jobs.length && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    await waitFor('every job to fail', () => reasons.size === jobs.length, 20_000);
     for (const [id, reason] of jobs) {
       expect(reasons.get(id)).toMatch(reason);
       expect(reasons.get(id)).toMatch(

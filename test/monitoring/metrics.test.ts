@@ -2,8 +2,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Job, type JobContext, JobDispatcher } from '../../src/index.js';
 import { createJobMetrics } from '../../src/metrics/job-metrics.js';
 import { type MetricsServer, startMetricsServer } from '../../src/metrics/metrics-server.js';
-import { storesPresent } from '../activity/stores.js';
-import { waitForStatus } from '../support/wait.js';
+import { targetsPresent } from '../support/targets.js';
+import { waitFor, waitForStatus } from '../support/wait.js';
 
 class MeteredJob extends Job {
   constructor(public failures: number) {
@@ -39,7 +39,7 @@ function sample(text: string, name: string, labels: Record<string, string>): num
   return undefined;
 }
 
-const stores = await storesPresent();
+const stores = await targetsPresent('jw_monitoring');
 const open: JobDispatcher[] = [];
 const servers: MetricsServer[] = [];
 afterEach(async () => {
@@ -86,9 +86,11 @@ describe.each(stores)('Prometheus metrics on $name', (store) => {
     expect(sample(text, 'jobwright_worker_concurrency', { queue: 'metered' })).toBe(3);
 
     await d.stopWorker('metered');
-    await new Promise((r) => setTimeout(r, 150)); // past the in-scrape reuse of the store snapshot
-    const after = await (await fetch(server.url)).text();
-    expect(sample(after, 'jobwright_workers', { queue: 'metered' })).toBe(0);
+    // A scrape may reuse the store snapshot of the one before for a moment: scrape until it is new.
+    await waitFor('a scrape without the stopped worker', async () => {
+      const after = await (await fetch(server.url)).text();
+      return sample(after, 'jobwright_workers', { queue: 'metered' }) === 0;
+    });
     expect((await fetch(server.url.replace('/metrics', '/other'))).status).toBe(404);
     expect((await fetch(server.url, { method: 'POST' })).status).toBe(405);
   });

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Job, type JobContext, JobDispatcher } from '../../src/index.js';
 import { enableTracing, parseTraceparent } from '../../src/tracing/job-tracing.js';
-import { type StoreUnderTest, storesPresent } from '../activity/stores.js';
+import { type StoreTarget, targetsPresent } from '../support/targets.js';
 import { waitForStatus } from '../support/wait.js';
 import { installRecordingTracer } from './otel-test-provider.js';
 
@@ -39,12 +39,12 @@ afterEach(async () => {
   provider.finished.splice(0);
 });
 
-const stores = await storesPresent();
+const stores = await targetsPresent('jw_monitoring');
 afterAll(async () => {
   for (const s of stores) await s.cleanup();
 });
 
-async function make(store: StoreUnderTest) {
+async function make(store: StoreTarget) {
   const driver = await store.make();
   const d = new JobDispatcher(driver, { config: { pollIntervalMs: 20 } });
   open.push(d);

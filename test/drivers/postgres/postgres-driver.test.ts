@@ -15,7 +15,6 @@ import { uniqueName } from '../../support/unique.js';
 import { waitFor } from '../../support/wait.js';
 
 const available = await serviceAvailable('postgres');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const ran: number[] = [];
 class CountJob extends Job {
@@ -206,8 +205,10 @@ describe.skipIf(!available)('DatabaseQueueDriver on PostgreSQL', () => {
     const committed = await pool.connect();
     await committed.query('BEGIN');
     const id = await dispatcher.dispatch(new CountJob(1), { tx: committed });
-    await sleep(300);
-    expect(ran).toEqual([]);
+    // A job committed after it runs, while the uncommitted one, before it in the queue, does not.
+    await dispatcher.dispatch(new CountJob(100));
+    await waitFor('a job committed after it ran', () => ran.includes(100));
+    expect(ran).toEqual([100]);
     expect(await dispatcher.find(id)).toBeNull();
     await committed.query('COMMIT');
     committed.release();
@@ -218,7 +219,8 @@ describe.skipIf(!available)('DatabaseQueueDriver on PostgreSQL', () => {
     const gone = await dispatcher.dispatch(new CountJob(2), { tx: rolledBack });
     await rolledBack.query('ROLLBACK');
     rolledBack.release();
-    await sleep(400);
+    await dispatcher.dispatch(new CountJob(101));
+    await waitFor('a job dispatched after the rollback ran', () => ran.includes(101));
     expect(ran).not.toContain(2);
     expect(await dispatcher.find(gone)).toBeNull();
 
@@ -327,7 +329,10 @@ describe.skipIf(!available)('DatabaseQueueDriver on PostgreSQL', () => {
     const slow = new JobDispatcher(worker.driver, { jobs: [CountJob], config: { pollIntervalMs: 5000 } });
     cleanups.push(() => slow.close({ graceSeconds: 0 }));
     await slow.startWorker('default', 1);
-    await sleep(200);
+    // A first job run proves the worker is up and idle again (woken, or at the latest by its
+    // second poll, once its listener surely listens); the second is the one measured.
+    await producer.dispatcher.dispatch(new CountJob(41));
+    await waitFor('the first job ran', () => ran.includes(41), 15_000);
     const t0 = performance.now();
     await producer.dispatcher.dispatch(new CountJob(42));
     await waitFor('woken', () => ran.includes(42), 3000);

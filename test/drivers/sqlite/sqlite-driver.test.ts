@@ -15,6 +15,7 @@ import {
   StoreError,
 } from '../../../src/index.js';
 import { TSX_IMPORT } from '../../support/fault/spawn-worker.js';
+import { waitFor } from '../../support/wait.js';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'jobwright-sqlite-driver-'));
@@ -43,15 +44,6 @@ class EchoJob extends Job {
     EchoJob.ran.push(this.n);
   }
 }
-
-const waitFor = async (what: string, predicate: () => Promise<boolean> | boolean, ms = 10_000) => {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await predicate()) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-};
 
 const startupError = (fn: () => unknown): StoreError => {
   try {
@@ -180,7 +172,10 @@ describe('SQLite store at start-up', () => {
     }
     dispatcher.register([Ping]);
     await dispatcher.startWorker('default', 1);
-    await new Promise((r) => setTimeout(r, 100));
+    // A first job, woken in process, proves the worker runs and is idle again; the second is measured.
+    await dispatcher.dispatch(new Ping());
+    await waitFor('the first ping ran', () => startedAt > 0);
+    startedAt = 0;
     // Written by another connection, as another process would: no in-process wake-up reaches the worker.
     const other = new Database(file);
     const now = Date.now();
@@ -191,10 +186,8 @@ describe('SQLite store at start-up', () => {
       )
       .run(now, now, now);
     other.close();
-    while (startedAt === 0 && performance.now() - writtenAt < 3000)
-      await new Promise((r) => setTimeout(r, 5));
+    await waitFor('the ping written by another connection to start', () => startedAt > 0, 3000);
     await dispatcher.close();
-    expect(startedAt).toBeGreaterThan(0);
     expect(startedAt - writtenAt).toBeLessThan(300);
   });
 });
@@ -252,7 +245,9 @@ describe('SQLite store in use', () => {
     );
     const producer = track(new JobDispatcher(new SqliteQueueDriver(file), { jobs: [EchoJob] }));
     await worker.startWorker('default', 1);
-    await new Promise((r) => setTimeout(r, 100));
+    // A first job proves the worker runs and is idle again; the second is the one measured.
+    const first = await producer.dispatch(new EchoJob(6));
+    await waitFor('the first job completed', async () => (await worker.find(first))?.status === 'completed');
     const started = Date.now();
     const id = await producer.dispatch(new EchoJob(7));
     await waitFor('completed', async () => (await worker.find(id))?.status === 'completed', 3000);

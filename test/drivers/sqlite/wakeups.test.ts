@@ -16,11 +16,11 @@ import {
   wakeFileName,
 } from '../../../src/drivers/sqlite/wakeups.js';
 import { ConfigError, JobDispatcher, SqliteQueueDriver } from '../../../src/index.js';
-import { silentWatch } from '../../support/fault/drivers.js';
 import { readLedger } from '../../support/fault/ledger.js';
 import { LedgerJob } from '../../support/fault/ledger-job.js';
 import { FAULT_ENV, waitFor } from '../../support/fault/scenarios.js';
 import { type LedgerWorker, spawnLedgerWorker } from '../../support/fault/spawn-worker.js';
+import { silentWatch } from '../../support/targets.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

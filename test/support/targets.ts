@@ -1,0 +1,186 @@
+import { EventEmitter } from 'node:events';
+import { type FSWatcher, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  DatabaseQueueDriver,
+  MemoryQueueDriver,
+  type QueueDriver,
+  RedisQueueDriver,
+  SqliteQueueDriver,
+} from '../../src/index.js';
+import { DATABASE_URL, REDIS_URL, serviceAvailable } from './services.js';
+import { dropPgSchema, dropRedisPrefix } from './stores.js';
+import { uniqueName } from './unique.js';
+
+/**
+ * The one registry of the stores tests run on (conformance, activity and monitoring, dashboard,
+ * fault tests). Each `make()` opens a fresh, empty place of its own: a SQLite file, a PostgreSQL
+ * schema or a Redis key prefix no other run can share (./unique.ts); `cleanup()` closes every
+ * driver made and removes every place. Child processes open the same place with `openStore`.
+ */
+export type StoreName = 'memory' | 'sqlite' | 'postgres' | 'redis';
+/** The stores a second process can open. */
+export type SharedStoreName = Exclude<StoreName, 'memory'>;
+/** What a process needs to open a place (JSON-safe): a file; a URL and schema; a URL and prefix; options. */
+export type StoreSpec = Record<string, string>;
+
+export interface StoreTarget {
+  name: StoreName;
+  /** A fresh, empty driver in a place of its own. */
+  make(): Promise<QueueDriver>;
+  /** A second driver on the place of the last `make()`, as another process would open it (not for memory). */
+  connectAgain?(): Promise<QueueDriver>;
+  /** What a child process passes to `openStore` to open the place of the last `make()` (not for memory). */
+  spec?(): StoreSpec;
+  /** Closes every driver made (closing one already closed is harmless) and removes every place. */
+  cleanup(): Promise<void>;
+}
+
+/** Drivers made by one target, closed at cleanup whether or not their dispatcher closed them. */
+function tracked() {
+  const drivers: QueueDriver[] = [];
+  return {
+    add<T extends QueueDriver>(driver: T): T {
+      drivers.push(driver);
+      return driver;
+    },
+    async closeAll(): Promise<void> {
+      for (const driver of drivers.splice(0)) await driver.close().catch(() => {});
+    },
+  };
+}
+
+export function memoryTarget(): StoreTarget {
+  return { name: 'memory', make: async () => new MemoryQueueDriver(), cleanup: async () => {} };
+}
+
+/** A file per `make()` in a temp folder of this target. */
+export function sqliteTarget(label = 'jw_sqlite'): StoreTarget {
+  const drivers = tracked();
+  let dir: string | undefined;
+  let count = 0;
+  let file = '';
+  return {
+    name: 'sqlite',
+    make: async () => {
+      dir ??= mkdtempSync(join(tmpdir(), `${label}-`));
+      file = join(dir, `store-${++count}.sqlite`);
+      return drivers.add(new SqliteQueueDriver(file));
+    },
+    connectAgain: async () => drivers.add(new SqliteQueueDriver(file)),
+    spec: () => ({ file }),
+    cleanup: async () => {
+      await drivers.closeAll();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+      dir = undefined;
+    },
+  };
+}
+
+/** A schema per `make()`; small pools keep the shared server's connections for suites running beside. */
+export function postgresTarget(label = 'jw_pg', url = DATABASE_URL): StoreTarget {
+  const drivers = tracked();
+  const schemas: string[] = [];
+  const open = () =>
+    drivers.add(new DatabaseQueueDriver({ connectionString: url, schema: schemas.at(-1)!, max: 4 }));
+  return {
+    name: 'postgres',
+    make: async () => {
+      schemas.push(uniqueName(label));
+      return open();
+    },
+    connectAgain: async () => open(),
+    spec: () => ({ url, schema: schemas.at(-1)! }),
+    cleanup: async () => {
+      await drivers.closeAll();
+      for (const schema of schemas.splice(0)) await dropPgSchema(schema, url);
+    },
+  };
+}
+
+/** A key prefix per `make()`; cleanup deletes every key under the prefixes made. */
+export function redisTarget(label = 'jw_redis', url = REDIS_URL): StoreTarget {
+  const drivers = tracked();
+  const prefixes: string[] = [];
+  const open = () => drivers.add(new RedisQueueDriver({ url, prefix: prefixes.at(-1)! }));
+  return {
+    name: 'redis',
+    make: async () => {
+      prefixes.push(uniqueName(label));
+      return open();
+    },
+    connectAgain: async () => open(),
+    spec: () => ({ url, prefix: prefixes.at(-1)! }),
+    cleanup: async () => {
+      await drivers.closeAll();
+      for (const prefix of prefixes.splice(0)) await dropRedisPrefix(prefix, url);
+    },
+  };
+}
+
+/**
+ * Every store present: memory and SQLite always; PostgreSQL and Redis when their services answer
+ * (serviceAvailable logs the skip, or fails under CI). `label` names the places made.
+ */
+export async function targetsPresent(label: string): Promise<StoreTarget[]> {
+  const targets = [memoryTarget(), sqliteTarget(label)];
+  if (await serviceAvailable('postgres')) targets.push(postgresTarget(label));
+  if (await serviceAvailable('redis')) targets.push(redisTarget(label));
+  return targets;
+}
+
+/**
+ * How a child process opens a place from its spec: a FIXED map from store name to a factory, so
+ * a process never imports a module named by data. Besides the place, a spec may carry options:
+ * idlePollMs and watch: 'silent' (SQLite); applicationName and timeoutMs (PostgreSQL);
+ * waitReplicas and timeoutMs (Redis).
+ */
+const OPENERS: Record<SharedStoreName, (spec: StoreSpec) => QueueDriver> = {
+  sqlite: (spec) =>
+    new SqliteQueueDriver(required(spec, 'file'), {
+      ...(spec.idlePollMs ? { idlePollMs: Number(spec.idlePollMs) } : {}),
+      // 'silent': a file system whose watch never reports anything (the wake-up fallback test).
+      ...(spec.watch === 'silent' ? { watch: silentWatch } : {}),
+    }),
+  postgres: (spec) =>
+    new DatabaseQueueDriver({
+      connectionString: required(spec, 'url'),
+      schema: required(spec, 'schema'),
+      applicationName: spec.applicationName || 'jobwright-test',
+      max: 4,
+      ...(spec.timeoutMs ? { queryTimeoutMs: Number(spec.timeoutMs) } : {}),
+    }),
+  redis: (spec) =>
+    new RedisQueueDriver({
+      url: required(spec, 'url'),
+      prefix: required(spec, 'prefix'),
+      ...(spec.waitReplicas ? { waitReplicas: Number(spec.waitReplicas) } : {}),
+      ...(spec.timeoutMs ? { commandTimeoutMs: Number(spec.timeoutMs) } : {}),
+    }),
+};
+
+export function openStore(name: string, spec: StoreSpec): QueueDriver {
+  const opener = Object.hasOwn(OPENERS, name) ? OPENERS[name as SharedStoreName] : undefined;
+  if (!opener) throw new Error(`No store named '${name}' (known: ${Object.keys(OPENERS).join(', ')})`);
+  return opener(spec);
+}
+
+function required(spec: StoreSpec, key: string): string {
+  const value = spec[key];
+  if (typeof value !== 'string' || value === '') throw new Error(`The store spec needs '${key}'`);
+  return value;
+}
+
+/** An fs.watch stand-in that never emits, as on a file system without change events. */
+export function silentWatch(): FSWatcher {
+  return Object.assign(new EventEmitter(), {
+    close() {},
+    ref() {
+      return this;
+    },
+    unref() {
+      return this;
+    },
+  }) as unknown as FSWatcher;
+}
