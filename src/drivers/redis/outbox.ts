@@ -25,6 +25,8 @@ export interface OutboxHost {
   run<T = unknown>(name: ScriptName, keys: string[], args: Array<string | number>): Promise<T>;
   keys(queue: string): QueueKeys;
   registerQueue(queue: string): Promise<void>;
+  /** Moves a cross-queue entry a script just wrote: `ClusterOutbox.moveCross` (a hook for crash tests). */
+  moveCross(entry: string): Promise<void>;
 }
 
 /** Entries moved per round trip of LRANGE. */
@@ -113,7 +115,7 @@ export class ClusterOutbox {
       [batch, `${batch}:applied`, this.crossKey],
       [event.j, Number(event.s) || 0, String(event.e), String(event.m ?? '')],
     );
-    for (const entry of written) await this.moveCross(String(entry));
+    for (const entry of written) await this.host.moveCross(String(entry));
   }
 
   /** Stores the rows of a cross-queue entry in their queues (ids that exist are skipped). */

@@ -127,7 +127,7 @@ export class RedisQueueDriver implements QueueDriver {
     command: (name, ...args) => this.command(name, ...args),
     registerQueue: (queue) => this.registerQueue(queue),
     clustered: async () => Boolean((await this.open()).isCluster),
-    moveCross: (entry) => this.outbox.moveCross(entry),
+    moveCross: (entry) => this.moveCrossEntry(entry),
   });
   private readonly outbox: ClusterOutbox;
 
@@ -145,6 +145,7 @@ export class RedisQueueDriver implements QueueDriver {
       run: (name, keys, args) => this.run(name, keys, args),
       keys: (queue) => this.keys(queue),
       registerQueue: (queue) => this.registerQueue(queue),
+      moveCross: (entry) => this.moveCrossEntry(entry),
     });
     this.wakeups = new Wakeups(
       this.global.wakeChannel,
@@ -550,6 +551,11 @@ export class RedisQueueDriver implements QueueDriver {
   /** Moves the cross-queue outbox on: batch jobs, callbacks and schedule ticks (cluster only). */
   protected async drainCrossOutbox(): Promise<void> {
     await this.outbox.drainCross();
+  }
+
+  /** Moves one cross-queue entry this process just wrote (cluster only). Protected for the crash tests. */
+  protected async moveCrossEntry(entry: string): Promise<void> {
+    await this.outbox.moveCross(entry);
   }
 
   /** The queue's outbox key on Redis Cluster, where its scripts write batch events; '' on one server. */
