@@ -87,6 +87,8 @@ const REPLICATED = new Set<ScriptName>([
   'settle',
   'recover',
   'retry-failed',
+  'batch-store',
+  'claim-tick',
   'batch-apply',
   'outbox-insert',
 ]);
