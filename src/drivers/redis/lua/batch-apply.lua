@@ -1,4 +1,4 @@
--- batch-apply.lua (Redis Cluster): applies one batch event moved from a queue's outbox
+-- batch-apply.lua: (Redis Cluster) applies one batch event moved from a queue's outbox
 -- (outbox.ts) to its batch, once. Each event carries the job's batch sequence number (settle,
 -- recover, cancel and retry number them in the job's slot); an event is applied only when its
 -- number is above the last one applied for that job, so a move replayed after a crash, or made by

@@ -1,4 +1,4 @@
--- outbox-insert.lua (Redis Cluster): stores jobs moved from the cross-queue outbox (outbox.ts)
+-- outbox-insert.lua: (Redis Cluster) stores jobs moved from the cross-queue outbox (outbox.ts)
 -- into one queue: batch jobs, batch callbacks, schedule ticks. Ids that exist already are
 -- skipped, so a move replayed after a crash, or made by two processes, stores each job once.
 -- KEYS[1] ready, KEYS[2] delayed, KEYS[3] pending, KEYS[4] all (as enqueue.lua)
