@@ -70,15 +70,28 @@ export class ClusterOutbox {
 
   /** Moves up to `limit` entries out of `k`'s outbox; returns how many were moved. */
   async drainQueue(k: QueueKeys, limit = 1000): Promise<number> {
-    return this.drain(k.outbox, limit, async (entry) => {
-      const value = parse(entry);
-      if (Array.isArray(value)) {
-        const [queue, ...fields] = value.map(String);
-        if (queue && fields.length === LINK_FIELDS - 1) await this.insert(queue, [[...fields, '']]);
-      } else if (isBatchEvent(value)) {
-        await this.applyBatchEvent(value);
-      }
-    });
+    return this.drain(k.outbox, limit, (entry) => this.moveQueueEntry(entry));
+  }
+
+  /**
+   * Moves the entries a settle just wrote to `k`'s outbox, then removes them: only these, so
+   * that busy workers of one queue do not all move each other's entries.
+   */
+  async moveQueueEntries(k: QueueKeys, entries: string[]): Promise<void> {
+    for (const entry of entries) {
+      await this.moveQueueEntry(entry);
+      await this.host.command('LREM', k.outbox, 1, entry);
+    }
+  }
+
+  private async moveQueueEntry(entry: string): Promise<void> {
+    const value = parse(entry);
+    if (Array.isArray(value)) {
+      const [queue, ...fields] = value.map(String);
+      if (queue && fields.length === LINK_FIELDS - 1) await this.insert(queue, [[...fields, '']]);
+    } else if (isBatchEvent(value)) {
+      await this.applyBatchEvent(value);
+    }
   }
 
   /** Moves up to `limit` entries out of the cross-queue outbox; returns how many were moved. */

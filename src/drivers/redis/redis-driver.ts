@@ -286,7 +286,7 @@ export class RedisQueueDriver implements QueueDriver {
     if (groups.size === 0) return results;
     // No await before the scripts are sent when connected (settleAndStart relies on the order).
     if (!this.scripts) await this.open();
-    const outboxes = new Set<string>();
+    const outboxes = new Map<string, string[]>();
     await Promise.all(
       [...groups].map(async ([queue, indexes]) => {
         const k = this.keys(queue);
@@ -300,7 +300,6 @@ export class RedisQueueDriver implements QueueDriver {
           for (const job of next) if (job.queueName !== queue) await this.registerQueue(job.queueName);
           args.push(KIND[o.kind], o.id, o.leaseToken, delayOf(o), errorOf(o), next.length);
           for (const job of next) {
-            if (viaOutbox(job)) outboxes.add(queue);
             args.push(viaOutbox(job) ? '' : this.keys(job.queueName).base, job.queueName, ...jobArgs(job));
           }
         }
@@ -321,13 +320,13 @@ export class RedisQueueDriver implements QueueDriver {
         indexes.forEach((at, n) => {
           results[at] = Number(reply[n]) === 1 ? { status: 'ok' } : { status: 'lost' };
         });
-        // One more value: batch events went to the outbox (cluster), to be moved on below.
-        if (reply.length > indexes.length) outboxes.add(queue);
+        // Then the outbox entries it wrote (cluster: chain links, batch events), moved on below.
+        if (reply.length > indexes.length) outboxes.set(queue, reply.slice(indexes.length).map(String));
         const delays = indexes.map((i) => outcomes[i]!).filter((o) => o.kind === 'retry' && o.delayMs > 0);
         for (const o of delays) this.wakeups.wakeLater(queue, delayOf(o));
       }),
     );
-    for (const queue of outboxes) await this.drainOutbox(this.keys(queue));
+    for (const [queue, entries] of outboxes) await this.drainOutbox(this.keys(queue), entries);
     return results;
   }
 
@@ -542,10 +541,12 @@ export class RedisQueueDriver implements QueueDriver {
 
   /**
    * Moves a queue's outbox on: chain links into their queues, batch events onto their batches
-   * (Redis Cluster only; see outbox.ts). Protected for the crash tests.
+   * (Redis Cluster only; see outbox.ts): `entries` when given (what this process just wrote),
+   * else all. Protected for the crash tests.
    */
-  protected async drainOutbox(k: QueueKeys): Promise<void> {
-    await this.outbox.drainQueue(k);
+  protected async drainOutbox(k: QueueKeys, entries?: string[]): Promise<void> {
+    if (entries) await this.outbox.moveQueueEntries(k, entries);
+    else await this.outbox.drainQueue(k);
   }
 
   /** Moves the cross-queue outbox on: batch jobs, callbacks and schedule ticks (cluster only). */

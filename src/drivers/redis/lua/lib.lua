@@ -231,26 +231,25 @@ end
 
 -- Cluster: the batch event of job `key` ('completed', 'failed' or 'revived') goes to the queue's
 -- outbox, numbered by the job's own batch sequence, so that batch-apply.lua applies it once.
+-- Returns the entry.
 local function batch_event_to_outbox(key, outbox, batch, event, err)
   local seq = redis.call('HINCRBY', key, 'bseq', 1)
-  redis.call('RPUSH', outbox,
-    cjson.encode({ b = batch, j = redis.call('HGET', key, 'id'), s = seq, e = event, m = err or '' }))
+  local entry = cjson.encode({ b = batch, j = redis.call('HGET', key, 'id'), s = seq, e = event, m = err or '' })
+  redis.call('RPUSH', outbox, entry)
+  return entry
 end
 
 -- A job finished for good (status 'completed' or 'failed', err its error text). outbox: '' on
--- one server, the queue's outbox key on a cluster. Returns 1 when it wrote to the outbox.
+-- one server, the queue's outbox key on a cluster. Returns the outbox entry it wrote, or nil.
 local function batch_job_finished(key, status, err, now, channel, outbox)
   local batch = batch_of(redis.call('HGET', key, 'meta'))
-  if not batch then return 0 end
-  if outbox and outbox ~= '' then
-    batch_event_to_outbox(key, outbox, batch, status, err)
-    return 1
-  end
+  if not batch then return nil end
+  if outbox and outbox ~= '' then return batch_event_to_outbox(key, outbox, batch, status, err) end
   local prefix = prefix_of(key)
   local bkey = '{' .. prefix .. '}:batch:' .. batch
-  if redis.call('EXISTS', bkey) == 0 then return 0 end
+  if redis.call('EXISTS', bkey) == 0 then return nil end
   for _, spec in ipairs(batch_count_finished(bkey, status, err, now)) do insert_spec(prefix, spec, now, channel) end
-  return 0
+  return nil
 end
 
 -- A failed job of a batch was retried: it counts as pending again. outbox as above.
