@@ -679,7 +679,7 @@ export class RedisQueueDriver implements QueueDriver {
         knownQueues: () => this.knownQueues(),
       };
       this.reads = new RedisReads(context);
-      this.historyReads = new RedisHistoryReads(context);
+      this.historyReads = new RedisHistoryReads(context, this.options.history);
       this.client = client;
       return client;
     })();
