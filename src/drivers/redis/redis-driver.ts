@@ -82,6 +82,16 @@ const ENQUEUE_CHUNK = 100;
 
 const KIND = { complete: 'c', retry: 'r', fail: 'f', release: 'x' } as const;
 
+/**
+ * The move of outbox entries right after the step that wrote them (Redis Cluster; outbox.ts). The
+ * step is stored already: a move that fails now (a dropped connection) must not fail the call,
+ * which would report a stored completion, batch or claim as not done; the entries stay in their
+ * outbox and the next sweep (recoverExpired) moves them on.
+ */
+async function movedLater(move: Promise<void>): Promise<void> {
+  await move.catch(() => {});
+}
+
 function delayOf(o: Outcome): number {
   return o.kind === 'retry' || o.kind === 'release' ? Math.max(0, Math.ceil(o.delayMs ?? 0)) : 0;
 }
@@ -127,7 +137,7 @@ export class RedisQueueDriver implements QueueDriver {
     command: (name, ...args) => this.command(name, ...args),
     registerQueue: (queue) => this.registerQueue(queue),
     clustered: async () => Boolean((await this.open()).isCluster),
-    moveCross: (entry) => this.moveCrossEntry(entry),
+    moveCross: (entry) => movedLater(this.moveCrossEntry(entry)),
   });
   private readonly outbox: ClusterOutbox;
 
@@ -326,7 +336,7 @@ export class RedisQueueDriver implements QueueDriver {
         for (const o of delays) this.wakeups.wakeLater(queue, delayOf(o));
       }),
     );
-    for (const [queue, entries] of outboxes) await this.drainOutbox(this.keys(queue), entries);
+    for (const [queue, entries] of outboxes) await movedLater(this.drainOutbox(this.keys(queue), entries));
     return results;
   }
 
@@ -440,7 +450,7 @@ export class RedisQueueDriver implements QueueDriver {
         count += await this.run<number>('retry-failed', [k.failed, k.pending], [...head, 'ids', ...ids]);
       }
       // Revived jobs of batches count as pending again once their events are moved (cluster).
-      if (count > before && this.client?.isCluster) await this.drainOutbox(k);
+      if (count > before && this.client?.isCluster) await movedLater(this.drainOutbox(k));
     }
     return count;
   }
@@ -647,7 +657,7 @@ export class RedisQueueDriver implements QueueDriver {
       },
       find: (id) => this.find({ id }),
       outboxOf: (k) => this.outboxOf(k),
-      drainOutbox: (k) => this.drainOutbox(k),
+      drainOutbox: (k) => movedLater(this.drainOutbox(k)),
       decodeReserved: (reply, offset) => decodeReserved(reply, offset, []),
     });
     return this.flowPart;
