@@ -7,7 +7,9 @@
  * - A batch's counters move in the same atomic step as its job's outcome (the settle that
  *   completes or fails it for good, or `recoverExpired` failing it on its last attempt), and the
  *   step that makes a callback due stores that callback job in the same step, clearing it from
- *   the batch: each callback is stored exactly once whatever crashes around it.
+ *   the batch: each callback is stored exactly once whatever crashes around it. (Redis Cluster,
+ *   where batch and job live in different slots, writes the batch update into an outbox of the
+ *   job's slot in that step and applies it once right after: src/drivers/redis/outbox.ts.)
  * - `claimTick` stores the tick's job only if the schedule's last dispatched tick is older
  *   (compare-and-set, in one step with the insert): however many schedulers race, one wins.
  */

@@ -21,7 +21,7 @@ export const conformanceRuns = new Set<string>();
 export function runDriverConformance(
   name: string,
   target: ConformanceTarget,
-  /** `unsupported`: features the store refuses with a typed error (Redis Cluster: batches, schedules); their cases are skipped, logged. */
+  /** `unsupported`: features a store refuses with a typed error (none does now); their cases are skipped, logged. */
   options: { skip?: boolean; unsupported?: Array<'batches' | 'schedules'> } = {},
 ): void {
   conformanceRuns.add(name);

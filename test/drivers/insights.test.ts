@@ -166,6 +166,40 @@ for (const store of stores) {
       expect(await driver.attemptHistory({ id: b.id, limit: 10 })).toEqual([]);
     });
 
+    it("finds a completed job's attempt whichever of several queues holds it", async () => {
+      const driver = make();
+      if (!canRecordInsights(driver)) throw new Error('the driver must record insights');
+      const first = job('alpha', 'First');
+      const second = job('beta', 'Second');
+      await driver.enqueue({ jobs: [first, second] });
+      for (const [queue, id] of [
+        ['alpha', first.id],
+        ['beta', second.id],
+      ] as const) {
+        const [leased] = await driver.reserve({ queue, limit: 1, leaseMs: 30_000, workerId: `w-${queue}` });
+        expect(leased?.id).toBe(id);
+        await driver.settle({ outcomes: [{ kind: 'complete', id, leaseToken: leased!.leaseToken }] });
+      }
+      for (const [queue, id] of [
+        ['alpha', first.id],
+        ['beta', second.id],
+      ] as const) {
+        const history = await driver.attemptHistory({ id, limit: 10 });
+        expect(history).toMatchObject([
+          {
+            jobId: id,
+            attempt: 1,
+            queueName: queue,
+            workerId: `w-${queue}`,
+            outcome: 'completed',
+            error: null,
+          },
+        ]);
+        expect(history[0]!.finishedAt.getTime()).toBeGreaterThanOrEqual(history[0]!.startedAt.getTime());
+        expect(history[0]!.waitMs).not.toBeNull();
+      }
+    });
+
     it('lists the jobs workers hold, with the worker and when the running attempt started', async () => {
       const driver = make();
       if (!canRecordInsights(driver)) throw new Error('the driver must record insights');

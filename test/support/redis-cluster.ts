@@ -60,6 +60,8 @@ async function until(what: string, check: () => Promise<boolean>, ms: number): P
 export class PrivateRedisCluster {
   readonly dir = mkdtempSync(join(tmpdir(), 'jobwright-cluster-'));
   readonly nodes: ClusterNode[] = [];
+  /** Nodes stopped by `freeze` (SIGSTOP): alive, but they answer nothing, so they are not asked. */
+  private readonly frozen = new Set<ClusterNode>();
   private readonly killAll = () => {
     for (const node of this.nodes) node.process.kill('SIGKILL');
   };
@@ -164,7 +166,7 @@ export class PrivateRedisCluster {
     await until(
       'cluster_state:ok on every live node',
       async () => {
-        for (const node of this.nodes.filter((n) => n.alive)) {
+        for (const node of this.nodes.filter((n) => this.answers(n))) {
           if (!(await redisCli(node.port, 'CLUSTER', 'INFO')).includes('cluster_state:ok')) return false;
         }
         return true;
@@ -191,7 +193,7 @@ export class PrivateRedisCluster {
 
   /** `CLUSTER NODES` as a live node sees it: live masters with the slot ranges they serve. */
   private async masterTable(): Promise<Array<{ node: ClusterNode; ranges: Array<[number, number]> }>> {
-    const anyAlive = this.nodes.find((n) => n.alive);
+    const anyAlive = this.nodes.find((n) => this.answers(n));
     if (!anyAlive) return [];
     const text = await redisCli(anyAlive.port, 'CLUSTER', 'NODES');
     const table: Array<{ node: ClusterNode; ranges: Array<[number, number]> }> = [];
@@ -218,11 +220,29 @@ export class PrivateRedisCluster {
 
   /** The master that serves `key`'s slot. */
   async masterOf(key: string): Promise<ClusterNode> {
-    const anyAlive = this.nodes.find((n) => n.alive)!;
+    const anyAlive = this.nodes.find((n) => this.answers(n))!;
     const slot = Number((await redisCli(anyAlive.port, 'CLUSTER', 'KEYSLOT', key)).trim());
     const owner = (await this.masterTable()).find((m) => m.ranges.some(([a, b]) => slot >= a && slot <= b));
     if (!owner) throw new Error(`Redis Cluster: no live master serves slot ${slot} of ${key}`);
     return owner.node;
+  }
+
+  private answers(node: ClusterNode): boolean {
+    return node.alive && !this.frozen.has(node);
+  }
+
+  /**
+   * SIGSTOP of one node: a stalled process (what a node starved on an overloaded machine looks
+   * like to its peers). Past cluster-node-timeout its replica is promoted; `thaw` resumes it.
+   */
+  freeze(node: ClusterNode): void {
+    this.frozen.add(node);
+    node.process.kill('SIGSTOP');
+  }
+
+  thaw(node: ClusterNode): void {
+    node.process.kill('SIGCONT');
+    this.frozen.delete(node);
   }
 
   /** kill -9 of one node: its replica is promoted after cluster-node-timeout. */

@@ -23,6 +23,8 @@ export async function readAttempts(
   quoted: string,
   id: string,
   limit: number,
+  /** Add a completed job's attempt from its row (history on: migration 008 records it there). */
+  completedFromRow = true,
 ): Promise<AttemptRecord[]> {
   if (typeof id !== 'string' || id.length === 0 || id.length > ID_LENGTH) return [];
   const { rows } = await pool.query<{
@@ -37,10 +39,23 @@ export async function readAttempts(
     outcome: string;
     error: string | null;
   }>(
-    `-- inputs: $1 job id, $2 limit
-     SELECT job_id, attempt, queue_name, job_name, worker_id, started_at, finished_at, wait_ms, outcome, error
-     FROM ${quoted}.jobwright_attempts WHERE job_id = $1 ORDER BY seq DESC LIMIT $2`,
-    [id, Math.max(0, Math.trunc(limit))],
+    // A completed attempt is read from the job row (migration 008 stopped copying it), unless an
+    // older version of the trigger already recorded it.
+    `-- inputs: $1 job id, $2 limit, $3 add a completed attempt from the job row
+     SELECT * FROM (
+       SELECT job_id, attempt, queue_name, job_name, worker_id, started_at, finished_at, wait_ms,
+              outcome, error, seq
+       FROM ${quoted}.jobwright_attempts WHERE job_id = $1
+       UNION ALL
+       SELECT j.id, j.attempts, j.queue_name, j.job_name, j.reserved_by, j.reserved_at, j.processed_at,
+              greatest(0, round(extract(epoch FROM (j.reserved_at - j.available_at)) * 1000))::bigint,
+              'completed', NULL, 9223372036854775807
+       FROM ${quoted}.jobs j
+       WHERE $3 AND j.id = $1 AND j.status = 'completed' AND j.reserved_at IS NOT NULL AND j.processed_at IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM ${quoted}.jobwright_attempts a
+                         WHERE a.job_id = j.id AND a.outcome = 'completed')
+     ) attempts ORDER BY seq DESC LIMIT $2`,
+    [id, Math.max(0, Math.trunc(limit)), completedFromRow],
   );
   return rows.map((r) => ({
     jobId: r.job_id.trimEnd(),

@@ -110,6 +110,7 @@ export class DatabaseQueueDriver implements QueueDriver {
     this.sql = buildStatements(this.quoted, {
       asyncCommit: this.options.asyncCommit ?? 'reservations',
       channel: this.channel,
+      history: this.options.history !== false,
     });
     this.flow = new PgFlow(this.quoted, () => this.pool());
     this.composition = new PostgresComposition(
@@ -306,7 +307,7 @@ export class DatabaseQueueDriver implements QueueDriver {
 
   async attemptHistory({ id, limit }: { id: string; limit: number }): Promise<AttemptRecord[]> {
     await this.migrate();
-    return readAttempts(await this.pool(), this.quoted, id, limit);
+    return readAttempts(await this.pool(), this.quoted, id, limit, this.options.history !== false);
   }
 
   async metricCells(query: MetricQuery): Promise<MetricCell[]> {
@@ -665,22 +666,22 @@ export class DatabaseQueueDriver implements QueueDriver {
 
   /** The one-statement step: plain completions, retries, failures, and held jobs to start. */
   private outcomesStatement(items: Outcome[], start: LeaseRef[], leaseMs: number): PgQueryConfig {
-    const of = (kind: Outcome['kind']) => items.filter((o) => o.kind === kind);
-    const completed = of('complete');
-    const retried = of('retry') as Array<Extract<Outcome, { kind: 'retry' }>>;
-    const failed = of('fail') as Array<Extract<Outcome, { kind: 'fail' }>>;
+    const rows = [
+      ...items.map((o) => ({
+        id: o.id,
+        token: o.leaseToken,
+        kind: o.kind === 'complete' ? 'c' : o.kind === 'retry' ? 'r' : 'f',
+        delayMs: o.kind === 'retry' ? Math.max(0, o.delayMs) : 0,
+        error: o.kind === 'retry' || o.kind === 'fail' ? o.error : null,
+      })),
+      ...start.map((l) => ({ id: l.id, token: l.leaseToken, kind: 's', delayMs: 0, error: null })),
+    ];
     return this.hot(this.sql.outcomes, [
-      completed.map((o) => o.id),
-      completed.map((o) => o.leaseToken),
-      retried.map((o) => o.id),
-      retried.map((o) => o.leaseToken),
-      retried.map((o) => Math.max(0, o.delayMs)),
-      retried.map((o) => o.error),
-      failed.map((o) => o.id),
-      failed.map((o) => o.leaseToken),
-      failed.map((o) => o.error),
-      start.map((l) => l.id),
-      start.map((l) => l.leaseToken),
+      rows.map((r) => r.id),
+      rows.map((r) => r.token),
+      rows.map((r) => r.kind),
+      rows.map((r) => r.delayMs),
+      rows.map((r) => r.error),
       leaseMs,
     ]);
   }

@@ -32,7 +32,10 @@ export function jobColumns(alias = ''): string {
 
 export type AsyncCommit = 'none' | 'reservations' | 'all';
 
-export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; channel: string }) {
+export function buildStatements(
+  s: string,
+  options: { asyncCommit: AsyncCommit; channel: string; history: boolean },
+) {
   // A statement may skip the WAL flush wait: set_config(..., true) lasts for that statement's own
   // transaction only. Reservations and heartbeats forgotten by a database crash only put a job
   // back (its run's completion is then refused by the token); completions, retries and failures
@@ -144,57 +147,46 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
              FROM (SELECT DISTINCT queue_name FROM chained) q) >= 0`,
 
     /**
-     * Every outcome but chained completions and releases, plus held jobs starting, in one
-     * statement (one transaction, one round trip): a slot that finished a job and takes a held
-     * one writes both at once, so the hot path costs one round trip per job and a worker never
-     * has more jobs charged and unsettled than slots. Each part is fenced by its lease token.
-     * Returns one row per accepted outcome (kind 'done') and per started job (kind 'start').
-     * $1/$2 completed ids/tokens; $3..$6 retried ids/tokens/delays ms/errors; $7..$9 failed
-     * ids/tokens/errors; $10/$11 held jobs to start (ids/tokens); $12 lease ms.
+     * Every outcome but chained completions and releases, plus held jobs starting, in one UPDATE
+     * (one transaction, one round trip): a slot that finished a job and takes a held one writes
+     * both at once, so the hot path costs one round trip per job and a worker never has more jobs
+     * charged and unsettled than slots. One UPDATE rather than one per kind: one plan node per
+     * call. With history on, the statement records the ended attempts and metric cells itself
+     * (historyCtes) and tells migration 008's trigger it did, which skips the trigger's transition
+     * tables and PL/pgSQL on the hot path. Each row is fenced by its lease token (a token exists
+     * only while processing); a start also needs the job still held (reserved_at NULL). No lock-
+     * ordering step: the heartbeat skips rows a write holds (SKIP LOCKED), so the two cannot
+     * deadlock. Returns one row per accepted outcome (kind 'done') and per started job ('start').
+     * $1 ids, $2 tokens, $3 kinds (c complete, r retry, f fail, s start), $4 retry delays ms,
+     * $5 error texts, $6 lease ms of started jobs.
      */
     outcomes: `
-      -- inputs: $1,$2 completions; $3..$6 retries; $7..$9 failures; $10,$11 starts; $12 lease ms
-      WITH ${lockInOrder('$1::bpchar[] || $3::bpchar[] || $7::bpchar[] || $10::bpchar[]')},
-      completed AS (
+      -- inputs: $1 ids, $2 tokens, $3 kinds (c, r, f, s), $4 delays ms, $5 errors, $6 lease ms
+      WITH changed AS (
         UPDATE ${s}.jobs j
-        SET status = 'completed', processed_at = now(), updated_at = now(), error_message = NULL,
-            lease_token = NULL, lease_expires_at = NULL
-        FROM unnest($1::bpchar[], $2::uuid[]) AS t(id, token)
-        WHERE j.id = ANY($1::bpchar[]) AND j.id = t.id AND j.lease_token = t.token ${async} ${afterLocks}
-        RETURNING j.id, t.token
-      ),
-      retried AS (
-        UPDATE ${s}.jobs j
-        SET status = 'retrying', error_message = t.error,
-            available_at = now() + t.delay_ms * interval '1 millisecond',
-            lease_token = NULL, lease_expires_at = NULL, updated_at = now()
-        FROM unnest($3::bpchar[], $4::uuid[], $5::float8[], $6::text[]) AS t(id, token, delay_ms, error)
-        WHERE j.id = ANY($3::bpchar[]) AND j.id = t.id AND j.lease_token = t.token ${async} ${afterLocks}
-        RETURNING j.id, t.token, j.queue_name, t.delay_ms <= 0 AS due
-      ),
-      failed AS (
-        UPDATE ${s}.jobs j
-        SET status = 'failed', error_message = t.error, failed_at = now(), updated_at = now(),
-            lease_token = NULL, lease_expires_at = NULL
-        FROM unnest($7::bpchar[], $8::uuid[], $9::text[]) AS t(id, token, error)
-        WHERE j.id = ANY($7::bpchar[]) AND j.id = t.id AND j.lease_token = t.token ${async} ${afterLocks}
-        RETURNING j.id, t.token
-      ),
-      started AS (
-        UPDATE ${s}.jobs j
-        SET attempts = j.attempts + 1, reserved_at = now(), updated_at = now(),
-            lease_expires_at = now() + $12 * interval '1 millisecond'
-        FROM unnest($10::bpchar[], $11::uuid[]) AS t(id, token)
-        WHERE j.id = ANY($10::bpchar[]) AND j.id = t.id AND j.reserved_at IS NULL
-          AND j.lease_token = t.token ${async} ${afterLocks}
-        RETURNING j.id
-      )
-      SELECT id, token::text AS token, 'done' AS kind FROM completed
-      UNION ALL SELECT id, token::text, 'done' FROM retried
-      UNION ALL SELECT id, token::text, 'done' FROM failed
-      UNION ALL SELECT id, NULL, 'start' FROM started
+        SET status = CASE t.kind WHEN 'c' THEN 'completed' WHEN 'r' THEN 'retrying' WHEN 'f' THEN 'failed'
+                                 ELSE j.status END,
+            attempts = j.attempts + (t.kind = 's')::int,
+            reserved_at = CASE WHEN t.kind = 's' THEN now() ELSE j.reserved_at END,
+            processed_at = CASE WHEN t.kind = 'c' THEN now() ELSE j.processed_at END,
+            failed_at = CASE WHEN t.kind = 'f' THEN now() ELSE j.failed_at END,
+            error_message = CASE t.kind WHEN 'c' THEN NULL WHEN 's' THEN j.error_message ELSE t.error END,
+            available_at = CASE WHEN t.kind = 'r' THEN now() + t.delay_ms * interval '1 millisecond'
+                                ELSE j.available_at END,
+            lease_token = CASE WHEN t.kind = 's' THEN j.lease_token END,
+            lease_expires_at = CASE WHEN t.kind = 's' THEN now() + $6 * interval '1 millisecond' END,
+            updated_at = now()
+        FROM unnest($1::bpchar[], $2::uuid[], $3::text[], $4::float8[], $5::text[])
+          AS t(id, token, kind, delay_ms, error)
+          ${options.history ? priorDueTime(s) : ''}
+        WHERE j.id = t.id AND j.lease_token = t.token AND (t.kind <> 's' OR j.reserved_at IS NULL) ${async}
+          ${options.history ? historyWrittenHere : ''}
+        RETURNING j.id, t.token, t.kind, j.queue_name, t.delay_ms
+          ${options.history ? ', j.job_name, j.attempts, j.reserved_by, j.reserved_at, j.error_message, coalesce(prior.available_at, j.available_at) AS due_at' : ''}
+      )${options.history ? historyCtes(s) : ''}
+      SELECT id, token::text AS token, CASE WHEN kind = 's' THEN 'start' ELSE 'done' END AS kind FROM changed
       UNION ALL SELECT NULL, NULL, 'notified' WHERE (SELECT count(pg_notify(${channel}, q.queue_name))
-             FROM (SELECT DISTINCT queue_name FROM retried WHERE due) q) > 0`,
+             FROM (SELECT DISTINCT queue_name FROM changed WHERE kind = 'r' AND delay_ms <= 0) q) > 0`,
 
     /**
      * Put a batch back: a held job (reserved_at NULL) as it was, a started one without counting
@@ -217,15 +209,31 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
       WHERE (SELECT count(pg_notify(${channel}, q.queue_name))
              FROM (SELECT DISTINCT queue_name FROM done) q) >= 0`,
 
-    /** Renew leases. $1 ids, $2 tokens, $3 lease ms. Returns the ids still held. */
+    /**
+     * Renew leases. $1 ids, $2 tokens, $3 lease ms. Returns the ids still held. Rows another
+     * statement holds locked right now (this worker's own outcome write, mostly) are skipped, not
+     * waited for: the heartbeat never waits on a row lock, so it cannot deadlock with a grouped
+     * write; a skipped row is being settled or started (which sets its lease), and it is still
+     * reported held if it carries the token in the statement's snapshot.
+     */
     heartbeat: `
       -- inputs: $1 ids, $2 lease tokens, $3 lease ms
-      WITH ${lockInOrder('$1::bpchar[]')}
-      UPDATE ${s}.jobs j
-      SET lease_expires_at = now() + $3 * interval '1 millisecond'
-      WHERE j.id = ANY($1::bpchar[]) AND j.status = 'processing' ${afterLocks}
-        AND (j.id, j.lease_token) IN (SELECT * FROM unnest($1::bpchar[], $2::uuid[])) ${asyncLease}
-      RETURNING j.id`,
+      WITH mine AS (
+        SELECT j.id FROM ${s}.jobs j
+        WHERE j.id = ANY($1::bpchar[]) AND j.status = 'processing'
+          AND (j.id, j.lease_token) IN (SELECT * FROM unnest($1::bpchar[], $2::uuid[]))
+        FOR UPDATE OF j SKIP LOCKED
+      ),
+      renewed AS (
+        UPDATE ${s}.jobs j
+        SET lease_expires_at = now() + $3 * interval '1 millisecond'
+        FROM mine WHERE j.id = mine.id ${asyncLease}
+        RETURNING j.id
+      )
+      SELECT j.id FROM ${s}.jobs j
+      WHERE j.id = ANY($1::bpchar[]) AND j.status = 'processing'
+        AND (j.id, j.lease_token) IN (SELECT * FROM unnest($1::bpchar[], $2::uuid[]))
+        AND (SELECT count(*) FROM renewed) >= 0`,
 
     /**
      * Recover jobs whose lease ran out. A held job (reserved_at NULL, never started) goes back as
@@ -373,3 +381,72 @@ export function buildStatements(s: string, options: { asyncCommit: AsyncCommit; 
 }
 
 export type Statements = ReturnType<typeof buildStatements>;
+
+/**
+ * The due time of a retried job before this statement moves it (the wait of the attempt that
+ * ended): read from the row's snapshot, for retries only.
+ */
+function priorDueTime(s: string): string {
+  return `LEFT JOIN LATERAL (SELECT o.available_at FROM ${s}.jobs o WHERE t.kind = 'r' AND o.id = t.id) prior ON true`;
+}
+
+/** Marks this transaction's outcomes as recorded by the statement, so the trigger skips them. */
+const historyWrittenHere = `AND (SELECT set_config('jobwright.history_written', 'on', true)) IS NOT NULL`;
+
+/**
+ * What migration 007/008's trigger records, done inside the hot statement from its RETURNING
+ * rows: retried and failed attempts into jobwright_attempts (a completed one is read from the job
+ * row), every ended attempt into the minute's metric cells, the per-job bound of 25 attempts, and
+ * now and then the pruning of minutes older than a day and an hour. A role or session with
+ * `jobwright.history = off` records nothing.
+ */
+function historyCtes(s: string): string {
+  const minuteNow = `floor(extract(epoch FROM now()) / 60)::int`;
+  return `,
+      ended AS (
+        SELECT id, attempts, queue_name, job_name, reserved_by, reserved_at, error_message, kind,
+               greatest(0, round(extract(epoch FROM (now() - reserved_at)) * 1000))::bigint AS run_ms,
+               greatest(0, round(extract(epoch FROM (reserved_at - due_at)) * 1000))::bigint AS wait_ms
+        FROM changed
+        WHERE kind <> 's' AND reserved_at IS NOT NULL
+          AND current_setting('jobwright.history', true) IS DISTINCT FROM 'off'
+      ),
+      recorded AS (
+        INSERT INTO ${s}.jobwright_attempts
+          (job_id, attempt, queue_name, job_name, worker_id, started_at, finished_at, wait_ms, outcome, error)
+        SELECT id, attempts, queue_name, job_name, reserved_by, reserved_at, now(), wait_ms,
+               CASE kind WHEN 'f' THEN 'failed' ELSE 'retried' END, error_message
+        FROM ended WHERE kind <> 'c'
+        RETURNING job_id
+      ),
+      trimmed AS (
+        DELETE FROM ${s}.jobwright_attempts a
+        USING ended e
+        WHERE e.kind <> 'c' AND e.attempts > 25 AND a.job_id = e.id AND a.seq <= (
+          SELECT k.seq FROM ${s}.jobwright_attempts k WHERE k.job_id = e.id
+          ORDER BY k.seq DESC OFFSET 24 LIMIT 1)
+        RETURNING a.seq
+      ),
+      counted AS (
+        INSERT INTO ${s}.jobwright_metrics AS m
+          (minute, queue_name, job_name, series, bucket, shard, n, sum_ms, max_ms)
+        SELECT ${minuteNow}, queue_name, job_name, series, bucket, (pg_backend_pid() % 8)::smallint,
+               count(*), sum(ms), max(ms)
+        FROM (
+          SELECT queue_name, job_name, (CASE kind WHEN 'c' THEN 'c' WHEN 'f' THEN 'f' ELSE 'r' END)::"char" AS series,
+                 ${s}.jobwright_duration_bucket(run_ms) AS bucket, run_ms AS ms
+          FROM ended
+          UNION ALL
+          SELECT queue_name, job_name, 'w'::"char", ${s}.jobwright_duration_bucket(wait_ms), wait_ms FROM ended
+        ) cells
+        GROUP BY queue_name, job_name, series, bucket
+        ON CONFLICT (minute, queue_name, job_name, series, bucket, shard) DO UPDATE
+          SET n = m.n + excluded.n, sum_ms = m.sum_ms + excluded.sum_ms, max_ms = greatest(m.max_ms, excluded.max_ms)
+        RETURNING 1
+      ),
+      pruned AS (
+        DELETE FROM ${s}.jobwright_metrics
+        WHERE minute < ${minuteNow} - 1500 AND (SELECT random()) < 0.02 AND EXISTS (SELECT 1 FROM ended)
+        RETURNING 1
+      )`;
+}

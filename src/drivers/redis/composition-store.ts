@@ -12,12 +12,18 @@ export interface RedisAccess {
   run<T = unknown>(name: ScriptName, keys: string[], args: Array<string | number>): Promise<T>;
   command(name: string, ...args: Array<string | number>): Promise<unknown>;
   registerQueue(queue: string): Promise<void>;
+  /** True on Redis Cluster: jobs for a queue's slot then go through the cross-queue outbox. */
+  clustered(): Promise<boolean>;
+  /** Stores the jobs of a cross-queue outbox entry in their queues, then removes it (outbox.ts). */
+  moveCross(entry: string): Promise<void>;
 }
 
 /**
  * Progress, results, batches and schedules on Redis. Batch counters and callbacks move inside
  * settle.lua and recover.lua (lib.lua's batch_job_finished); schedule ticks are claimed by
- * claim-tick.lua. Batch and schedule hashes use the cross-queue tag `{prefix}`.
+ * claim-tick.lua. Batch and schedule hashes use the cross-queue tag `{prefix}`. On Redis Cluster
+ * no script touches two slots: batch jobs and schedule ticks go to the cross-queue outbox with the
+ * batch or the claim, and are moved into their queues right after (outbox.ts).
  */
 export class RedisComposition {
   constructor(private readonly r: RedisAccess) {}
@@ -59,6 +65,7 @@ export class RedisComposition {
 
   async storeBatch(mode: 'create' | 'add', batch: NewBatch, jobs: NewJob[]): Promise<boolean> {
     for (const queue of new Set(jobs.map((j) => j.queueName))) await this.r.registerQueue(queue);
+    const clustered = await this.r.clustered();
     const args: Array<string | number> = [
       mode,
       this.r.channel(),
@@ -71,10 +78,16 @@ export class RedisComposition {
       jobs.length,
     ];
     for (const job of jobs) {
-      args.push(this.r.keys(job.queueName).base, job.queueName, ...jobArgs(job), job.group ?? '');
+      const base = clustered ? '' : this.r.keys(job.queueName).base;
+      args.push(base, job.queueName, ...jobArgs(job), job.group ?? '');
     }
-    const reply = await this.r.run('batch-store', [this.batchKey(batch.id), `${this.tag}batches`], args);
-    return Number(reply) === 1;
+    const reply = await this.r.run<number | string>(
+      'batch-store',
+      [this.batchKey(batch.id), `${this.tag}batches`, `${this.tag}outbox`],
+      args,
+    );
+    if (typeof reply === 'string') await this.r.moveCross(reply);
+    return typeof reply === 'string' || Number(reply) === 1;
   }
 
   async findBatch(id: string): Promise<StoredBatch | null> {
@@ -163,12 +176,13 @@ export class RedisComposition {
 
   async claimTick(name: string, tick: Date, job: NewJob): Promise<boolean> {
     await this.r.registerQueue(job.queueName);
-    const k = this.r.keys(job.queueName);
-    const reply = await this.r.run(
+    const base = (await this.r.clustered()) ? '' : this.r.keys(job.queueName).base;
+    const reply = await this.r.run<number | string>(
       'claim-tick',
-      [this.scheduleKey(name)],
-      [tick.getTime(), this.r.channel(), k.base, job.queueName, ...jobArgs(job)],
+      [this.scheduleKey(name), `${this.tag}outbox`],
+      [tick.getTime(), this.r.channel(), base, job.queueName, ...jobArgs(job)],
     );
-    return Number(reply) === 1;
+    if (typeof reply === 'string') await this.r.moveCross(reply);
+    return typeof reply === 'string' || Number(reply) === 1;
   }
 }

@@ -22,7 +22,11 @@ const MINUTE_READS_UP_TO = 120;
  * history.lua (see that file for the key layout).
  */
 export class RedisHistoryReads {
-  constructor(private readonly ctx: ReadContext) {}
+  constructor(
+    private readonly ctx: ReadContext,
+    /** History on: a completed job's last attempt is read from its hash (history.lua does not copy it). */
+    private readonly history = true,
+  ) {}
 
   /** Job ids carry no queue: one HMGET per known queue, sent together. */
   async attemptHistory(id: string, limit: number): Promise<AttemptRecord[]> {
@@ -30,14 +34,19 @@ export class RedisHistoryReads {
     const queues = await this.ctx.knownQueues();
     const rows = await Promise.all(
       queues.map(async (q) =>
-        flatPairs(await this.ctx.client.call('HMGET', this.ctx.keys(q).job(id), 'name', 'hist')),
+        hashFields(await this.ctx.client.call('HMGET', this.ctx.keys(q).job(id), ...ATTEMPT_FIELDS)),
       ),
     );
-    for (const [i, [name, hist]] of rows.entries()) {
-      if (!hist) continue;
-      return decodeAttempts(hist, id, queues[i]!, name ?? '')
-        .reverse()
-        .slice(0, limit);
+    for (const [i, fields] of rows.entries()) {
+      const [name, hist, status] = fields;
+      if (!hist && !status) continue;
+      const queue = queues[i]!;
+      const attempts = hist ? decodeAttempts(hist, id, queue, name ?? '') : [];
+      const last = attempts[attempts.length - 1];
+      if (this.history && status === 'completed' && last?.outcome !== 'completed') {
+        attempts.push(...completedAttempt(fields, id, queue));
+      }
+      return attempts.reverse().slice(0, limit);
     }
     return [];
   }
@@ -177,6 +186,38 @@ function parseField(
   const bucket = Number(field.slice(2, 4));
   if (!series || !Number.isInteger(bucket)) return null;
   return { kind: field.charAt(0), series, bucket, jobName: field.slice(4) };
+}
+
+/** An HMGET reply with missing fields as null (flatPairs would make them 'null'). */
+function hashFields(reply: unknown): Array<string | null> {
+  return Array.isArray(reply) ? reply.map((v) => (v === null || v === undefined ? null : String(v))) : [];
+}
+
+/** The job hash fields attemptHistory reads, in this order. */
+const ATTEMPT_FIELDS = ['name', 'hist', 'status', 'attempts', 'worker', 'reserved', 'processed', 'available'];
+
+/** A completed job's last attempt, from its hash (nothing when a field is missing or corrupt). */
+function completedAttempt(fields: Array<string | null>, jobId: string, queueName: string): AttemptRecord[] {
+  const [name, , , attempts, worker, reserved, processed, available] = fields;
+  const started = Number(reserved);
+  const finished = Number(processed);
+  if (!reserved || !processed || !Number.isFinite(started) || !Number.isFinite(finished)) return [];
+  const due = Number(available);
+  return [
+    {
+      jobId,
+      attempt: Number(attempts) || 0,
+      queueName,
+      jobName: name ?? '',
+      workerId: worker || null,
+      startedAt: new Date(started),
+      finishedAt: new Date(finished),
+      durationMs: Math.max(0, finished - started),
+      waitMs: available && Number.isFinite(due) ? Math.max(0, started - due) : null,
+      outcome: 'completed',
+      error: null,
+    },
+  ];
 }
 
 /** The 'hist' field: a JSON array of [attempt, worker, started ms, finished ms, wait ms, outcome, error], oldest first. */

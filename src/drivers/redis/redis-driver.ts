@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { StoreError } from '../../errors.js';
 import type { JobDataParams, NewBatch, StoredBatch, StoredSchedule } from '../composition.js';
 import type {
   ActivityEntry,
@@ -51,7 +50,7 @@ import {
 } from './connection.js';
 import { RedisHistoryReads } from './history.js';
 import { GlobalKeys, QueueKeys } from './keys.js';
-import { drainOutbox } from './outbox.js';
+import { ClusterOutbox } from './outbox.js';
 import { RedisFlow } from './redis-flow.js';
 import { RedisReads } from './redis-reads.js';
 import { ScriptRunner } from './scripts.js';
@@ -82,6 +81,16 @@ const CHUNK = 500;
 const ENQUEUE_CHUNK = 100;
 
 const KIND = { complete: 'c', retry: 'r', fail: 'f', release: 'x' } as const;
+
+/**
+ * The move of outbox entries right after the step that wrote them (Redis Cluster; outbox.ts). The
+ * step is stored already: a move that fails now (a dropped connection) must not fail the call,
+ * which would report a stored completion, batch or claim as not done; the entries stay in their
+ * outbox and the next sweep (recoverExpired) moves them on.
+ */
+async function movedLater(move: Promise<void>): Promise<void> {
+  await move.catch(() => {});
+}
 
 function delayOf(o: Outcome): number {
   return o.kind === 'retry' || o.kind === 'release' ? Math.max(0, Math.ceil(o.delayMs ?? 0)) : 0;
@@ -127,12 +136,27 @@ export class RedisQueueDriver implements QueueDriver {
     run: (name, keys, args) => this.run(name, keys, args),
     command: (name, ...args) => this.command(name, ...args),
     registerQueue: (queue) => this.registerQueue(queue),
+    clustered: async () => Boolean((await this.open()).isCluster),
+    moveCross: (entry) => movedLater(this.moveCrossEntry(entry)),
   });
+  private readonly outbox: ClusterOutbox;
 
   constructor(clientOrUrl: string | RedisClientLike | RedisQueueDriverOptions) {
     this.options = resolveOptions(clientOrUrl);
     this.ownsClient = this.options.client === null;
     this.global = new GlobalKeys(this.options.prefix);
+    const driver = this;
+    this.outbox = new ClusterOutbox({
+      prefix: this.options.prefix,
+      get channel() {
+        return driver.channel;
+      },
+      command: (name, ...args) => this.command(name, ...args),
+      run: (name, keys, args) => this.run(name, keys, args),
+      keys: (queue) => this.keys(queue),
+      registerQueue: (queue) => this.registerQueue(queue),
+      moveCross: (entry) => this.moveCrossEntry(entry),
+    });
     this.wakeups = new Wakeups(
       this.global.wakeChannel,
       () => this.queueKeys.keys(),
@@ -272,11 +296,11 @@ export class RedisQueueDriver implements QueueDriver {
     if (groups.size === 0) return results;
     // No await before the scripts are sent when connected (settleAndStart relies on the order).
     if (!this.scripts) await this.open();
-    const outboxes = new Set<string>();
+    const outboxes = new Map<string, string[]>();
     await Promise.all(
       [...groups].map(async ([queue, indexes]) => {
         const k = this.keys(queue);
-        const args: Array<string | number> = [k.base, this.channel, queue, indexes.length];
+        const args: Array<string | number> = [k.base, this.channel, queue, indexes.length, this.outboxOf(k)];
         for (const i of indexes) {
           const o = outcomes[i]!;
           const next = o.kind === 'complete' ? (o.next ?? []) : [];
@@ -286,7 +310,6 @@ export class RedisQueueDriver implements QueueDriver {
           for (const job of next) if (job.queueName !== queue) await this.registerQueue(job.queueName);
           args.push(KIND[o.kind], o.id, o.leaseToken, delayOf(o), errorOf(o), next.length);
           for (const job of next) {
-            if (viaOutbox(job)) outboxes.add(queue);
             args.push(viaOutbox(job) ? '' : this.keys(job.queueName).base, job.queueName, ...jobArgs(job));
           }
         }
@@ -307,11 +330,13 @@ export class RedisQueueDriver implements QueueDriver {
         indexes.forEach((at, n) => {
           results[at] = Number(reply[n]) === 1 ? { status: 'ok' } : { status: 'lost' };
         });
+        // Then the outbox entries it wrote (cluster: chain links, batch events), moved on below.
+        if (reply.length > indexes.length) outboxes.set(queue, reply.slice(indexes.length).map(String));
         const delays = indexes.map((i) => outcomes[i]!).filter((o) => o.kind === 'retry' && o.delayMs > 0);
         for (const o of delays) this.wakeups.wakeLater(queue, delayOf(o));
       }),
     );
-    for (const queue of outboxes) await this.drainOutbox(this.keys(queue));
+    for (const [queue, entries] of outboxes) await movedLater(this.drainOutbox(this.keys(queue), entries));
     return results;
   }
 
@@ -331,13 +356,13 @@ export class RedisQueueDriver implements QueueDriver {
       const room = limit - result.requeued.length - result.failed.length;
       if (room <= 0) break;
       const k = this.keys(name);
-      // Links a process wrote with a completion and died before moving on (outbox.ts).
-      if (this.client?.isCluster) await this.drainOutbox(k);
       const reply = await this.run<Array<string | number | null>>(
         'recover',
         [k.active, k.retrying, k.failed, k.throughput, k.pending, k.held, ...this.historyKey(k)],
-        [k.base, Math.min(room, CHUNK), this.channel, name],
+        [k.base, Math.min(room, CHUNK), this.channel, name, this.outboxOf(k)],
       );
+      // This sweep's batch events, and entries a process wrote and died before moving on (outbox.ts).
+      if (this.client?.isCluster) await this.drainOutbox(k);
       const requeued = Number(reply[0]);
       for (let i = 1; i <= requeued; i++) result.requeued.push(String(reply[i]));
       for (let i = 1 + requeued; i + FIELD_COUNT <= reply.length; i += FIELD_COUNT) {
@@ -345,6 +370,7 @@ export class RedisQueueDriver implements QueueDriver {
         if (job) result.failed.push(job);
       }
     }
+    if (this.client?.isCluster) await this.drainCrossOutbox();
     return result;
   }
 
@@ -359,12 +385,10 @@ export class RedisQueueDriver implements QueueDriver {
   }
 
   async createBatch({ batch, jobs }: { batch: NewBatch; jobs: NewJob[] }): Promise<void> {
-    await this.refuseOnCluster('Batches');
     await this.composition.storeBatch('create', batch, jobs);
   }
 
   async addToBatch({ id, jobs }: { id: string; jobs: NewJob[] }): Promise<boolean> {
-    await this.refuseOnCluster('Batches');
     const batch = { id, name: null, allowFailures: false, thenJob: null, catchJob: null, finallyJob: null };
     return this.composition.storeBatch('add', batch, jobs);
   }
@@ -382,7 +406,6 @@ export class RedisQueueDriver implements QueueDriver {
   }
 
   async saveSchedule({ schedule }: { schedule: Omit<StoredSchedule, 'lastTick'> }): Promise<void> {
-    await this.refuseOnCluster('Schedules');
     await this.composition.saveSchedule(schedule);
   }
 
@@ -395,7 +418,6 @@ export class RedisQueueDriver implements QueueDriver {
   }
 
   async claimTick({ name, tick, job }: { name: string; tick: Date; job: NewJob }): Promise<boolean> {
-    await this.refuseOnCluster('Schedules');
     return this.composition.claimTick(name, tick, job);
   }
 
@@ -409,7 +431,8 @@ export class RedisQueueDriver implements QueueDriver {
     let count = 0;
     for (const name of queues) {
       const k = this.keys(name);
-      const head = [k.base, this.channel, name];
+      const before = count;
+      const head = [k.base, this.channel, name, this.outboxOf(k)];
       if (ids === 'all') {
         // Bounded by the size at the start, so jobs that fail again meanwhile are not retried twice.
         let left = Number(await this.command('ZCARD', k.failed));
@@ -426,6 +449,8 @@ export class RedisQueueDriver implements QueueDriver {
       } else {
         count += await this.run<number>('retry-failed', [k.failed, k.pending], [...head, 'ids', ...ids]);
       }
+      // Revived jobs of batches count as pending again once their events are moved (cluster).
+      if (count > before && this.client?.isCluster) await movedLater(this.drainOutbox(k));
     }
     return count;
   }
@@ -524,36 +549,29 @@ export class RedisQueueDriver implements QueueDriver {
     if (client && this.ownsClient) await closeClient(client);
   }
 
-  /** Moves a queue's outbox on (Redis Cluster only; see outbox.ts). Protected for the crash test. */
-  protected async drainOutbox(k: QueueKeys): Promise<void> {
-    await drainOutbox(
-      {
-        command: (name, ...args) => this.command(name, ...args),
-        enqueueRaw: async (queue, fields) => {
-          await this.registerQueue(queue);
-          const t = this.keys(queue);
-          await this.run(
-            'enqueue',
-            [t.ready, t.delayed, t.pending, t.all],
-            [t.base, queue, this.channel, ...fields],
-          );
-        },
-      },
-      k,
-    );
+  /**
+   * Moves a queue's outbox on: chain links into their queues, batch events onto their batches
+   * (Redis Cluster only; see outbox.ts): `entries` when given (what this process just wrote),
+   * else all. Protected for the crash tests.
+   */
+  protected async drainOutbox(k: QueueKeys, entries?: string[]): Promise<void> {
+    if (entries) await this.outbox.moveQueueEntries(k, entries);
+    else await this.outbox.drainQueue(k);
   }
 
-  /**
-   * Batches and schedules are not cluster-safe yet: their scripts write the `{prefix}` slot (the
-   * batch, the schedule) and a queue's slot (its jobs) in one step, which a cluster only allows
-   * when both slots happen to live on one node. Refused, typed, rather than working by chance.
-   */
-  private async refuseOnCluster(what: 'Batches' | 'Schedules'): Promise<void> {
-    if (!(await this.open()).isCluster) return;
-    throw new StoreError(
-      'REDIS_CLUSTER_UNSUPPORTED',
-      `${what} are not supported on Redis Cluster yet (their steps span the {prefix} slot and the queues' slots): use a single Redis server (with replicas) for an app that needs them`,
-    );
+  /** Moves the cross-queue outbox on: batch jobs, callbacks and schedule ticks (cluster only). */
+  protected async drainCrossOutbox(): Promise<void> {
+    await this.outbox.drainCross();
+  }
+
+  /** Moves one cross-queue entry this process just wrote (cluster only). Protected for the crash tests. */
+  protected async moveCrossEntry(entry: string): Promise<void> {
+    await this.outbox.moveCross(entry);
+  }
+
+  /** The queue's outbox key on Redis Cluster, where its scripts write batch events; '' on one server. */
+  private outboxOf(k: QueueKeys): string {
+    return this.client?.isCluster ? k.outbox : '';
   }
 
   private get channel(): string {
@@ -638,6 +656,8 @@ export class RedisQueueDriver implements QueueDriver {
         return driver.channel;
       },
       find: (id) => this.find({ id }),
+      outboxOf: (k) => this.outboxOf(k),
+      drainOutbox: (k) => movedLater(this.drainOutbox(k)),
       decodeReserved: (reply, offset) => decodeReserved(reply, offset, []),
     });
     return this.flowPart;
@@ -669,7 +689,7 @@ export class RedisQueueDriver implements QueueDriver {
         knownQueues: () => this.knownQueues(),
       };
       this.reads = new RedisReads(context);
-      this.historyReads = new RedisHistoryReads(context);
+      this.historyReads = new RedisHistoryReads(context, this.options.history);
       this.client = client;
       return client;
     })();

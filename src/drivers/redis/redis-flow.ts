@@ -15,6 +15,9 @@ export interface RedisFlowHost {
   readonly global: GlobalKeys;
   readonly channel: string;
   find(id: string): Promise<StoredJob | null>;
+  /** The queue's outbox key on Redis Cluster ('' on one server) and its mover (outbox.ts). */
+  outboxOf(k: QueueKeys): string;
+  drainOutbox(k: QueueKeys): Promise<void>;
   decodeReserved(reply: Reply, offset: number): ReservedJob[];
 }
 
@@ -102,11 +105,14 @@ export class RedisFlow {
     const job = await this.host.find(id);
     if (!job) return false;
     const k = this.host.keys(job.queueName);
+    const outbox = this.host.outboxOf(k);
     const done = await this.host.run<number>(
       'flow-cancel',
       [k.ready, k.delayed, k.pending, k.retrying, k.active, k.held, k.failed, k.throughput],
-      [k.base, id, reason],
+      [k.base, id, reason, outbox],
     );
+    // Cluster: a batch job's event is in the queue's outbox; moved now, so the batch shows it.
+    if (outbox !== '' && Number(done) === 1) await this.host.drainOutbox(k);
     return Number(done) === 1;
   }
 

@@ -30,6 +30,8 @@ export const SCRIPT_NAMES = [
   'batch-store',
   'batch-cancel',
   'claim-tick',
+  'batch-apply',
+  'outbox-insert',
   'flow-enqueue',
   'flow-reserve',
   'flow-cancel',
@@ -85,6 +87,10 @@ const REPLICATED = new Set<ScriptName>([
   'settle',
   'recover',
   'retry-failed',
+  'batch-store',
+  'claim-tick',
+  'batch-apply',
+  'outbox-insert',
 ]);
 
 /** `WAIT numreplicas timeout` after each replicated write (0 replicas: no WAIT). */

@@ -127,7 +127,7 @@ describe.skipIf(!available)('DatabaseQueueDriver on PostgreSQL', () => {
       const migrations = await client.query(
         `SELECT version FROM "${schema}".jobwright_migrations ORDER BY 1`,
       );
-      expect(migrations.rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      expect(migrations.rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
       const tables = await client.query(`SELECT tablename FROM pg_tables WHERE schemaname = $1`, [schema]);
       expect(tables.rows.map((r) => r.tablename)).toEqual(
         expect.arrayContaining([

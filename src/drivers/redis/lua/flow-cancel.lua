@@ -4,6 +4,7 @@
 -- KEYS[1] ready, KEYS[2] delayed, KEYS[3] pending, KEYS[4] retrying, KEYS[5] active, KEYS[6] held,
 -- KEYS[7] failed, KEYS[8] throughput
 -- ARGV[1] queue key base, ARGV[2] id, ARGV[3] reason
+-- ARGV[4] the queue's outbox key on Redis Cluster ('' on one server): batch events go there
 -- Returns 1 when cancelled or marked, 0 for an unknown or finished job.
 local now = now_ms()
 local id = ARGV[2]
@@ -21,5 +22,5 @@ for i = 1, 6 do redis.call('ZREM', KEYS[i], id) end
 redis.call('ZADD', KEYS[7], now, id)
 count_finished(KEYS[8], 'f', now, 1)
 -- A job of a batch counts as finished (failed, not a catch: the reason starts with 'Cancelled').
-batch_job_finished(key, 'failed', ARGV[3], now, '')
+batch_job_finished(key, 'failed', ARGV[3], now, '', ARGV[4])
 return 1

@@ -1,7 +1,8 @@
 -- history.lua: a library loaded before every script with lib.lua (no KEYS or ARGV of its own):
 -- the attempt history and metric cells of one queue, written by settle.lua and recover.lua as each started attempt ends,
 -- inside the same script. Keys (all under the queue's hash tag, so one Cluster slot):
---   field 'hist' of the job hash   JSON array, oldest first, at most 25 entries, each
+--   field 'hist' of the job hash   JSON array, oldest first, at most 25 entries (retried and failed
+--                                  attempts; a completed one is read from the job hash), each
 --                                  [attempt, worker, started ms, finished ms, wait ms, outcome, error]
 --                                  (a field, not a key of its own: no extra key per job, and it goes
 --                                  with the job hash)
@@ -45,6 +46,13 @@ local function history_record(h, id, attempts, name, worker, reserved, available
   if not started then return end
   local run = math.max(0, now - started)
   local wait = math.max(0, started - (tonumber(available) or started))
+  local series = 'r'
+  if outcome == 'completed' then series = 'c' elseif outcome == 'failed' then series = 'f' end
+  history_cell(h, name or '', series, run)
+  history_cell(h, name or '', 'w', wait)
+  -- A completed attempt is not copied into 'hist': the job hash keeps attempts, worker, reserved,
+  -- processed and available after completion, and the reader (history.ts) adds it from them.
+  if outcome == 'completed' then return end
   local key = h.base .. 'job:' .. id
   local entry = { tonumber(attempts) or 0, worker or '', started, now, wait, outcome, err or '' }
   local list = {}
@@ -57,10 +65,6 @@ local function history_record(h, id, attempts, name, worker, reserved, available
   list[#list + 1] = entry
   while #list > HISTORY_KEPT do table.remove(list, 1) end
   redis.call('HSET', key, 'hist', cjson.encode(list))
-  local series = 'r'
-  if outcome == 'completed' then series = 'c' elseif outcome == 'failed' then series = 'f' end
-  history_cell(h, name or '', series, run)
-  history_cell(h, name or '', 'w', wait)
 end
 
 -- Writes the cells gathered in this run: one HINCRBY per cell and kind, whatever the batch size.

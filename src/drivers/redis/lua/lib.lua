@@ -150,10 +150,11 @@ local function reserve_jobs(base, k, now, limit, start, lease_ms, token_prefix, 
 end
 
 -- Batches (issue 18). A batch's hash is '{prefix}:batch:<id>' (the cross-queue tag): its jobs may
--- sit on several queues. Its counters and due callbacks move inside the script that finishes a
--- job, so a crash keeps all or nothing, and each callback is taken out of the hash as it is
--- stored: never stored twice. (On Redis Cluster the batch hash is in another slot than the job:
--- batches need standalone Redis or a single-node deployment; docs/batches.md.)
+-- sit on several queues. On one server its counters and due callbacks move inside the script that
+-- finishes a job, so a crash keeps all or nothing, and each callback is taken out of the hash as
+-- it is stored: never stored twice. On Redis Cluster the batch is in another slot than the job:
+-- the finishing script writes a batch event into its own queue's outbox instead (same slot, same
+-- step), and the mover applies it to the batch once (batch-apply.lua, outbox.ts).
 
 -- The batch id in a job's meta JSON, or nil. Cheap when the job has no batch.
 local function batch_of(meta)
@@ -168,25 +169,29 @@ local function prefix_of(key)
   return string.match(key, '^{([^:]*):')
 end
 
--- Stores a callback job from its spec (JSON with id, queueName, jobName, payload, ...), due now.
-local function insert_spec(prefix, spec_text, now, channel)
+-- A callback spec (JSON with id, queueName, jobName, payload, ...) as a row of the cross-queue
+-- outbox: queue name, the 9 fields of enqueue.lua (due now), group (''). nil when unreadable.
+local function spec_row(spec_text)
   local ok, spec = pcall(cjson.decode, spec_text)
-  if not ok or type(spec) ~= 'table' or type(spec.queueName) ~= 'string' then return end
+  if not ok or type(spec) ~= 'table' or type(spec.queueName) ~= 'string' then return nil end
   local timeout = spec.timeoutSeconds
   if timeout == nil or timeout == cjson.null then timeout = '' end
-  local queue = spec.queueName
-  redis.call('SADD', '{' .. prefix .. '}:queues', queue)
-  insert_job('{' .. prefix .. ':' .. queue .. '}:', queue, now,
-    { spec.id, spec.jobName, spec.payload, spec.maxAttempts, spec.priority, timeout, 0, '', '' }, 1, channel)
+  return { spec.queueName, tostring(spec.id), tostring(spec.jobName), tostring(spec.payload),
+    tostring(spec.maxAttempts), tostring(spec.priority), tostring(timeout), '0', '', '', '' }
 end
 
--- A job finished for good (status 'completed' or 'failed', err its error text).
-local function batch_job_finished(key, status, err, now, channel)
-  local batch = batch_of(redis.call('HGET', key, 'meta'))
-  if not batch then return end
-  local prefix = prefix_of(key)
-  local bkey = '{' .. prefix .. '}:batch:' .. batch
-  if redis.call('EXISTS', bkey) == 0 then return end
+-- Stores a callback job from its spec, due now (one server: the queue's slot is reachable).
+local function insert_spec(prefix, spec_text, now, channel)
+  local row = spec_row(spec_text)
+  if not row then return end
+  local queue = row[1]
+  redis.call('SADD', '{' .. prefix .. '}:queues', queue)
+  insert_job('{' .. prefix .. ':' .. queue .. '}:', queue, now, row, 2, channel)
+end
+
+-- Counts a job that finished for good (status 'completed' or 'failed', err its error text) on the
+-- batch hash bkey; returns the callback specs that became due, each taken out of the hash.
+local function batch_count_finished(bkey, status, err, now)
   local pending = redis.call('HINCRBY', bkey, 'pending', -1)
   if pending < 0 then
     redis.call('HSET', bkey, 'pending', 0)
@@ -214,16 +219,48 @@ local function batch_job_finished(key, status, err, now, channel)
   if is_failure then take('catch') end
   if pending == 0 and failed == 0 and not cancelled then take('then') end
   if pending == 0 then take('finally') end
-  for _, spec in ipairs(due) do insert_spec(prefix, spec, now, channel) end
+  return due
 end
 
--- A failed job of a batch was retried: it counts as pending again.
-local function batch_job_revived(key)
-  local batch = batch_of(redis.call('HGET', key, 'meta'))
-  if not batch then return end
-  local bkey = '{' .. prefix_of(key) .. '}:batch:' .. batch
-  if redis.call('EXISTS', bkey) == 0 then return end
+-- A failed job of the batch bkey was retried: it counts as pending again.
+local function batch_count_revived(bkey)
   redis.call('HINCRBY', bkey, 'pending', 1)
   if (tonumber(redis.call('HGET', bkey, 'failed')) or 0) > 0 then redis.call('HINCRBY', bkey, 'failed', -1) end
   redis.call('HSET', bkey, 'finished', '')
+end
+
+-- Cluster: the batch event of job `key` ('completed', 'failed' or 'revived') goes to the queue's
+-- outbox, numbered by the job's own batch sequence, so that batch-apply.lua applies it once.
+-- Returns the entry.
+local function batch_event_to_outbox(key, outbox, batch, event, err)
+  local seq = redis.call('HINCRBY', key, 'bseq', 1)
+  local entry = cjson.encode({ b = batch, j = redis.call('HGET', key, 'id'), s = seq, e = event, m = err or '' })
+  redis.call('RPUSH', outbox, entry)
+  return entry
+end
+
+-- A job finished for good (status 'completed' or 'failed', err its error text). outbox: '' on
+-- one server, the queue's outbox key on a cluster. Returns the outbox entry it wrote, or nil.
+local function batch_job_finished(key, status, err, now, channel, outbox)
+  local batch = batch_of(redis.call('HGET', key, 'meta'))
+  if not batch then return nil end
+  if outbox and outbox ~= '' then return batch_event_to_outbox(key, outbox, batch, status, err) end
+  local prefix = prefix_of(key)
+  local bkey = '{' .. prefix .. '}:batch:' .. batch
+  if redis.call('EXISTS', bkey) == 0 then return nil end
+  for _, spec in ipairs(batch_count_finished(bkey, status, err, now)) do insert_spec(prefix, spec, now, channel) end
+  return nil
+end
+
+-- A failed job of a batch was retried: it counts as pending again. outbox as above.
+local function batch_job_revived(key, outbox)
+  local batch = batch_of(redis.call('HGET', key, 'meta'))
+  if not batch then return end
+  if outbox and outbox ~= '' then
+    batch_event_to_outbox(key, outbox, batch, 'revived', '')
+    return
+  end
+  local bkey = '{' .. prefix_of(key) .. '}:batch:' .. batch
+  if redis.call('EXISTS', bkey) == 0 then return end
+  batch_count_revived(bkey)
 end

@@ -12,6 +12,7 @@
 -- ARGV[2] limit
 -- ARGV[3] wake-up channel ('' for none)
 -- ARGV[4] queue name
+-- ARGV[5] the queue's outbox key on Redis Cluster ('' on one server): batch events go there
 -- Returns { r, r requeued ids, then the FIELDS of each job that failed }.
 local base = ARGV[1]
 local now = now_ms()
@@ -45,7 +46,7 @@ for _, id in ipairs(expired) do
         redis.call('HSET', key, 'status', 'failed', 'error', reason, 'failedAt', now,
           'updated', now, 'token', '', 'expires', '')
         redis.call('ZADD', KEYS[3], now, id)
-        batch_job_finished(key, 'failed', reason, now, ARGV[3])
+        batch_job_finished(key, 'failed', reason, now, ARGV[3], ARGV[5])
         failed[#failed + 1] = key
         history_record(history, id, attempts, cur[8], cur[7], cur[5], cur[6], now, 'failed', reason)
       else

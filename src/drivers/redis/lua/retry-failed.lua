@@ -4,16 +4,17 @@
 -- ARGV[1] queue key base '{prefix:queue}:'
 -- ARGV[2] wake-up channel ('' for none)
 -- ARGV[3] queue name
--- ARGV[4] 'all' (then ARGV[5] = how many at most in this call) or 'ids' (then ARGV[5..] = job ids)
+-- ARGV[4] the queue's outbox key on Redis Cluster ('' on one server): batch events go there
+-- ARGV[5] 'all' (then ARGV[6] = how many at most in this call) or 'ids' (then ARGV[6..] = job ids)
 -- Returns the number of jobs retried.
 local base = ARGV[1]
 local now = now_ms()
 local ids
-if ARGV[4] == 'all' then
-  ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[5]) - 1)
+if ARGV[5] == 'all' then
+  ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[6]) - 1)
 else
   ids = {}
-  for i = 5, #ARGV do ids[#ids + 1] = ARGV[i] end
+  for i = 6, #ARGV do ids[#ids + 1] = ARGV[i] end
 end
 local count = 0
 for _, id in ipairs(ids) do
@@ -35,7 +36,7 @@ for _, id in ipairs(ids) do
       'available', now, 'updated', now)
     redis.call('ZREM', KEYS[1], id)
     redis.call('ZADD', KEYS[2], 0, id)
-    batch_job_revived(key)
+    batch_job_revived(key, ARGV[4])
     schedule(base, id, tonumber(cur[2]) or 0, now, now, ARGV[2], ARGV[3])
     count = count + 1
   end

@@ -12,20 +12,23 @@
 -- ARGV[2] wake-up channel ('' for none)
 -- ARGV[3] queue name
 -- ARGV[4] number of outcomes
+-- ARGV[5] the queue's outbox key on Redis Cluster ('' on one server): batch events go there
 -- then per outcome: kind ('c' complete, 'r' retry, 'f' fail, 'x' release), id, token, delay ms,
 --   error text, k = number of next jobs (complete only, else 0), then k groups of 11 fields:
 --   queue key base ('' on a cluster for another queue: the link goes to this queue's outbox
 --   list, as a JSON array of the queue name and the 9 fields), queue name, then the 9 job fields
 --   of enqueue.lua
--- Returns one value per outcome: 1 written, 0 lease lost (nothing changed).
+-- Returns one value per outcome: 1 written, 0 lease lost (nothing changed); then the outbox
+-- entries it wrote, if any (cluster: chain links and batch events, which the caller moves on).
 -- Completion keeps 'reserved' (when the last attempt started) and clears the last error.
 local base = ARGV[1]
 local channel, queue = ARGV[2], ARGV[3]
 local now = now_ms()
 local out = {}
 local completed, failed = 0, 0
+local outbox, written = ARGV[5], {}
 local history = history_open(base, KEYS[8] ~= nil)
-local i = 5
+local i = 6
 for _ = 1, tonumber(ARGV[4]) do
   local kind, id, token, delay, err, k = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]) or 0,
     ARGV[i + 4], tonumber(ARGV[i + 5])
@@ -45,12 +48,14 @@ for _ = 1, tonumber(ARGV[4]) do
       local g = i + j * 11
       if ARGV[g] == '' then
         -- Cluster: another queue's slot is out of reach; its outbox entry is moved on after (outbox.ts).
-        redis.call('RPUSH', base .. 'outbox', cjson.encode({ unpack(ARGV, g + 1, g + 10) }))
+        local entry = cjson.encode({ unpack(ARGV, g + 1, g + 10) })
+        redis.call('RPUSH', base .. 'outbox', entry)
+        written[#written + 1] = entry
       else
         insert_job(ARGV[g], ARGV[g + 1], now, ARGV, g + 2, channel)
       end
     end
-    batch_job_finished(key, 'completed', '', now, channel)
+    written[#written + 1] = batch_job_finished(key, 'completed', '', now, channel, outbox)
     completed = completed + 1
     history_record(history, id, cur[4], cur[8], cur[7], cur[5], cur[6], now, 'completed', nil)
     out[#out + 1] = 1
@@ -62,7 +67,7 @@ for _ = 1, tonumber(ARGV[4]) do
     redis.call('ZREM', KEYS[1], id)
     redis.call('ZREM', KEYS[7], id)
     redis.call('ZADD', KEYS[5], now, id)
-    batch_job_finished(key, 'failed', reason, now, channel)
+    written[#written + 1] = batch_job_finished(key, 'failed', reason, now, channel, outbox)
     failed = failed + 1
     history_record(history, id, cur[4], cur[8], cur[7], cur[5], cur[6], now, 'failed', reason)
     out[#out + 1] = 1
@@ -102,4 +107,5 @@ end
 history_flush(history, now)
 if completed > 0 then count_finished(KEYS[3], 'c', now, completed) end
 if failed > 0 then count_finished(KEYS[3], 'f', now, failed) end
+for _, entry in ipairs(written) do out[#out + 1] = entry end
 return out
