@@ -1,5 +1,5 @@
 // biome-ignore-all lint/performance/useDomNodeTextContent: these are Playwright locators, whose innerText() is the rendered text a user sees
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type RunningDashboard, startDashboard } from '../../src/dashboard/index.js';
 import type { JobDispatcher } from '../../src/index.js';
@@ -16,7 +16,6 @@ import { type EvilSite, startEvilSite } from './evil-site.js';
 import { FlakyJob, HostileJob, makeDispatcher, type Seeded, seed, waitFor } from './fixture.js';
 
 const hasBrowser = browserAvailable();
-const browser = browserPerFile(hasBrowser);
 const TOKEN = 'dashboard-test-token-5f1c9a7e-b3d8k2q';
 
 /** The page's globals, typed here because the tests compile without the DOM library. */
@@ -42,7 +41,7 @@ async function cell(page: Page, queue: string, count: string): Promise<string> {
   ).trim();
 }
 
-function browserSuite(target: StoreTarget, options: { skip?: boolean } = {}) {
+function browserSuite(browser: () => Browser, target: StoreTarget, options: { skip?: boolean } = {}) {
   // A browser, a server and a store per case: on a machine running two suites at once a case
   // took over 30 s, so these get a minute.
   describe.skipIf(!hasBrowser || options.skip)(
@@ -375,8 +374,19 @@ function browserSuite(target: StoreTarget, options: { skip?: boolean } = {}) {
   );
 }
 
-browserSuite(memoryTarget());
-browserSuite(sqliteTarget('jw_dash'));
-// The stores of many machines, when their services answer (required under CI).
-browserSuite(postgresTarget('jw_dash'), { skip: !(await serviceAvailable('postgres')) });
-browserSuite(redisTarget('jw_dash'), { skip: !(await serviceAvailable('redis')) });
+/**
+ * The dashboard's browser cases, against each store named: one Chromium for the calling test
+ * file. The stores are spread over two files so that they run side by side.
+ */
+export async function dashboardBrowserSuites(stores: Array<'memory' | 'sqlite' | 'postgres' | 'redis'>) {
+  const browser = browserPerFile(hasBrowser);
+  for (const store of stores) {
+    if (store === 'memory') browserSuite(browser, memoryTarget());
+    if (store === 'sqlite') browserSuite(browser, sqliteTarget('jw_dash'));
+    // The stores of many machines, when their services answer (required under CI).
+    if (store === 'postgres')
+      browserSuite(browser, postgresTarget('jw_dash'), { skip: !(await serviceAvailable('postgres')) });
+    if (store === 'redis')
+      browserSuite(browser, redisTarget('jw_dash'), { skip: !(await serviceAvailable('redis')) });
+  }
+}
