@@ -1,5 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { SLOW_TESTS } from './test/suites.js';
+import { LongestFirstSequencer } from './test/support/sequencer.js';
 
 /**
  * Files that change what a process shares and cannot put it back (the global job registry of
@@ -32,6 +33,7 @@ export default defineConfig({
     // process.env, close what they open). `npx vitest run --isolate` runs each file alone again.
     isolate: false,
     reporters: ['default', './test/support/closing-line-reporter.ts'],
+    sequence: { sequencer: LongestFirstSequencer },
     // The wiring check runs after everything else: it reads which conformance suites ran.
     projects: [
       {
