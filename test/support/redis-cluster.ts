@@ -4,6 +4,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { waitFor } from './wait.js';
 
 const run = promisify(execFile);
 
@@ -42,13 +43,9 @@ export async function redisCli(port: number, ...args: string[]): Promise<string>
   return stdout;
 }
 
-async function until(what: string, check: () => Promise<boolean>, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`Redis Cluster: timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** The cluster's checks start redis-cli processes: poll them every 100 ms, not the default 25. */
+function until(what: string, check: () => Promise<boolean>, ms: number): Promise<unknown> {
+  return waitFor(`Redis Cluster: ${what}`, check, ms, 100);
 }
 
 /**

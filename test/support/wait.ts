@@ -9,6 +9,8 @@ export async function waitFor<T>(
   what: string,
   check: () => T | Promise<T>,
   timeoutMs = 15_000,
+  /** Between checks; longer for a check that is itself costly (one that starts processes). */
+  intervalMs = 25,
 ): Promise<Exclude<T, false | null | undefined | 0 | ''>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
@@ -25,7 +27,7 @@ export async function waitFor<T>(
       const cause = lastError instanceof Error ? `; last error: ${lastError.message}` : '';
       throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${cause}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 

@@ -22,9 +22,6 @@ if (!redisInstalled && servicesRequired) {
 }
 if (!redisInstalled) console.warn('SKIPPED: Redis fault tests, because redis-server is not installed');
 
-/** How long Redis stays down in the restart case: the fault itself, long enough for every client to see it. */
-const OUTAGE_MS = 1500;
-
 describe.skipIf(!redisInstalled)('redis driver under faults (real processes, private redis-server)', () => {
   let redis: PrivateRedis;
   const cleanups: Array<() => Promise<void>> = [];
@@ -124,8 +121,14 @@ describe.skipIf(!redisInstalled)('redis driver under faults (real processes, pri
       () => t.run.lines().filter((l) => l.kind === 'done').length >= dispatched.length / 4,
       30_000,
     );
+    const errorsBefore = workers.map((w) => w.errors);
     await redis.kill();
-    await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
+    // Down until every worker has run into the outage (an error reported), not for a fixed time.
+    await waitFor(
+      'every worker to report the outage',
+      () => workers.every((w, i) => w.errors > errorsBefore[i]!),
+      30_000,
+    );
     await redis.startProcess();
     const report = await t.check(dispatched);
     console.info(`Redis restart: ${summarize(report)}`);

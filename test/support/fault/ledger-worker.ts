@@ -49,6 +49,8 @@ dispatcher.on('job:lease-lost', record('refused'));
 dispatcher.on('job:failed', record('failed'));
 dispatcher.on('worker:error', ({ error }) => {
   process.stderr.write(`ledger-worker ${process.pid}: ${error.message}\n`);
+  // Tests wait for this (a store outage the worker has seen) instead of sleeping through one.
+  process.send?.({ type: 'worker-error' });
 });
 
 // The soak samples memory, event-loop delay, handles and sockets (FAULT_SAMPLES, every FAULT_SAMPLE_MS).

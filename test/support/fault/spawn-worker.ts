@@ -41,6 +41,8 @@ export interface LedgerWorker {
   /** Resolves when the process has exited, with its code or signal. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   readonly alive: boolean;
+  /** How many `worker:error` events (a store it could not reach, say) the worker has reported. */
+  readonly errors: number;
   kill(signal: NodeJS.Signals): void;
   /** Asks for a graceful stop and waits for the exit. */
   stop(): Promise<void>;
@@ -62,6 +64,10 @@ export function spawnLedgerWorker(options: LedgerWorkerOptions): LedgerWorker {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let alive = true;
+  let errors = 0;
+  child.on('message', (message: { type?: string }) => {
+    if (message?.type === 'worker-error') errors++;
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => {
       alive = false;
@@ -85,6 +91,9 @@ export function spawnLedgerWorker(options: LedgerWorkerOptions): LedgerWorker {
     exited,
     get alive() {
       return alive;
+    },
+    get errors() {
+      return errors;
     },
     kill(signal) {
       if (alive) child.kill(signal);
