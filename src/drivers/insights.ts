@@ -56,6 +56,34 @@ export interface MetricCell {
   maxMs: number;
 }
 
+/** A summed metric row as the SQL stores read it (PostgreSQL's bigint sums arrive as strings). */
+export interface MetricCellRow {
+  queue_name: string;
+  job_name: string;
+  series: string;
+  bucket: number;
+  n: number | string;
+  sum_ms: number | string;
+  max_ms: number | string;
+}
+
+/** The cell of a summed row; none for a series code no version of the trigger writes. */
+export function metricCellOfRow(row: MetricCellRow): MetricCell[] {
+  const series = seriesOfCode(row.series);
+  if (!series) return [];
+  return [
+    {
+      queueName: row.queue_name,
+      jobName: row.job_name,
+      series,
+      bucket: row.bucket,
+      count: Number(row.n),
+      sumMs: Number(row.sum_ms),
+      maxMs: Number(row.max_ms),
+    },
+  ];
+}
+
 /** One minute of one series, summed over every queue and class that matched. */
 export interface MetricPoint {
   minute: Date;

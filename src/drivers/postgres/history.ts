@@ -2,8 +2,10 @@ import {
   type AttemptOutcome,
   type AttemptRecord,
   type MetricCell,
+  type MetricCellRow,
   type MetricPoint,
   type MetricQuery,
+  metricCellOfRow,
   metricWindow,
   type RunningJob,
   seriesOfCode,
@@ -109,37 +111,14 @@ export async function readMetricCells(
   quoted: string,
   query: MetricQuery,
 ): Promise<MetricCell[]> {
-  const { rows } = await pool.query<{
-    queue_name: string;
-    job_name: string;
-    series: string;
-    bucket: number;
-    n: string;
-    sum_ms: string;
-    max_ms: string;
-  }>(
+  const { rows } = await pool.query<MetricCellRow>(
     `-- inputs: $1 window minutes, $2 queue or NULL, $3 job class or NULL
      SELECT queue_name, job_name, series::text AS series, bucket, sum(n) AS n, sum(sum_ms) AS sum_ms, max(max_ms) AS max_ms
      FROM ${quoted}.jobwright_metrics WHERE ${WINDOW}
      GROUP BY queue_name, job_name, series, bucket`,
     windowArgs(query),
   );
-  return rows.flatMap((r) => {
-    const series = seriesOfCode(r.series);
-    return series
-      ? [
-          {
-            queueName: r.queue_name,
-            jobName: r.job_name,
-            series,
-            bucket: r.bucket,
-            count: Number(r.n),
-            sumMs: Number(r.sum_ms),
-            maxMs: Number(r.max_ms),
-          },
-        ]
-      : [];
-  });
+  return rows.flatMap(metricCellOfRow);
 }
 
 export async function readMetricTimeline(

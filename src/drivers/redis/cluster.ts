@@ -1,6 +1,7 @@
-import { ConfigError, MissingDependencyError, StoreError } from '../../errors.js';
-import { type RedisTarget, redisConnectError, redisTimeoutError } from './connect-errors.js';
+import { ConfigError } from '../../errors.js';
+import type { RedisTarget } from './connect-errors.js';
 import type { RedisClient } from './connection.js';
+import { connectWithin, loadIoredis } from './open-client.js';
 
 /**
  * Redis Cluster by URL: `redis+cluster://[user:password@]host:port[,host:port...]` (or
@@ -72,19 +73,9 @@ export async function connectCluster(
   target: RedisTarget,
   commandTimeoutMs: number,
 ): Promise<RedisClient> {
-  let mod: { Cluster: new (nodes: object[], options: object) => RedisClient };
-  try {
-    mod = (await import('ioredis')) as unknown as typeof mod;
-  } catch (cause) {
-    throw new MissingDependencyError(
-      'MISSING_DEPENDENCY',
-      "The Redis driver needs the 'ioredis' package: npm install ioredis",
-      { cause },
-    );
-  }
+  const mod = await loadIoredis<{ Cluster: new (nodes: object[], options: object) => RedisClient }>();
   const parsed = parseClusterUrl(url);
   let connected = false;
-  let lastError: unknown;
   const client = new mod.Cluster(parsed.nodes, {
     lazyConnect: true,
     // During a failover the slots of the dead master answer CLUSTERDOWN until a replica is
@@ -104,23 +95,7 @@ export async function connectCluster(
       ...(parsed.tls ? { tls: {} } : {}),
     },
   });
-  client.on('error', ((error: unknown) => {
-    lastError = error;
-  }) as (...args: never[]) => void);
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      (client as unknown as { connect(): Promise<void> }).connect(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(redisTimeoutError(target)), target.connectTimeoutMs);
-      }),
-    ]);
-  } catch (error) {
-    client.disconnect();
-    throw redisConnectError(error instanceof StoreError ? error : (lastError ?? error), target);
-  } finally {
-    clearTimeout(timer);
-  }
+  await connectWithin(client, target);
   connected = true;
   return client;
 }

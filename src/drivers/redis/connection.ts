@@ -1,7 +1,8 @@
-import { ConfigError, MissingDependencyError, StoreError } from '../../errors.js';
+import { ConfigError } from '../../errors.js';
 import { CLUSTER_URL, clusterTarget, connectCluster } from './cluster.js';
-import { type RedisTarget, redisConnectError, redisTarget, redisTimeoutError } from './connect-errors.js';
+import { type RedisTarget, redisTarget } from './connect-errors.js';
 import { assertPrefix, DEFAULT_PREFIX } from './keys.js';
+import { connectWithin, loadIoredis } from './open-client.js';
 
 /**
  * The part of an ioredis client (a `Redis` or a `Cluster`) the driver uses. Typed structurally so
@@ -182,18 +183,8 @@ export async function connect(
   commandTimeoutMs = 30_000,
 ): Promise<RedisClient> {
   if (CLUSTER_URL.test(url)) return connectCluster(url, target, commandTimeoutMs);
-  let mod: { default: new (url: string, options: object) => RedisClient };
-  try {
-    mod = (await import('ioredis')) as unknown as typeof mod;
-  } catch (cause) {
-    throw new MissingDependencyError(
-      'MISSING_DEPENDENCY',
-      "The Redis driver needs the 'ioredis' package: npm install ioredis",
-      { cause },
-    );
-  }
+  const mod = await loadIoredis<{ default: new (url: string, options: object) => RedisClient }>();
   let connected = false;
-  let lastError: unknown;
   const client = new mod.default(url, {
     connectionName: 'jobwright',
     // Commands issued while Redis is away wait for the reconnect (up to ~20 tries, ~30 s) and
@@ -205,28 +196,8 @@ export async function connect(
     // ioredis' own delays, but only after a first connection worked.
     retryStrategy: (times: number) => (connected ? Math.min(times * 50, 2000) : null),
   });
-  // Kept for the driver's lifetime: an 'error' event with no listener would crash the process.
-  client.on('error', ((error: unknown) => {
-    lastError = error;
-  }) as (...args: never[]) => void);
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    // connectTimeout covers the TCP connect only: a server that accepts and never answers is caught here.
-    await Promise.race([
-      (client as unknown as { connect(): Promise<void> }).connect(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(redisTimeoutError(target)), target.connectTimeoutMs);
-      }),
-    ]);
-    // ioredis only reports a failed SELECT as an 'error' event and goes on in database 0.
-    if (target.db > 0) await client.call('select', target.db);
-  } catch (error) {
-    client.disconnect();
-    // ioredis rejects with "Connection is closed."; the cause is the last error it reported.
-    throw redisConnectError(error instanceof StoreError ? error : (lastError ?? error), target);
-  } finally {
-    clearTimeout(timer);
-  }
+  // ioredis only reports a failed SELECT as an 'error' event and goes on in database 0.
+  await connectWithin(client, target, target.db > 0 ? () => client.call('select', target.db) : undefined);
   connected = true;
   return client;
 }

@@ -5,8 +5,10 @@ import {
   bucketSql,
   METRIC_MINUTES_KEPT,
   type MetricCell,
+  type MetricCellRow,
   type MetricPoint,
   type MetricQuery,
+  metricCellOfRow,
   metricWindow,
   type RunningJob,
   seriesOfCode,
@@ -135,31 +137,8 @@ export function readMetricCells(r: SqliteReader, query: MetricQuery): MetricCell
   const rows = r
     .stmt(`SELECT queue_name, job_name, series, bucket, sum(n) AS n, sum(sum_ms) AS sum_ms, max(max_ms) AS max_ms
            FROM jobwright_metrics WHERE ${where} GROUP BY queue_name, job_name, series, bucket`)
-    .all(params) as Array<{
-    queue_name: string;
-    job_name: string;
-    series: string;
-    bucket: number;
-    n: number;
-    sum_ms: number;
-    max_ms: number;
-  }>;
-  return rows.flatMap((row) => {
-    const series = seriesOfCode(row.series);
-    return series
-      ? [
-          {
-            queueName: row.queue_name,
-            jobName: row.job_name,
-            series,
-            bucket: row.bucket,
-            count: row.n,
-            sumMs: row.sum_ms,
-            maxMs: row.max_ms,
-          },
-        ]
-      : [];
-  });
+    .all(params) as MetricCellRow[];
+  return rows.flatMap(metricCellOfRow);
 }
 
 export function readMetricTimeline(r: SqliteReader, query: MetricQuery): MetricPoint[] {
