@@ -165,8 +165,8 @@ export class JobDispatcher {
     return this;
   }
 
-  /** Registers job classes with this dispatcher only. */
-  register(classes: JobClass[]): this {
+  /** Registers job classes (one, or a list) with this dispatcher only. */
+  register(classes: JobClass | Iterable<JobClass>): this {
     this.registry.register(classes);
     return this;
   }

@@ -1,5 +1,5 @@
 import { closestName } from './did-you-mean.js';
-import { JobNameConflictError, UnknownJobError } from './errors.js';
+import { InvalidJobError, JobNameConflictError, UnknownJobError } from './errors.js';
 import type { Job, JobClass } from './job.js';
 import { assignSafely } from './payload.js';
 import { assertJobName } from './validation.js';
@@ -10,8 +10,8 @@ export class JobRegistry {
 
   constructor(private readonly fallback?: JobRegistry) {}
 
-  register(classes: Iterable<JobClass>): void {
-    for (const cls of classes) {
+  register(classes: JobClass | Iterable<JobClass>): void {
+    for (const cls of classList(classes)) {
       const name = assertJobName(nameOfClass(cls));
       // The global registry counts too: a dispatcher's class must not shadow another one's name.
       const existing = this.classes.get(name) ?? this.fallback?.get(name);
@@ -97,6 +97,32 @@ function nameOfClass(cls: JobClass): string {
 export const globalRegistry = new JobRegistry();
 
 /** Registers job classes for every dispatcher in this process. */
-export function registerJobs(classes: Iterable<JobClass>): void {
+export function registerJobs(classes: JobClass | Iterable<JobClass>): void {
   globalRegistry.register(classes);
+}
+
+/** `register(MyJob)` and `register([A, B])` both work; anything that is not a class is refused by name. */
+function classList(classes: JobClass | Iterable<JobClass>): JobClass[] {
+  const list =
+    typeof classes === 'function'
+      ? [classes]
+      : classes !== null && typeof classes === 'object' && Symbol.iterator in classes
+        ? [...classes]
+        : [classes];
+  for (const cls of list) {
+    if (typeof cls !== 'function' || typeof cls.prototype !== 'object' || cls.prototype === null) {
+      throw new InvalidJobError(
+        'NOT_A_JOB_CLASS',
+        `register() takes job classes (subclasses of Job), one or a list of them; got ${describe(cls)}`,
+      );
+    }
+  }
+  return list;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'function') return `the function ${value.name || '(anonymous)'}, which is not a class`;
+  if (typeof value === 'object') return `an object (${Object.prototype.toString.call(value).slice(8, -1)})`;
+  return `a ${typeof value}`;
 }

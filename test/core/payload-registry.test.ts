@@ -104,3 +104,30 @@ describe('job defaults', () => {
     await dispatcher.close();
   });
 });
+
+describe('register() input', () => {
+  class Single extends Job {
+    override jobName() {
+      return 'RegisterSingle';
+    }
+    async handle() {}
+  }
+  it('takes one class as well as a list', () => {
+    const registry = new JobRegistry();
+    registry.register(Single);
+    expect(registry.get('RegisterSingle')).toBe(Single);
+    const dispatcher = new JobDispatcher(new MemoryQueueDriver());
+    expect(dispatcher.register(Single)).toBe(dispatcher);
+  });
+  it('refuses what is not a class with a typed error naming it', () => {
+    const registry = new JobRegistry();
+    for (const bad of [undefined, null, 42, 'Single', { handle() {} }, [Single, 'x'], () => {}]) {
+      expect(() => registry.register(bad as never)).toThrow(
+        expect.objectContaining({
+          code: 'NOT_A_JOB_CLASS',
+          message: expect.stringMatching(/register\(\) takes job classes/),
+        }),
+      );
+    }
+  });
+});

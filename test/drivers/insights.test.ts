@@ -2,17 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { QueueDriver } from '../../src/drivers/contract.js';
 import { canRecordInsights, metricsBy } from '../../src/drivers/insights.js';
-import {
-  DatabaseQueueDriver,
-  MemoryQueueDriver,
-  RedisQueueDriver,
-  SqliteQueueDriver,
-} from '../../src/index.js';
+import { MemoryQueueDriver, SqliteQueueDriver } from '../../src/index.js';
 import { newJob } from '../support/new-job.js';
-import { DATABASE_URL, REDIS_URL, serviceAvailable } from '../support/services.js';
-import { dropPgSchema, dropRedisPrefix } from '../support/stores.js';
+import { targetsPresent } from '../support/targets.js';
 import { uniqueName } from '../support/unique.js';
 import { waitFor } from '../support/wait.js';
 
@@ -23,77 +16,18 @@ import { waitFor } from '../support/wait.js';
 const dir = mkdtempSync(join(tmpdir(), 'jobwright-insights-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const pgUp = await serviceAvailable('postgres');
-const redisUp = await serviceAvailable('redis');
-
-interface Made {
-  driver: QueueDriver;
-  cleanup(): Promise<void>;
-}
-
-const stores: Array<{ name: string; skip: boolean; make(history: boolean): Made }> = [
-  {
-    name: 'memory',
-    skip: false,
-    make: (history) => ({ driver: new MemoryQueueDriver({ history }), cleanup: async () => {} }),
-  },
-  {
-    name: 'sqlite',
-    skip: false,
-    make: (history) => {
-      const driver = new SqliteQueueDriver(join(dir, `${uniqueName('s')}.sqlite`), { history });
-      return { driver, cleanup: () => driver.close() };
-    },
-  },
-  {
-    name: 'postgres',
-    skip: !pgUp,
-    make: (history) => {
-      const schema = uniqueName('jw_insights');
-      const driver = new DatabaseQueueDriver({ connectionString: DATABASE_URL, schema, max: 3, history });
-      return {
-        driver,
-        cleanup: async () => {
-          await driver.close();
-          await dropPgSchema(schema);
-        },
-      };
-    },
-  },
-  {
-    name: 'redis',
-    skip: !redisUp,
-    make: (history) => {
-      const prefix = uniqueName('jwins');
-      const driver = new RedisQueueDriver({ url: REDIS_URL, prefix, history });
-      return {
-        driver,
-        cleanup: async () => {
-          await driver.close();
-          await dropRedisPrefix(prefix);
-        },
-      };
-    },
-  },
-];
+const stores = await targetsPresent('jw_insights');
 
 const job = (queueName: string, jobName: string, maxAttempts = 3) =>
   newJob({ queueName, jobName, payload: '{"n":1}', maxAttempts });
 
 for (const store of stores) {
-  describe.skipIf(store.skip)(`attempt history and metrics: ${store.name}`, () => {
-    const open: Made[] = [];
-    const make = (history = true) => {
-      const made = store.make(history);
-      open.push(made);
-      return made.driver;
-    };
-    afterEach(async () => {
-      for (const m of open.splice(0)) await m.cleanup();
-    });
+  describe(`attempt history and metrics: ${store.name}`, () => {
+    const make = (history = true) => store.make({ history });
+    afterEach(() => store.cleanup());
 
     it('records every ended attempt in the outcome step, with worker, times, outcome and error', async () => {
-      const driver = make();
+      const driver = await make();
       if (!canRecordInsights(driver)) throw new Error('the driver must record insights');
       const a = job('mail', 'SendMail');
       const b = job('mail', 'SendMail', 2);
@@ -167,7 +101,7 @@ for (const store of stores) {
     });
 
     it("finds a completed job's attempt whichever of several queues holds it", async () => {
-      const driver = make();
+      const driver = await make();
       if (!canRecordInsights(driver)) throw new Error('the driver must record insights');
       const first = job('alpha', 'First');
       const second = job('beta', 'Second');
@@ -201,7 +135,7 @@ for (const store of stores) {
     });
 
     it('lists the jobs workers hold, with the worker and when the running attempt started', async () => {
-      const driver = make();
+      const driver = await make();
       if (!canRecordInsights(driver)) throw new Error('the driver must record insights');
       const [a, b] = [job('busy', 'Slow'), job('busy', 'Slow')];
       await driver.enqueue({ jobs: [a, b] });
@@ -216,7 +150,7 @@ for (const store of stores) {
     });
 
     it('records the outcome, not the start, when both go out in one settleAndStart step', async () => {
-      const driver = make();
+      const driver = await make();
       if (!canRecordInsights(driver)) throw new Error('the driver must record insights');
       const [a, b] = [job('fused', 'Fused'), job('fused', 'Fused')];
       await driver.enqueue({ jobs: [a, b] });
@@ -243,7 +177,7 @@ for (const store of stores) {
     });
 
     it('records the attempt of a worker that died (recovered lease)', async () => {
-      const driver = make();
+      const driver = await make();
       if (!canRecordInsights(driver)) throw new Error('the driver must record insights');
       const a = job('default', 'Crashy', 1);
       await driver.enqueue({ jobs: [a] });
@@ -259,7 +193,7 @@ for (const store of stores) {
     });
 
     it('keeps the newest 25 attempts of a job that ran more often', async () => {
-      const driver = make();
+      const driver = await make();
       if (!canRecordInsights(driver)) throw new Error('the driver must record insights');
       const a = job('many', 'Again', 30);
       await driver.enqueue({ jobs: [a] });
@@ -278,7 +212,7 @@ for (const store of stores) {
     });
 
     it('records nothing when history is switched off', async () => {
-      const driver = make(false);
+      const driver = await make(false);
       if (!canRecordInsights(driver)) throw new Error('the driver must still answer the readers');
       const a = job('q', 'Quiet');
       await driver.enqueue({ jobs: [a] });

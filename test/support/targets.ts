@@ -24,11 +24,15 @@ export type StoreName = 'memory' | 'sqlite' | 'postgres' | 'redis';
 export type SharedStoreName = Exclude<StoreName, 'memory'>;
 /** What a process needs to open a place (JSON-safe): a file; a URL and schema; a URL and prefix; options. */
 export type StoreSpec = Record<string, string>;
+/** Driver options a test may vary; every driver takes them. */
+export interface MakeOptions {
+  history?: boolean;
+}
 
 export interface StoreTarget {
   name: StoreName;
-  /** A fresh, empty driver in a place of its own. */
-  make(): Promise<QueueDriver>;
+  /** A fresh, empty driver in a place of its own (`history: false` turns attempt history and metrics off). */
+  make(options?: MakeOptions): Promise<QueueDriver>;
   /** A second driver on the place of the last `make()`, as another process would open it (not for memory). */
   connectAgain?(): Promise<QueueDriver>;
   /** What a child process passes to `openStore` to open the place of the last `make()` (not for memory). */
@@ -52,7 +56,11 @@ function tracked() {
 }
 
 export function memoryTarget(): StoreTarget {
-  return { name: 'memory', make: async () => new MemoryQueueDriver(), cleanup: async () => {} };
+  return {
+    name: 'memory',
+    make: async (options) => new MemoryQueueDriver({ ...options }),
+    cleanup: async () => {},
+  };
 }
 
 /** A file per `make()` in a temp folder of this target. */
@@ -63,10 +71,10 @@ export function sqliteTarget(label = 'jw_sqlite'): StoreTarget {
   let file = '';
   return {
     name: 'sqlite',
-    make: async () => {
+    make: async (options) => {
       dir ??= mkdtempSync(join(tmpdir(), `${label}-`));
       file = join(dir, `store-${++count}.sqlite`);
-      return drivers.add(new SqliteQueueDriver(file));
+      return drivers.add(new SqliteQueueDriver(file, { ...options }));
     },
     connectAgain: async () => drivers.add(new SqliteQueueDriver(file)),
     spec: () => ({ file }),
@@ -82,13 +90,15 @@ export function sqliteTarget(label = 'jw_sqlite'): StoreTarget {
 export function postgresTarget(label = 'jw_pg', url = DATABASE_URL): StoreTarget {
   const drivers = tracked();
   const schemas: string[] = [];
-  const open = () =>
-    drivers.add(new DatabaseQueueDriver({ connectionString: url, schema: schemas.at(-1)!, max: 4 }));
+  const open = (options?: MakeOptions) =>
+    drivers.add(
+      new DatabaseQueueDriver({ connectionString: url, schema: schemas.at(-1)!, max: 4, ...options }),
+    );
   return {
     name: 'postgres',
-    make: async () => {
+    make: async (options) => {
       schemas.push(uniqueName(label));
-      return open();
+      return open(options);
     },
     connectAgain: async () => open(),
     spec: () => ({ url, schema: schemas.at(-1)! }),
@@ -103,12 +113,13 @@ export function postgresTarget(label = 'jw_pg', url = DATABASE_URL): StoreTarget
 export function redisTarget(label = 'jw_redis', url = REDIS_URL): StoreTarget {
   const drivers = tracked();
   const prefixes: string[] = [];
-  const open = () => drivers.add(new RedisQueueDriver({ url, prefix: prefixes.at(-1)! }));
+  const open = (options?: MakeOptions) =>
+    drivers.add(new RedisQueueDriver({ url, prefix: prefixes.at(-1)!, ...options }));
   return {
     name: 'redis',
-    make: async () => {
+    make: async (options) => {
       prefixes.push(uniqueName(label));
-      return open();
+      return open(options);
     },
     connectAgain: async () => open(),
     spec: () => ({ url, prefix: prefixes.at(-1)! }),
