@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { MAX_DELAY_SECONDS } from './time-rules.js';
 
@@ -42,7 +41,7 @@ interface Setting {
   env: string;
   key: keyof JobConfig;
   /** Checks a typed value (from the config file or code); the environment's text is converted first. */
-  schema: z.ZodType;
+  valid: (value: unknown) => boolean;
   accepts: string;
 }
 
@@ -54,105 +53,111 @@ export const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
  * timer fires at once, which would turn a long grace into none and a long lease into a
  * heartbeat every millisecond. One table serves the environment, the config file and code.
  */
-const wholeNumber = (min: number, max: number) => z.number().int().min(min).max(max);
-const seconds = (min: number, max: number) => z.number().finite().min(min).max(max);
-const positiveSeconds = (max: number) => z.number().finite().positive().max(max);
+const wholeNumber = (min: number, max: number) => (value: unknown) =>
+  Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max;
+const seconds = (min: number, max: number) => (value: unknown) =>
+  Number.isFinite(value) && (value as number) >= min && (value as number) <= max;
+const positiveSeconds = (max: number) => (value: unknown) =>
+  Number.isFinite(value) && (value as number) > 0 && (value as number) <= max;
+const oneOf = (...choices: string[]) => (value: unknown) =>
+  typeof value === 'string' && choices.includes(value);
+const matching = (pattern: RegExp) => (value: unknown) => typeof value === 'string' && pattern.test(value);
 
 const SETTINGS: Setting[] = [
   {
     env: 'JOB_WORKER_CONCURRENCY',
     key: 'workerConcurrency',
-    schema: wholeNumber(1, 10_000),
+    valid: wholeNumber(1, 10_000),
     accepts: 'a whole number from 1 to 10000',
   },
   {
     env: 'JOB_WORKER_PREFETCH',
     key: 'workerPrefetch',
-    schema: wholeNumber(0, 10_000),
+    valid: wholeNumber(0, 10_000),
     accepts: 'a whole number from 0 to 10000',
   },
   {
     env: 'JOB_MAX_RETRY_ATTEMPTS',
     key: 'maxAttempts',
-    schema: wholeNumber(1, 1_000_000),
+    valid: wholeNumber(1, 1_000_000),
     accepts: 'a whole number from 1 to 1000000',
   },
   {
     env: 'JOB_RETRY_DELAY',
     key: 'retryDelay',
-    schema: seconds(0, MAX_DELAY_SECONDS),
+    valid: seconds(0, MAX_DELAY_SECONDS),
     accepts: `seconds, 0 or more, up to ${MAX_DELAY_SECONDS} (ten years)`,
   },
   {
     env: 'JOB_RETRY_BACKOFF',
     key: 'retryBackoff',
-    schema: z.enum(['fixed', 'exponential']),
+    valid: oneOf('fixed', 'exponential'),
     accepts: "'fixed' or 'exponential'",
   },
   {
     env: 'JOB_DEFAULT_TIMEOUT',
     key: 'timeout',
-    schema: positiveSeconds(2_000_000),
+    valid: positiveSeconds(2_000_000),
     accepts: 'seconds above 0, up to 2000000',
   },
   {
     env: 'JOB_DEFAULT_QUEUE',
     key: 'defaultQueue',
-    schema: z.string().regex(/^[A-Za-z0-9\-_.:]{1,255}$/),
+    valid: matching(/^[A-Za-z0-9\-_.:]{1,255}$/),
     accepts: '1 to 255 letters, digits or - _ . :',
   },
   {
     env: 'JOB_MAX_PAYLOAD_BYTES',
     key: 'maxPayloadBytes',
-    schema: wholeNumber(1, MAX_PAYLOAD_BYTES),
+    valid: wholeNumber(1, MAX_PAYLOAD_BYTES),
     accepts: `a whole number of bytes from 1 to ${MAX_PAYLOAD_BYTES} (64 MiB)`,
   },
   {
     env: 'JOB_SHUTDOWN_GRACE',
     key: 'shutdownGraceSeconds',
-    schema: seconds(0, 2_000_000),
+    valid: seconds(0, 2_000_000),
     accepts: 'seconds, 0 or more, up to 2000000',
   },
   {
     env: 'JOB_POLL_INTERVAL_MS',
     key: 'pollIntervalMs',
-    schema: wholeNumber(5, 3_600_000),
+    valid: wholeNumber(5, 3_600_000),
     accepts: 'milliseconds, 5 or more, up to 3600000 (one hour)',
   },
   {
     env: 'JOB_LEASE_SECONDS',
     key: 'leaseSeconds',
-    schema: seconds(0.1, 86_400),
+    valid: seconds(0.1, 86_400),
     accepts: 'seconds from 0.1 to 86400 (one day)',
   },
   {
     env: 'JOB_LEASE_GRACE_SECONDS',
     key: 'leaseGraceSeconds',
-    schema: seconds(0, 86_400),
+    valid: seconds(0, 86_400),
     accepts: 'seconds, 0 or more, up to 86400 (one day)',
   },
   {
     env: 'JOBWRIGHT_SQLITE_PATH',
     key: 'sqlitePath',
-    schema: z.string().min(1).max(4096),
+    valid: matching(/^[\s\S]{1,4096}$/),
     accepts: 'a file path',
   },
   {
     env: 'JOBWRIGHT_DB_SCHEMA',
     key: 'databaseSchema',
-    schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/),
+    valid: matching(/^[a-z_][a-z0-9_]{0,62}$/),
     accepts: '1 to 63 lowercase letters, digits or _, starting with a letter or _',
   },
   {
     env: 'JOBWRIGHT_HISTORY',
     key: 'history',
-    schema: z.enum(['on', 'off']),
+    valid: oneOf('on', 'off'),
     accepts: "'on' or 'off'",
   },
   {
     env: 'JOBWRIGHT_REDIS_PREFIX',
     key: 'redisPrefix',
-    schema: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/),
+    valid: matching(/^[A-Za-z0-9_.-]{1,64}$/),
     accepts: '1 to 64 letters, digits or _ . - (no colon)',
   },
 ];
@@ -175,7 +180,7 @@ export function checkSettings(overrides: Partial<JobConfig>): void {
   for (const setting of SETTINGS) {
     const given = overrides[setting.key];
     if (given === undefined) continue;
-    if (!setting.schema.safeParse(given).success) {
+    if (!setting.valid(given)) {
       throw new ConfigError(
         'INVALID_CONFIG',
         `The setting ${setting.key}: ${describeValue(given)} is not valid: use ${setting.accepts} (environment variable ${setting.env})`,
@@ -240,14 +245,14 @@ export function loadConfig(
   for (const setting of SETTINGS) {
     const raw = env[setting.env];
     if (raw === undefined || raw.trim() === '') continue;
-    const parsed = setting.schema.safeParse(fromEnv(setting, raw));
-    if (!parsed.success) {
+    const value = fromEnv(setting, raw);
+    if (!setting.valid(value)) {
       throw new ConfigError(
         'INVALID_CONFIG',
         `${setting.env}=${JSON.stringify(raw)} is not valid: use ${setting.accepts}`,
       );
     }
-    (config as unknown as Record<string, unknown>)[setting.key] = parsed.data;
+    (config as unknown as Record<string, unknown>)[setting.key] = value;
   }
   const databaseUrl = nonEmpty(env.DATABASE_URL) ?? config.databaseUrl;
   const redisUrl = nonEmpty(env.REDIS_URL) ?? config.redisUrl;
