@@ -4,13 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type RunningDashboard, startDashboard } from '../../src/dashboard/index.js';
 import type { JobDispatcher } from '../../src/index.js';
 import { serviceAvailable } from '../support/services.js';
-import {
-  memoryTarget,
-  postgresTarget,
-  redisTarget,
-  type StoreTarget,
-  sqliteTarget,
-} from '../support/targets.js';
+import { postgresTarget, redisTarget, type StoreTarget, sqliteTarget } from '../support/targets.js';
 import { browserAvailable, browserPerFile } from './browser.js';
 import { type EvilSite, startEvilSite } from './evil-site.js';
 import { FlakyJob, HostileJob, makeDispatcher, type Seeded, seed, waitFor } from './fixture.js';
@@ -378,10 +372,9 @@ function browserSuite(browser: () => Browser, target: StoreTarget, options: { sk
  * The dashboard's browser cases, against each store named: one Chromium for the calling test
  * file. The stores are spread over two files so that they run side by side.
  */
-export async function dashboardBrowserSuites(stores: Array<'memory' | 'sqlite' | 'postgres' | 'redis'>) {
+export async function dashboardBrowserSuites(stores: Array<'sqlite' | 'postgres' | 'redis'>) {
   const browser = browserPerFile(hasBrowser);
   for (const store of stores) {
-    if (store === 'memory') browserSuite(browser, memoryTarget());
     if (store === 'sqlite') browserSuite(browser, sqliteTarget('jw_dash'));
     // The stores of many machines, when their services answer (required under CI).
     if (store === 'postgres')
