@@ -59,8 +59,10 @@ const seconds = (min: number, max: number) => (value: unknown) =>
   Number.isFinite(value) && (value as number) >= min && (value as number) <= max;
 const positiveSeconds = (max: number) => (value: unknown) =>
   Number.isFinite(value) && (value as number) > 0 && (value as number) <= max;
-const oneOf = (...choices: string[]) => (value: unknown) =>
-  typeof value === 'string' && choices.includes(value);
+const oneOf =
+  (...choices: string[]) =>
+  (value: unknown) =>
+    typeof value === 'string' && choices.includes(value);
 const matching = (pattern: RegExp) => (value: unknown) => typeof value === 'string' && pattern.test(value);
 
 const SETTINGS: Setting[] = [
