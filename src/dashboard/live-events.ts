@@ -50,6 +50,17 @@ class ChangeWatcher {
     };
   }
 
+  /**
+   * Reads the state later checks compare with, unless a check already has: a change between a
+   * stream's start and the first check would otherwise become that check's starting point and
+   * never be reported. Each stream waits for it before saying `ready` (when its page refreshes once).
+   */
+  async baseline(): Promise<void> {
+    if (this.last !== undefined) return;
+    const now = await this.signature().catch(() => undefined);
+    if (this.listeners.size > 0) this.last ??= now;
+  }
+
   private async check(): Promise<void> {
     if (this.busy) return;
     this.busy = true;
@@ -88,6 +99,7 @@ export function registerLiveEvents(app: Hono<DashboardEnv>, deps: RouteDeps): vo
         wake?.();
       });
       try {
+        await watcher.baseline();
         const started = Date.now();
         let lastWrite = started;
         await stream.writeSSE({ event: 'ready', data: String(started) });

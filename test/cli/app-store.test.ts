@@ -3,14 +3,18 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { JobDispatcher, SqliteQueueDriver } from '../../src/index.js';
+import { builtPackage } from '../support/build.js';
 import { TSX_IMPORT } from '../support/fault/spawn-worker.js';
-import { cleanEnv, makeProject, ROOT, runArtisan, statusByQueue, useBuiltCli } from './helpers.js';
+import { cleanEnv, makeProject, runArtisan, statusByQueue, useBuiltCli } from './helpers.js';
 
 /**
  * The app and `artisan` share one store: a script run from the project's src/ folder finds
- * jobwright.config.ts upward, as the CLI does, and uses the store it configures.
+ * jobwright.config.ts upward, as the CLI does, and uses the store it configures. The script
+ * imports the built package, as an app would (tsx then only compiles the script itself).
  */
-const APP = `import { Job, dispatch, jobDispatcher } from ${JSON.stringify(join(ROOT, 'src/index.ts'))};
+const app = (
+  pkg: string,
+) => `import { Job, dispatch, jobDispatcher } from ${JSON.stringify(join(pkg, 'dist/index.js'))};
 
 class PingJob extends Job {
   constructor(public readonly n: number) { super(); }
@@ -46,10 +50,10 @@ describe('jobDispatcher() and artisan', () => {
     projects.push(project);
     const src = join(project.dir, 'src');
     writeFileSync(join(project.dir, 'package.json'), '{ "type": "module" }');
-    writeFileSync(join(src, 'app.ts'), APP);
-    const app = await runApp(src);
-    expect(app.stderr).toBe('');
-    expect(app.code).toBe(0);
+    writeFileSync(join(src, 'app.ts'), app(await builtPackage()));
+    const ran = await runApp(src);
+    expect(ran.stderr).toBe('');
+    expect(ran.code).toBe(0);
     expect(existsSync(join(project.dir, 'storage/jobs.sqlite'))).toBe(true);
     expect(existsSync(join(src, 'storage'))).toBe(false);
 
@@ -59,7 +63,7 @@ describe('jobDispatcher() and artisan', () => {
     // The config's job defaults reach the app's jobs too (maxAttempts: 4 in the file).
     const reader = new JobDispatcher(new SqliteQueueDriver(join(project.dir, 'storage/jobs.sqlite')));
     try {
-      expect(await reader.find(app.stdout.trim())).toMatchObject({ status: 'pending', maxAttempts: 4 });
+      expect(await reader.find(ran.stdout.trim())).toMatchObject({ status: 'pending', maxAttempts: 4 });
     } finally {
       await reader.close();
     }
@@ -71,11 +75,11 @@ describe('jobDispatcher() and artisan', () => {
     mkdirSync(join(project.dir, 'var'));
     const src = join(project.dir, 'src');
     writeFileSync(join(project.dir, 'package.json'), '{ "type": "module" }');
-    writeFileSync(join(src, 'app.ts'), APP);
-    const app = await runApp(src, { JOBWRIGHT_SQLITE_PATH: './stray.sqlite' });
-    expect(app.code).toBe(0);
-    expect(app.stderr).toContain(`Creating a new SQLite store at ${join(src, 'stray.sqlite')}`);
-    expect(app.stderr).toContain(`puts the store at ${join(project.dir, 'var/jobs.sqlite')}`);
+    writeFileSync(join(src, 'app.ts'), app(await builtPackage()));
+    const ran = await runApp(src, { JOBWRIGHT_SQLITE_PATH: './stray.sqlite' });
+    expect(ran.code).toBe(0);
+    expect(ran.stderr).toContain(`Creating a new SQLite store at ${join(src, 'stray.sqlite')}`);
+    expect(ran.stderr).toContain(`puts the store at ${join(project.dir, 'var/jobs.sqlite')}`);
     // Once the file exists it was chosen knowingly: no second warning.
     const again = await runApp(src, { JOBWRIGHT_SQLITE_PATH: './stray.sqlite' });
     expect(again.stderr).toBe('');

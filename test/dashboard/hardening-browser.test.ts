@@ -3,11 +3,15 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type RunningDashboard, startDashboard } from '../../src/dashboard/index.js';
-import { JobDispatcher, MemoryQueueDriver } from '../../src/index.js';
+import { Job, JobDispatcher, MemoryQueueDriver } from '../../src/index.js';
 import { browserAvailable, launchBrowser } from './browser.js';
 
 const hasBrowser = browserAvailable();
 const TOKEN = 'browser-hardening-token-4Hq8Zc2Nw6Ty1Pv';
+
+class LiveChange extends Job {
+  async handle() {}
+}
 
 /**
  * A reverse proxy on this machine, as nginx's `proxy_pass` runs it: it connects from loopback
@@ -148,6 +152,54 @@ describe.skipIf(!hasBrowser)('dashboard hardening in chromium', () => {
       await openProxy.close();
       await guardedProxy.close();
       await tokenless.close();
+    }
+  });
+  test('a live update never replaces a search being typed: it waits until the form is sent or emptied', {
+    timeout: 60_000,
+  }, async () => {
+    const own = await startDashboard({ dispatcher, port: 0, token: '', refreshSeconds: 1, log: () => {} });
+    const context = await browser.newContext();
+    type Body = { dataset: Record<string, string | undefined> };
+    type Doc = { body: Body; activeElement: { blur(): void } | null };
+    // Page functions are sent as source (no closures): each one names the document itself.
+    try {
+      const page = await context.newPage();
+      await page.goto(`${own.url}jobs`);
+      // The refresh every page makes once its event stream is open.
+      await page.waitForFunction(
+        () => (globalThis as unknown as { document: Doc }).document.body.dataset.refreshedAt !== undefined,
+        null,
+        {
+          timeout: 15_000,
+        },
+      );
+      await page.fill('input[name="q"]', 'typed, not sent');
+      await page.evaluate(() => (globalThis as unknown as { document: Doc }).document.activeElement?.blur());
+      await dispatcher.dispatch(new LiveChange());
+      // The change arrives; the page holds its refresh instead of wiping the box.
+      await page.waitForFunction(
+        () => (globalThis as unknown as { document: Doc }).document.body.dataset.refreshHeld !== undefined,
+        null,
+        {
+          timeout: 15_000,
+        },
+      );
+      expect(await page.inputValue('input[name="q"]')).toBe('typed, not sent');
+      // Emptied again, the next change refreshes the page.
+      await page.fill('input[name="q"]', '');
+      await page.evaluate(() => (globalThis as unknown as { document: Doc }).document.activeElement?.blur());
+      const before = await page.evaluate(
+        () => (globalThis as unknown as { document: Doc }).document.body.dataset.refreshedAt,
+      );
+      await dispatcher.dispatch(new LiveChange());
+      await page.waitForFunction(
+        (b) => (globalThis as unknown as { document: Doc }).document.body.dataset.refreshedAt !== b,
+        before,
+        { timeout: 15_000 },
+      );
+    } finally {
+      await context.close();
+      await own.close();
     }
   });
 });

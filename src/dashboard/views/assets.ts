@@ -121,9 +121,29 @@ export const SCRIPT = `
   if (!seconds) return;
   let busy = false;
   let again = false;
-  const tick = async () => {
+  // A form being filled in (focused, or changed and not sent) is never replaced under the user:
+  // checked before the fetch and again before the swap, since typing goes on while it is in flight.
+  const editing = () => {
     const active = document.activeElement;
-    if (document.hidden || (active && /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName))) return;
+    if (active && /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName)) return true;
+    for (const el of document.querySelectorAll('main input, main textarea')) {
+      if (el.type === 'hidden') continue;
+      const changed = el.type === 'checkbox' || el.type === 'radio' ? el.checked !== el.defaultChecked : el.value !== el.defaultValue;
+      if (changed) return true;
+    }
+    for (const el of document.querySelectorAll('main select')) {
+      // With no option marked selected, the first one is the default.
+      const initial = Math.max(0, Array.from(el.options).findIndex((o) => o.defaultSelected));
+      if (!el.multiple && el.selectedIndex !== initial) return true;
+    }
+    return false;
+  };
+  const tick = async () => {
+    if (document.hidden) return;
+    if (editing()) {
+      document.body.dataset.refreshHeld = String(Date.now());
+      return;
+    }
     // An open error (details) stays open: refresh once it is closed.
     if (document.querySelector('main details[open]')) return;
     if (busy) { again = true; return; }
@@ -135,7 +155,9 @@ export const SCRIPT = `
       const doc = new DOMParser().parseFromString(await response.text(), 'text/html');
       const fresh = doc.querySelector('main');
       const current = document.querySelector('main');
-      if (fresh && current) {
+      if (fresh && current && editing()) {
+        document.body.dataset.refreshHeld = String(Date.now());
+      } else if (fresh && current) {
         current.replaceWith(document.adoptNode(fresh));
         document.body.dataset.refreshedAt = String(Date.now());
       }
