@@ -19,6 +19,8 @@ export interface FlowJobOptions {
   /** Throw on every attempt. */
   fail?: boolean;
   maxAttempts?: number;
+  /** Seconds before a retry (default 0.05). */
+  retryDelay?: number;
   middleware?: 'overlap' | 'rate' | 'throttle';
   /** Wait for the abort signal instead of sleeping. */
   waitForAbort?: boolean;
@@ -43,7 +45,7 @@ export class FlowJob extends Job {
     return this.opts.maxAttempts ?? 3;
   }
   override retryDelay() {
-    return 0.05;
+    return this.opts.retryDelay ?? 0.05;
   }
   override uniqueId() {
     return this.opts.uniqueId ?? null;
