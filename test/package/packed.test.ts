@@ -152,7 +152,7 @@ describe('the packed tarball in an empty project', { timeout: 120_000 }, () => {
     const { id } = JSON.parse(sent) as { id: string };
     const worked = await artisan('queue:work', '--max-jobs', '1');
     expect(worked).toMatch(new RegExp(`DONE +HelloJob ${id} \\[default\\] attempt 1/3`));
-    expect(worked).toMatch(/recycling: processed 1 jobs/);
+    expect(worked).toMatch(/recycling: processed 1 job \(/);
     const [stats] = JSON.parse(await artisan('queue:status', '--json')) as Array<Record<string, unknown>>;
     expect(stats).toMatchObject({ queueName: 'default', completedJobs: 1, pendingJobs: 0 });
 

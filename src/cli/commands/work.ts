@@ -123,7 +123,7 @@ async function work(ctx: CliContext, options: WorkOptions): Promise<void> {
   const counted = () => {
     processed++;
     if (options.maxJobs !== undefined && processed >= options.maxJobs) {
-      stop({ kind: 'recycle', why: `processed ${processed} jobs (--max-jobs ${options.maxJobs})` });
+      stop({ kind: 'recycle', why: `processed ${jobCount(processed)} (--max-jobs ${options.maxJobs})` });
     }
   };
   watchJobs(dispatcher, log, counted);
@@ -231,7 +231,7 @@ async function work(ctx: CliContext, options: WorkOptions): Promise<void> {
   } finally {
     removeSignalHandler();
   }
-  log.event('info', 'worker:exit', `Stopped after ${processed} jobs.`, { processed });
+  log.event('info', 'worker:exit', `Stopped after ${jobCount(processed)}.`, { processed });
   if (reason.kind === 'lost') throw reason.error;
 }
 
@@ -321,4 +321,8 @@ function watchJobs(dispatcher: JobDispatcher, log: Logger, counted: () => void):
       error: e.error.message,
     }),
   );
+}
+
+function jobCount(n: number): string {
+  return `${n} ${n === 1 ? 'job' : 'jobs'}`;
 }
