@@ -9,6 +9,7 @@ import {
   PayloadError,
   type PgPoolLike,
 } from '../../../src/index.js';
+import { newJob } from '../../support/new-job.js';
 import { DATABASE_URL, serviceAvailable } from '../../support/services.js';
 import { dropPgSchema } from '../../support/stores.js';
 import { uniqueName } from '../../support/unique.js';
@@ -257,18 +258,7 @@ describe.skipIf(!available)('DatabaseQueueDriver on PostgreSQL', () => {
 
   it('one bad job in a grouped enqueue fails only its own dispatch', async () => {
     const { driver, dispatcher } = open(freshSchema());
-    const job = (id: string, payload: string) => ({
-      id,
-      queueName: 'default',
-      jobName: 'pgtest.Count',
-      payload,
-      maxAttempts: 3,
-      priority: 0,
-      timeoutSeconds: 30,
-      delayMs: 0,
-      availableAt: null,
-      meta: null,
-    });
+    const job = (id: string, payload: string) => newJob({ id, jobName: 'pgtest.Count', payload });
     const results = await Promise.allSettled([
       driver.enqueue({ jobs: [job('01AAAAAAAAAAAAAAAAAAAAAAA1', '{"n":1}')] }),
       driver.enqueue({ jobs: [job('01AAAAAAAAAAAAAAAAAAAAAAA2', '{"n": oops')] }),

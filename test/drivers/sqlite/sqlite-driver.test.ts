@@ -15,6 +15,7 @@ import {
   StoreError,
 } from '../../../src/index.js';
 import { TSX_IMPORT } from '../../support/fault/spawn-worker.js';
+import { newJob } from '../../support/new-job.js';
 import { waitFor } from '../../support/wait.js';
 
 const run = promisify(execFile);
@@ -269,18 +270,7 @@ describe('SQLite store in use', () => {
   it('writes of one event-loop turn commit together, and a failing one fails alone', async () => {
     const driver = track(new SqliteQueueDriver(freshFile()));
     await driver.migrate();
-    const row = (id: string) => ({
-      id,
-      queueName: 'default',
-      jobName: 'sqlite-test.Echo',
-      payload: '{"n":1}',
-      maxAttempts: 3,
-      priority: 0,
-      timeoutSeconds: 30,
-      delayMs: 0,
-      availableAt: null,
-      meta: null,
-    });
+    const row = (id: string) => newJob({ id, jobName: 'sqlite-test.Echo', payload: '{"n":1}' });
     await driver.enqueue({ jobs: [row('01DUPLICATE000000000000000')] });
     const results = await Promise.allSettled([
       driver.enqueue({ jobs: [row('01FIRST0000000000000000000')] }),
