@@ -86,48 +86,56 @@ export function sqliteTarget(label = 'jw_sqlite'): StoreTarget {
   };
 }
 
-/** A schema per `make()`; small pools keep the shared server's connections for suites running beside. */
-export function postgresTarget(label = 'jw_pg', url = DATABASE_URL): StoreTarget {
+/**
+ * A store on a server: a fresh place (a schema, a key prefix) per `make()`, opened by `open`;
+ * `connectAgain` opens the last place with the options it was made with; cleanup drops every place.
+ */
+function serverTarget(
+  name: SharedStoreName,
+  label: string,
+  open: (place: string, options?: MakeOptions) => QueueDriver,
+  spec: (place: string) => StoreSpec,
+  drop: (place: string) => Promise<void>,
+): StoreTarget {
   const drivers = tracked();
-  const schemas: string[] = [];
-  const open = (options?: MakeOptions) =>
-    drivers.add(
-      new DatabaseQueueDriver({ connectionString: url, schema: schemas.at(-1)!, max: 4, ...options }),
-    );
+  const places: string[] = [];
+  let lastOptions: MakeOptions | undefined;
   return {
-    name: 'postgres',
+    name,
     make: async (options) => {
-      schemas.push(uniqueName(label));
-      return open(options);
+      places.push(uniqueName(label));
+      lastOptions = options;
+      return drivers.add(open(places.at(-1)!, options));
     },
-    connectAgain: async () => open(),
-    spec: () => ({ url, schema: schemas.at(-1)! }),
+    connectAgain: async () => drivers.add(open(places.at(-1)!, lastOptions)),
+    spec: () => spec(places.at(-1)!),
     cleanup: async () => {
       await drivers.closeAll();
-      for (const schema of schemas.splice(0)) await dropPgSchema(schema, url);
+      for (const place of places.splice(0)) await drop(place);
     },
   };
 }
 
+/** A schema per `make()`; small pools keep the shared server's connections for suites running beside. */
+export function postgresTarget(label = 'jw_pg', url = DATABASE_URL): StoreTarget {
+  return serverTarget(
+    'postgres',
+    label,
+    (schema, options) => new DatabaseQueueDriver({ connectionString: url, schema, max: 4, ...options }),
+    (schema) => ({ url, schema }),
+    (schema) => dropPgSchema(schema, url),
+  );
+}
+
 /** A key prefix per `make()`; cleanup deletes every key under the prefixes made. */
 export function redisTarget(label = 'jw_redis', url = REDIS_URL): StoreTarget {
-  const drivers = tracked();
-  const prefixes: string[] = [];
-  const open = (options?: MakeOptions) =>
-    drivers.add(new RedisQueueDriver({ url, prefix: prefixes.at(-1)!, ...options }));
-  return {
-    name: 'redis',
-    make: async (options) => {
-      prefixes.push(uniqueName(label));
-      return open(options);
-    },
-    connectAgain: async () => open(),
-    spec: () => ({ url, prefix: prefixes.at(-1)! }),
-    cleanup: async () => {
-      await drivers.closeAll();
-      for (const prefix of prefixes.splice(0)) await dropRedisPrefix(prefix, url);
-    },
-  };
+  return serverTarget(
+    'redis',
+    label,
+    (prefix, options) => new RedisQueueDriver({ url, prefix, ...options }),
+    (prefix) => ({ url, prefix }),
+    (prefix) => dropRedisPrefix(prefix, url),
+  );
 }
 
 /**
