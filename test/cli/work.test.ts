@@ -15,13 +15,21 @@ import {
 const SLOW_JOB = `import { Job, type JobContext } from 'jobwright';
 
 export class SlowJob extends Job {
-  constructor(public readonly ms: number) {
+  constructor(
+    public readonly ms: number,
+    public readonly untilSigterm = false,
+  ) {
     super();
   }
   override jobName() {
     return 'SlowJob';
   }
   async handle(ctx: JobContext) {
+    // Runs until the worker is told to stop: the stop lands mid-job however slow the machine is.
+    if (this.untilSigterm) {
+      await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
+      return;
+    }
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(resolve, this.ms);
       ctx.signal.addEventListener('abort', () => {
@@ -38,12 +46,12 @@ describe('artisan queue:work', { timeout: 120_000 }, () => {
   let remove = () => {};
   const env = cleanEnv({ QUEUE_CONNECTION: 'sqlite' });
   const artisan = (...args: string[]) => runArtisan(args, dir, env);
-  const dispatch = async (ms: number, queue: string) => {
+  const dispatch = async (ms: number, queue: string, extra: Record<string, unknown> = {}) => {
     const r = await artisan(
       'queue:dispatch',
       'SlowJob',
       '--payload',
-      JSON.stringify({ ms }),
+      JSON.stringify({ ms, ...extra }),
       '--queue',
       queue,
       '--json',
@@ -70,7 +78,7 @@ describe('artisan queue:work', { timeout: 120_000 }, () => {
   });
 
   it('on SIGTERM lets a running job finish, then exits 0', async () => {
-    const id = await dispatch(1500, 'graceful');
+    const id = await dispatch(0, 'graceful', { untilSigterm: true });
     const worker = new Background(['queue:work', '--queue', 'graceful'], dir, env);
     await worker.waitFor(new RegExp(`RUNNING +SlowJob ${id}`));
     expect(await worker.stop('SIGTERM')).toBe(0);

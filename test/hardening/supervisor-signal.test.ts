@@ -24,7 +24,8 @@ export class SlowJob extends Job {
     return 'SlowJob';
   }
   async handle() {
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Runs until the worker is told to stop: the SIGTERM lands mid-job however slow the machine is.
+    await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
   }
 }
 `;

@@ -81,7 +81,7 @@ fake.restore();
 const onDisk = new JobDispatcher(new SqliteQueueDriver('./storage/app.sqlite'), { config: { pollIntervalMs: 10 } });
 const diskId = await onDisk.dispatch(new ProcessPaymentJob('pay_6', 1));
 await onDisk.startWorker('payments', 2);
-while ((await onDisk.find(diskId)).status !== 'completed') await new Promise((r) => setTimeout(r, 10));
+await onDisk.waitFor(diskId, { timeout: 60 });
 await onDisk.close();
 if (typeof createDashboard({ dispatcher: onDisk }).handler !== 'function') throw new Error('dashboard handler');
 console.log(JSON.stringify({ seen: seen.sort(), completed: stats.completedJobs, workers: stats.workersCount,
