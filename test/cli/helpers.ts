@@ -79,13 +79,9 @@ export class Background {
 
   /** Resolves once stdout matches, or rejects after `ms` with what was printed. */
   async waitFor(pattern: RegExp, ms = 30_000): Promise<void> {
-    const until = Date.now() + ms;
-    while (!pattern.test(this.stdout)) {
-      if (Date.now() > until || this.child.exitCode !== null) {
-        throw new Error(`no ${pattern} in output:\n${this.stdout}\nstderr:\n${this.stderr}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await outputMatching(this.child, () => this.stdout, pattern, ms).catch((error: Error) => {
+      throw new Error(`${error.message}\nstderr:\n${this.stderr}`);
+    });
   }
 
   /** Sends `signal`; a worker still alive 45 s later is killed, so that no test leaves one behind. */
@@ -166,4 +162,45 @@ export function projectsRemovedAfterEach(): (configBody: string) => string {
     made.push(p);
     return p.dir;
   };
+}
+
+/**
+ * Resolves with the match once `output()` matches `pattern`, checked on each chunk the child
+ * prints (no polling); rejects when the child exits (and its output ends) without it, or after `ms`.
+ */
+export function outputMatching(
+  child: ChildProcess,
+  output: () => string,
+  pattern: RegExp,
+  ms = 30_000,
+): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const match = output().match(pattern);
+      if (match) finish(() => resolve(match));
+    };
+    const gone = () =>
+      finish(() => reject(new Error(`no ${pattern} in output (the process exited):\n${output()}`)));
+    const timer = setTimeout(
+      () => finish(() => reject(new Error(`no ${pattern} in output after ${ms} ms:\n${output()}`))),
+      ms,
+    );
+    const finish = (settle: () => void) => {
+      clearTimeout(timer);
+      child.stdout?.off('data', later);
+      child.stderr?.off('data', later);
+      child.off('close', onExit);
+      settle();
+    };
+    // After the chunk's own listeners have appended it to the output.
+    const later = () => setImmediate(check);
+    // 'close': the process has exited and its output streams have ended.
+    const onExit = () => setImmediate(() => (output().match(pattern) ? check() : gone()));
+    child.stdout?.on('data', later);
+    child.stderr?.on('data', later);
+    child.on('close', onExit);
+    const closed = child.exitCode !== null && (child.stdout?.readableEnded ?? true);
+    if (closed) onExit();
+    else check();
+  });
 }

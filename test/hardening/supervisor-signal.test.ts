@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { cleanEnv, makeProject, ROOT, runArtisan } from '../cli/helpers.js';
+import { cleanEnv, makeProject, outputMatching, ROOT, runArtisan } from '../cli/helpers.js';
 
 /**
  * The signal path that docs/cli.md shows for systemd, supervisord and Kubernetes: the supervisor
@@ -71,16 +71,8 @@ function start(command: string, args: string[], cwd: string): Started {
   return { child, output: () => out, exited };
 }
 
-async function waitForLine(started: Started, pattern: RegExp, ms = 60_000): Promise<RegExpMatchArray> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const match = started.output().match(pattern);
-    if (match) return match;
-    if (Date.now() > until || started.child.exitCode !== null) {
-      throw new Error(`no ${pattern} in output:\n${started.output()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+function waitForLine(started: Started, pattern: RegExp, ms = 60_000): Promise<RegExpMatchArray> {
+  return outputMatching(started.child, started.output, pattern, ms);
 }
 
 describe.each([
