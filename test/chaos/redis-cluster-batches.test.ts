@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { QueueKeys } from '../../src/drivers/redis/keys.js';
 import { Job, JobDispatcher, RedisQueueDriver } from '../../src/index.js';
-import { PrivateRedisCluster, redisCli } from '../support/redis-cluster.js';
+import { clusterForFile } from '../support/cluster-for-file.js';
+import { redisCli } from '../support/redis-cluster.js';
 import { waitFor } from '../support/wait.js';
 
 /**
@@ -13,10 +13,7 @@ import { waitFor } from '../support/wait.js';
  * outbox `{prefix}:outbox` (src/drivers/redis/outbox.ts). A process that dies between a step and
  * the move of what it wrote loses nothing and makes nothing happen twice.
  */
-const installed = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].some((p) => existsSync(p));
-if (!installed) console.warn('SKIPPED: Redis Cluster batch tests, because redis-server is not installed');
-const cluster = installed ? await PrivateRedisCluster.start({ replicas: 0 }) : undefined;
-afterAll(() => cluster?.stop());
+const cluster = await clusterForFile('Redis Cluster batch tests', { replicas: 0 });
 
 const ran: string[] = [];
 class Step extends Job {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { QueueKeys } from '../../src/drivers/redis/keys.js';
 import { Job, JobDispatcher, RedisQueueDriver } from '../../src/index.js';
-import { PrivateRedisCluster, redisCli } from '../support/redis-cluster.js';
+import { clusterForFile } from '../support/cluster-for-file.js';
+import { redisCli } from '../support/redis-cluster.js';
 import { waitFor } from '../support/wait.js';
 
 /**
@@ -12,9 +12,7 @@ import { waitFor } from '../support/wait.js';
  * after (src/drivers/redis/outbox.ts). A process that dies between the two loses nothing: the next
  * sweep of the queue moves the link on.
  */
-const installed = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].some((p) => existsSync(p));
-const cluster = installed ? await PrivateRedisCluster.start({ replicas: 0 }) : undefined;
-afterAll(() => cluster?.stop());
+const cluster = await clusterForFile('Redis Cluster chain tests', { replicas: 0 });
 
 const ran: string[] = [];
 class Link extends Job {

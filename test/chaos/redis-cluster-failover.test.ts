@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisQueueDriver } from '../../src/index.js';
+import { redisServerInstalled } from '../support/cluster-for-file.js';
 import { makeFaultRun } from '../support/fault/scenarios.js';
 import { PrivateRedisCluster } from '../support/redis-cluster.js';
 import { uniqueName } from '../support/unique.js';
@@ -13,7 +13,7 @@ import type { ChaosRun } from './stores.js';
  * dup_done 0 are asserted. Without it the loss is only measured (Redis replicates
  * asynchronously); docs/reliability.md has both figures.
  */
-const installed = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].some((p) => existsSync(p));
+const installed = redisServerInstalled('Redis Cluster failover tests');
 
 let cluster: PrivateRedisCluster | undefined;
 let run: ChaosRun | undefined;

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Job, JobDispatcher, RedisQueueDriver } from '../../src/index.js';
-import { PrivateRedisCluster } from '../support/redis-cluster.js';
+import { clusterForFile } from '../support/cluster-for-file.js';
 import { waitFor } from '../support/wait.js';
 
 /**
@@ -16,10 +15,7 @@ import { waitFor } from '../support/wait.js';
  * `waitReplicas: 1` acknowledges a write only once a replica has it, which a demoted master
  * cannot get: then nothing acknowledged is lost.
  */
-const installed = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].some((p) => existsSync(p));
-if (!installed) console.warn('SKIPPED: the Redis Cluster stall test, because redis-server is not installed');
-const cluster = installed ? await PrivateRedisCluster.start() : undefined;
-afterAll(() => cluster?.stop());
+const cluster = await clusterForFile('the Redis Cluster stall test');
 
 class Work extends Job {
   override jobName() {

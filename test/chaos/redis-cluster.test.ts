@@ -1,23 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { afterAll, describe } from 'vitest';
+import { describe } from 'vitest';
 import { RedisQueueDriver } from '../../src/index.js';
 import { runDriverConformance } from '../conformance/driver-conformance.js';
+import { clusterForFile } from '../support/cluster-for-file.js';
 import { makeFaultRun, runFaultScenarios } from '../support/fault/scenarios.js';
-import { PrivateRedisCluster } from '../support/redis-cluster.js';
-import { servicesRequired } from '../support/services.js';
 
 /**
  * The shared conformance suite (batches and schedules included) and the shared fault scenarios
  * on a private Redis Cluster (three masters with a replica each, on free high ports; removed after
  * the file), through the `redis+cluster://` URL a deployment would use.
  */
-const installed = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].some((p) => existsSync(p));
-if (!installed && servicesRequired) throw new Error('redis-server is not installed, and CI requires it');
-if (!installed) console.warn('SKIPPED: Redis Cluster tests, because redis-server is not installed');
-
-const cluster = installed ? await PrivateRedisCluster.start() : undefined;
-afterAll(() => cluster?.stop());
+const cluster = await clusterForFile('Redis Cluster tests');
 
 let prefix = '';
 const drivers: RedisQueueDriver[] = [];
