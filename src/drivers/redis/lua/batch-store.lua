@@ -31,8 +31,8 @@ for j = 0, n - 1 do
   local g = 10 + j * 12
   if ARGV[g] == '' then
     rows[#rows + 1] = { unpack(ARGV, g + 1, g + 11) }
-  elseif insert_job(ARGV[g], ARGV[g + 1], now, ARGV, g + 2, ARGV[2]) == 1 and ARGV[g + 11] ~= '' then
-    redis.call('HSET', ARGV[g] .. 'job:' .. ARGV[g + 2], 'group', ARGV[g + 11])
+  else
+    insert_job_in_group(ARGV[g], ARGV[g + 1], now, ARGV, g + 2, ARGV[2], ARGV[g + 11])
   end
 end
 if #rows == 0 then return 1 end

@@ -53,6 +53,13 @@ local function insert_job(base, queue, now, a, i, channel)
   return 1
 end
 
+-- insert_job, then the job's group ('' for none) on a job it stored.
+local function insert_job_in_group(base, queue, now, a, i, channel, group)
+  local stored = insert_job(base, queue, now, a, i, channel)
+  if stored == 1 and group ~= '' then redis.call('HSET', base .. 'job:' .. a[i], 'group', group) end
+  return stored
+end
+
 -- Counts finished jobs per minute in one hash per queue. On the first count of a minute, minutes
 -- older than three hours are dropped, so the hash stays small without a sweeper.
 local function count_finished(tp, kind, now, n)

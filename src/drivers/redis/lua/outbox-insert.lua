@@ -8,9 +8,6 @@
 local now = now_ms()
 local stored = 0
 for i = 4, #ARGV, 10 do
-  if insert_job(ARGV[1], ARGV[2], now, ARGV, i, ARGV[3]) == 1 then
-    stored = stored + 1
-    if ARGV[i + 9] ~= '' then redis.call('HSET', ARGV[1] .. 'job:' .. ARGV[i], 'group', ARGV[i + 9]) end
-  end
+  stored = stored + insert_job_in_group(ARGV[1], ARGV[2], now, ARGV, i, ARGV[3], ARGV[i + 9])
 end
 return stored
