@@ -122,7 +122,7 @@ export const SCRIPT = `
   let busy = false;
   let again = false;
   // A form being filled in (focused, or changed and not sent) is never replaced under the user:
-  // checked before the fetch and again before the swap, since typing goes on while it is in flight.
+  // checked before the fetch and again before the swap, since the user goes on while it is in flight.
   const editing = () => {
     const active = document.activeElement;
     if (active && /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName)) return true;
@@ -138,14 +138,14 @@ export const SCRIPT = `
     }
     return false;
   };
+  // An open error (details) stays open too: the refresh waits until it is closed.
+  const held = () => editing() || document.querySelector('main details[open]') !== null;
   const tick = async () => {
     if (document.hidden) return;
-    if (editing()) {
+    if (held()) {
       document.body.dataset.refreshHeld = String(Date.now());
       return;
     }
-    // An open error (details) stays open: refresh once it is closed.
-    if (document.querySelector('main details[open]')) return;
     if (busy) { again = true; return; }
     busy = true;
     try {
@@ -155,7 +155,7 @@ export const SCRIPT = `
       const doc = new DOMParser().parseFromString(await response.text(), 'text/html');
       const fresh = doc.querySelector('main');
       const current = document.querySelector('main');
-      if (fresh && current && editing()) {
+      if (fresh && current && held()) {
         document.body.dataset.refreshHeld = String(Date.now());
       } else if (fresh && current) {
         current.replaceWith(document.adoptNode(fresh));
