@@ -24,7 +24,13 @@ class Work extends Job {
   override queueName() {
     return 'stall';
   }
-  async handle() {}
+  async handle() {
+    // Work, not a wait: 5 ms per job keeps slots busy through the stall at a pace every run
+    // finishes. With no-op jobs, one run under CI's load (waitReplicas 0) never finished every job
+    // within 2 minutes: acknowledged writes a demoted master drops may leave a job behind, which
+    // only waitReplicas 1 rules out (docs/redis.md).
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 const open: JobDispatcher[] = [];
