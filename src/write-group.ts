@@ -25,13 +25,16 @@ export class WriteGroup<T, R> {
   add(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => {
-          this.scheduled = false;
-          this.pump();
-        });
-      }
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.waiting.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
     });
   }
 
@@ -66,8 +69,12 @@ export class WriteGroup<T, R> {
         .finally(() => {
           this.inFlight--;
           this.inFlightItems -= group.length;
-          this.pump();
           if (this.inFlight === 0 && this.waiting.length === 0) for (const r of this.idle.splice(0)) r();
+          // The next group goes out on the next turn, not now: what this write's callers do
+          // at once (a worker's next jobs, started by this write and finished within a few
+          // microtasks) joins it. Sent at once, the slots split into two cohorts that take
+          // turns, each writing half of them (half the group per write at concurrency 10).
+          this.schedule();
         });
     }
   }
