@@ -66,6 +66,14 @@ export const SYSTEMS: SystemInfo[] = [
     family: 'jobwright',
     load: async () => (await import('./adapters/jobwright-stores.js')).loadPostgres(false),
   },
+  // Completions, retries and failures committed without waiting for the WAL flush (opt-in).
+  {
+    id: 'postgres-async',
+    label: "jobwright PostgreSQL, asyncCommit 'all'",
+    store: 'postgres',
+    family: 'jobwright',
+    load: async () => (await import('./adapters/jobwright-stores.js')).loadPostgres(true, 'all'),
+  },
   {
     id: 'redis-nohist',
     label: 'jobwright Redis, history off',

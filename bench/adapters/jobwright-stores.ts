@@ -45,17 +45,26 @@ export async function loadSqlite(history = true): Promise<SystemModule | string>
   });
 }
 
-export async function loadPostgres(history = true): Promise<SystemModule | string> {
+/**
+ * `asyncCommit: 'all'` measures the driver with completions, retries and failures committed
+ * without waiting for the WAL flush (a database crash may then forget an accepted completion),
+ * beside the default ('reservations').
+ */
+export async function loadPostgres(
+  history = true,
+  asyncCommit: 'reservations' | 'all' = 'reservations',
+): Promise<SystemModule | string> {
   const Driver = await driverClass('DatabaseQueueDriver');
   if (typeof Driver === 'string') return Driver;
   const make = Driver as unknown as new (options: {
     connectionString: string;
     schema: string;
     history: boolean;
+    asyncCommit: 'reservations' | 'all';
   }) => QueueDriver;
   return system(true, async (schema) =>
     jobwrightAdapter({
-      makeDriver: async () => new make({ connectionString: DATABASE_URL, schema, history }),
+      makeDriver: async () => new make({ connectionString: DATABASE_URL, schema, history, asyncCommit }),
       clear: () => recreateSchema(schema),
       drop: () => dropSchema(schema),
     }),
