@@ -10,7 +10,7 @@ import {
   SqliteQueueDriver,
 } from '../../src/index.js';
 import { DATABASE_URL, REDIS_URL, serviceAvailable } from './services.js';
-import { dropPgSchema, dropRedisPrefix } from './stores.js';
+import { dropPgSchema, dropRedisPrefixes } from './stores.js';
 import { uniqueName } from './unique.js';
 
 /**
@@ -95,7 +95,7 @@ function serverTarget(
   label: string,
   open: (place: string, options?: MakeOptions) => QueueDriver,
   spec: (place: string) => StoreSpec,
-  drop: (place: string) => Promise<void>,
+  drop: (places: string[]) => Promise<void>,
 ): StoreTarget {
   const drivers = tracked();
   const places: string[] = [];
@@ -111,7 +111,7 @@ function serverTarget(
     spec: () => spec(places.at(-1)!),
     cleanup: async () => {
       await drivers.closeAll();
-      for (const place of places.splice(0)) await drop(place);
+      await drop(places.splice(0));
     },
   };
 }
@@ -123,7 +123,9 @@ export function postgresTarget(label = 'jw_pg', url = DATABASE_URL): StoreTarget
     label,
     (schema, options) => new DatabaseQueueDriver({ connectionString: url, schema, max: 4, ...options }),
     (schema) => ({ url, schema }),
-    (schema) => dropPgSchema(schema, url),
+    async (schemas) => {
+      for (const schema of schemas) await dropPgSchema(schema, url);
+    },
   );
 }
 
@@ -134,7 +136,7 @@ export function redisTarget(label = 'jw_redis', url = REDIS_URL): StoreTarget {
     label,
     (prefix, options) => new RedisQueueDriver({ url, prefix, ...options }),
     (prefix) => ({ url, prefix }),
-    (prefix) => dropRedisPrefix(prefix, url),
+    (prefixes) => dropRedisPrefixes(prefixes, url),
   );
 }
 
