@@ -65,6 +65,8 @@ export class QueueWorker {
   private recoverTimer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private jobsDone = 0;
+  /** The registration being written, if any (see `register`). */
+  private registration: Promise<void> = Promise.resolve();
   private jobsDoneTimer: NodeJS.Timeout | undefined;
   private consecutiveErrors = 0;
   private readonly driver: QueueDriver;
@@ -175,6 +177,8 @@ export class QueueWorker {
     await waitAtMost(this.outcomes.drain(), 10_000);
     clearInterval(this.heartbeatTimer);
     this.cancels.stop();
+    // `stopping` keeps new registrations from starting; one already sent must land first.
+    await waitAtMost(this.registration, 10_000);
     try {
       await this.driver.unregisterWorker({ workerId: this.options.workerId });
     } catch (error) {
@@ -371,7 +375,18 @@ export class QueueWorker {
     }
   }
 
-  private async register(): Promise<void> {
+  /**
+   * Registers (or renews) this worker. The write in flight is kept so that `stop` can wait for it
+   * before unregistering: a heartbeat's or a jobs-done update's registration that landed after
+   * the unregistration left a stopped worker listed until its TTL ran out.
+   */
+  private register(): Promise<void> {
+    const writing = this.writeRegistration();
+    this.registration = writing.catch(() => {});
+    return writing;
+  }
+
+  private async writeRegistration(): Promise<void> {
     await this.driver.registerWorker({
       workerId: this.options.workerId,
       host: hostname(),

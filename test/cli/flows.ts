@@ -22,7 +22,9 @@ export function describeCliFlows(
   setup: () => Promise<{ env: Record<string, string>; cleanup?: () => Promise<void>; migrated: RegExp }>,
   options: { skip?: boolean } = {},
 ): void {
-  describe.skipIf(options.skip)(`artisan on ${store}`, { timeout: 120_000 }, () => {
+  // Up to 300 s a test: each spawns up to a dozen artisan processes (about half a second of CPU
+  // each to start); two suites at once on a slow 2-core machine took the longest past 120 s.
+  describe.skipIf(options.skip)(`artisan on ${store}`, { timeout: 300_000 }, () => {
     let dir = '';
     let remove = () => {};
     let env: NodeJS.ProcessEnv = {};

@@ -41,7 +41,8 @@ export class SlowJob extends Job {
 }
 `;
 
-describe('artisan queue:work', { timeout: 120_000 }, () => {
+// Child processes throughout: a generous bound for a loaded machine (see flows.ts).
+describe('artisan queue:work', { timeout: 300_000 }, () => {
   let dir = '';
   let remove = () => {};
   const env = cleanEnv({ QUEUE_CONNECTION: 'sqlite' });
