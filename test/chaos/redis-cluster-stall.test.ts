@@ -25,16 +25,28 @@ class Work extends Job {
     return 'stall';
   }
   async handle() {
-    // Work, not a wait: 5 ms per job keeps slots busy through the stall at a pace every run
-    // finishes. With no-op jobs, one run under CI's load (waitReplicas 0) never finished every job
-    // within 2 minutes: acknowledged writes a demoted master drops may leave a job behind, which
-    // only waitReplicas 1 rules out (docs/redis.md).
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await held;
   }
+}
+
+/**
+ * Jobs run freely until the test holds them (a sixth completed); held jobs wait in handle() with
+ * their slots busy, so the master is stopped with jobs in flight whatever the machine's speed,
+ * and they all complete against the stalled master once it is stopped.
+ */
+let held: Promise<void> | undefined;
+let letGo = () => {};
+function holdJobs(): void {
+  held ??= new Promise<void>((resolve) => (letGo = resolve));
+}
+function releaseJobs(): void {
+  letGo();
+  held = undefined;
 }
 
 const open: JobDispatcher[] = [];
 afterEach(async () => {
+  releaseJobs();
   for (const d of open.splice(0)) await d.close({ graceSeconds: 0 });
 });
 
@@ -51,11 +63,15 @@ async function stallDuringWork(waitReplicas: number, n: number): Promise<StallRe
   const prefix = `jwstall-${randomUUID().slice(0, 8)}`;
   const completions = new Map<string, number>();
   let refused = 0;
+  let stopped = false;
   const dispatchers = [0, 1].map(() => {
     const d = new JobDispatcher(new RedisQueueDriver({ url: cluster!.url, prefix, waitReplicas }), {
       jobs: [Work],
     });
-    d.on('job:completed', (e) => completions.set(e.jobId, (completions.get(e.jobId) ?? 0) + 1));
+    d.on('job:completed', (e) => {
+      completions.set(e.jobId, (completions.get(e.jobId) ?? 0) + 1);
+      if (completions.size >= n / 6 && !stopped) holdJobs();
+    });
     d.on('job:lease-lost', () => refused++);
     open.push(d);
     return d;
@@ -69,9 +85,12 @@ async function stallDuringWork(waitReplicas: number, n: number): Promise<StallRe
   const key = `{${prefix}:stall}:ready`;
   const master = await cluster!.masterOf(key);
   cluster!.freeze(master);
+  stopped = true;
   const stoppedAt = performance.now();
-  // Completions were still arriving when the master stopped: otherwise nothing was tested.
+  // Jobs were left when the master stopped: otherwise nothing was tested.
   const doneAtFreeze = completions.size;
+  // The held jobs complete now, against the stalled master.
+  releaseJobs();
   try {
     await waitFor(
       'a replica serves the slot',

@@ -29,6 +29,28 @@ export class Recorder {
   startOrder(): number[] {
     return this.of('start').map((e) => e.n);
   }
+
+  private readonly gates = new Map<string, { opened: Promise<void>; open: () => void }>();
+
+  /** Resolves once the test opens gate `name`: a job waits for an event of the test, not for time. */
+  gate(name: string): Promise<void> {
+    return this.gateNamed(name).opened;
+  }
+
+  open(name: string): void {
+    this.gateNamed(name).open();
+  }
+
+  private gateNamed(name: string) {
+    let gate = this.gates.get(name);
+    if (!gate) {
+      let open = () => {};
+      const opened = new Promise<void>((resolve) => (open = resolve));
+      gate = { opened, open };
+      this.gates.set(name, gate);
+    }
+    return gate;
+  }
 }
 
 const recorders = new Map<string, Recorder>();

@@ -24,6 +24,8 @@ export interface FlowJobOptions {
   middleware?: 'overlap' | 'rate' | 'throttle';
   /** Wait for the abort signal instead of sleeping. */
   waitForAbort?: boolean;
+  /** Wait until the test opens this gate of the run's recorder (then fail or finish) instead of sleeping. */
+  waitForGate?: string;
 }
 
 /** The flow-control suite's job: behaviour from the payload, events to the run's recorder. */
@@ -89,7 +91,8 @@ export class FlowJob extends Job {
         rec.add({ n: this.n, type: 'aborted', attempt: ctx.attempt, detail: String(ctx.signal.reason) });
         return;
       }
-      await new Promise((resolve) => setTimeout(resolve, this.opts.sleepMs ?? 0));
+      if (this.opts.waitForGate !== undefined) await rec.gate(this.opts.waitForGate);
+      else await new Promise((resolve) => setTimeout(resolve, this.opts.sleepMs ?? 0));
       if (this.opts.fail) throw new Error(`flow ${this.n} fails`);
     } finally {
       rec.active--;
