@@ -380,14 +380,8 @@ export class QueueWorker {
    * before unregistering: a heartbeat's or a jobs-done update's registration that landed after
    * the unregistration left a stopped worker listed until its TTL ran out.
    */
-  private register(): Promise<void> {
-    const writing = this.writeRegistration();
-    this.registration = writing.catch(() => {});
-    return writing;
-  }
-
-  private async writeRegistration(): Promise<void> {
-    await this.driver.registerWorker({
+  private async register(): Promise<void> {
+    const writing = this.driver.registerWorker({
       workerId: this.options.workerId,
       host: hostname(),
       pid: process.pid,
@@ -397,6 +391,8 @@ export class QueueWorker {
       jobsDone: this.jobsDone,
       held: this.prefetch.size,
     });
+    this.registration = writing.catch(() => {});
+    await writing;
   }
 
   private async recover(): Promise<void> {
