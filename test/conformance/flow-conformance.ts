@@ -49,17 +49,23 @@ export function runFlowConformance(harness: ReturnType<typeof makeHarnessFactory
 
   it('flow: uniqueFor lets the lock lapse while the job still waits', async () => {
     const { dispatcher, run } = await create();
-    const first = await dispatcher.dispatch(new FlowJob(run, 1, { uniqueId: 'u', uniqueFor: 0.2 }), {
+    // Within uniqueFor the lock holds while the job waits (an hour: no machine is that slow).
+    const held = await dispatcher.dispatch(new FlowJob(run, 1, { uniqueId: 'u', uniqueFor: 3600 }), {
       delay: 60,
     });
-    expect(await dispatcher.dispatch(new FlowJob(run, 2, { uniqueId: 'u', uniqueFor: 0.2 }))).toBe(first);
-    // The lock lapses with time: dispatch until it does (each refused try stores nothing).
+    expect(await dispatcher.dispatch(new FlowJob(run, 2, { uniqueId: 'u', uniqueFor: 3600 }))).toBe(held);
+    // Past it the lock lapses, the job still waiting: dispatch until it does (each refused try
+    // stores nothing). A 0.2 s lock checked as held first failed when a loaded machine took longer.
+    const first = await dispatcher.dispatch(new FlowJob(run, 3, { uniqueId: 'v', uniqueFor: 0.2 }), {
+      delay: 60,
+    });
     const third = await waitFor('the unique lock lapsed', async () => {
-      const id = await dispatcher.dispatch(new FlowJob(run, 3, { uniqueId: 'u', uniqueFor: 0.2 }));
+      const id = await dispatcher.dispatch(new FlowJob(run, 4, { uniqueId: 'v', uniqueFor: 0.2 }));
       return id !== first && id;
     });
     expect(third).not.toBe(first);
-    await expect(dispatcher.dispatch(new FlowJob(run, 4, { uniqueId: '' }))).rejects.toBeInstanceOf(
+    expect((await dispatcher.find(first))?.status).toBe('pending');
+    await expect(dispatcher.dispatch(new FlowJob(run, 5, { uniqueId: '' }))).rejects.toBeInstanceOf(
       InvalidJobError,
     );
   });
